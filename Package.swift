@@ -50,13 +50,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "SharedTests", dependencies: ["Shared"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Shared", "CSSH2"]),
-        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Shared", "Worker"]),
-        .testTarget(
-            name: "IntegrationTests",
-            dependencies: ["Coordinator", "Shared", "Worker"]
-        ),
+        .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
+        .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "Shared", "CSSH2", "TestSupport"]),
+        .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Shared", "Worker", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Coordinator", "Shared", "Worker", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
