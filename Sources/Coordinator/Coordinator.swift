@@ -4,6 +4,7 @@ import ArgumentParser
 struct Coordinator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
-        abstract: "Native multi-arch container builds across your own hosts."
+        abstract: "Native multi-arch container builds across your own hosts.",
+        subcommands: [ManifestCommand.self]
     )
 }
