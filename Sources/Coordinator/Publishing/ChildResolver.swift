@@ -12,7 +12,7 @@ struct ChildResolver: Sendable {
         var manifest = document
         var attestations: [Descriptor] = []
         if case .index(let index) = document.content {
-            let entry = try choose(from: index, for: slot)
+            let entry = try Self.choose(from: index, for: slot)
             manifest = try await fetch(source.withDigest(entry.digest))
             guard case .image = manifest.content else {
                 throw .notAnImage(source: source, reason: "its \(entry.digest) entry is itself an index")
@@ -56,7 +56,7 @@ struct ChildResolver: Sendable {
 
     /// The image entry of `index` for `slot`: the one matching the expected platform (and the host's Windows
     /// build, when several Windows entries match), or the only image entry when nothing is expected.
-    func choose(from index: ImageIndex, for slot: ManifestSlot) throws(AssemblyError) -> Descriptor {
+    static func choose(from index: ImageIndex, for slot: ManifestSlot) throws(AssemblyError) -> Descriptor {
         let images = index.manifests.filter { !$0.isAttestationManifest && !($0.platform?.isUnknown ?? false) }
         let available = images.map { $0.platform.map(PlatformRules.describe) ?? "no platform" }
         guard let expected = slot.expected else {
