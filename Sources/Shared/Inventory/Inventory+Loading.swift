@@ -201,10 +201,11 @@ extension Inventory {
         guard let reader, let text = try reader.string(key) else { return nil }
         if let value = Value(rawValue: text.lowercased()) { return value }
         let names = Value.allCases.map(\.rawValue)
-        var message = "\"\(text)\" is not a \(key); use one of \(names.joined(separator: ", "))"
+        var message = "\"\(text)\" is not a \(key); "
         if let close = closestMatch(to: text.lowercased(), among: names, maximumDistance: 3) {
-            message = "\"\(text)\" is not a \(key); did you mean \(close)?"
+            message += "did you mean \(close)? "
         }
+        message += "(one of \(names.joined(separator: ", ")))"
         throw reader.error(key, message)
     }
 }
