@@ -51,6 +51,14 @@ struct ManifestCreateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        do {
+            try await execute()
+        } catch {
+            throw ManifestFailure(error)
+        }
+    }
+
+    private func execute() async throws {
         let target = try ImageReference(parsing: self.target)
         let hostWindows = try windowsVersion.map(WindowsBuildArgument.build)
         let slots = try sources.map { text in

@@ -26,6 +26,14 @@ struct ManifestInspectCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        do {
+            try await execute()
+        } catch {
+            throw ManifestFailure(error)
+        }
+    }
+
+    private func execute() async throws {
         let reference = try ImageReference(parsing: self.reference)
         let (document, rows) = try await RegistryClient.withClient(configuration: registry.clientConfiguration) {
             client in

@@ -36,18 +36,18 @@ struct ManifestArgumentError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// `--windows-version`: a Windows Server release name or a build number.
+/// `--windows-version`: a Windows Server release (`ltsc2022`, `2022`) or a build number (`10.0.20348[.N]`).
 enum WindowsBuildArgument {
-    /// Windows Server LTSC releases and their builds.
-    static let releases = ["ltsc2019": "10.0.17763", "ltsc2022": "10.0.20348", "ltsc2025": "10.0.26100"]
-
-    /// `ltsc2022` → `10.0.20348`; `10.0.20348[.N]` as given.
+    /// The build to put in `os.version`: a release's `major.minor.build`, or a numeric build as given (also
+    /// builds of releases ``WindowsVersion`` does not name, such as annual-channel ones).
     static func build(_ text: String) throws(ManifestArgumentError) -> String {
-        if let build = releases[text.lowercased()] { return build }
+        if let release = WindowsVersion(parsing: text) {
+            let parts = text.split(separator: ".")
+            return parts.count == 4 ? text : release.build
+        }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard (3...4).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else {
-            throw ManifestArgumentError(
-                description: "--windows-version `\(text)`: use ltsc2019, ltsc2022, ltsc2025 or a build like 10.0.20348")
+            throw ManifestArgumentError(description: "--windows-version: \(WindowsVersionError(text: text))")
         }
         return text
     }

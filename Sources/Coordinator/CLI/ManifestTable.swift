@@ -1,4 +1,3 @@
-import Foundation
 import Shared
 
 /// The rows `manifest create` and `manifest inspect` print: one per list entry.
@@ -25,20 +24,14 @@ struct ManifestTableRow: Sendable, Encodable {
         self.source = source
     }
 
-    /// A fixed-width table with a header, columns as wide as their longest cell.
+    /// The table `docker ps` style: a header, then one line per row.
     static func render(_ rows: [ManifestTableRow]) -> String {
         let showSource = rows.contains { $0.source != nil }
-        var table = [["PLATFORM", "OS.VERSION", "MEDIA TYPE", "DIGEST", "SIZE"] + (showSource ? ["SOURCE"] : [])]
-        for row in rows {
-            table.append(
-                [row.platform, row.osVersion ?? "-", row.mediaType, row.digest, String(row.size)]
-                    + (showSource ? [row.source ?? "-"] : []))
+        let header = ["PLATFORM", "OS.VERSION", "MEDIA TYPE", "DIGEST", "SIZE"] + (showSource ? ["SOURCE"] : [])
+        let cells = rows.map { row in
+            [row.platform, row.osVersion ?? "-", row.mediaType, row.digest, String(row.size)]
+                + (showSource ? [row.source ?? "-"] : [])
         }
-        let widths = (0..<table[0].count).map { column in table.map { $0[column].count }.max() ?? 0 }
-        return table.map { cells in
-            cells.enumerated().map { column, cell in
-                column == cells.count - 1 ? cell : cell.padding(toLength: widths[column] + 2, withPad: " ", startingAt: 0)
-            }.joined()
-        }.joined(separator: "\n")
+        return TextTable.render(header: header, rows: cells)
     }
 }

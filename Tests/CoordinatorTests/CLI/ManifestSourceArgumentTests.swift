@@ -32,14 +32,14 @@ struct ManifestSourceArgumentTests {
         }
     }
 
-    @Test("--windows-version takes LTSC names and builds", arguments: [("ltsc2022", "10.0.20348"), ("LTSC2019", "10.0.17763"), ("ltsc2025", "10.0.26100"), ("10.0.20348.2527", "10.0.20348.2527")])
+    @Test("--windows-version takes LTSC names and builds", arguments: [("ltsc2022", "10.0.20348"), ("LTSC2019", "10.0.17763"), ("2025", "10.0.26100"), ("10.0.20348.2527", "10.0.20348.2527"), ("10.0.25398", "10.0.25398")])
     func windowsVersion(_ text: String, build: String) throws {
         #expect(try WindowsBuildArgument.build(text) == build)
     }
 
     @Test("--windows-version refuses anything else")
     func badWindowsVersion() {
-        #expect(throws: ManifestArgumentError.self) { try WindowsBuildArgument.build("2022") }
+        #expect(throws: ManifestArgumentError.self) { try WindowsBuildArgument.build("2023") }
         #expect(throws: ManifestArgumentError.self) { try WindowsBuildArgument.build("10.0.x") }
     }
 }
