@@ -47,7 +47,9 @@ enum WindowsBuildArgument {
         }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard (3...4).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else {
-            throw ManifestArgumentError(description: "--windows-version: \(WindowsVersionError(text: text))")
+            let known = WindowsVersion.allCases.map { "\($0.rawValue) (\($0.build))" }.joined(separator: ", ")
+            throw ManifestArgumentError(
+                description: "--windows-version `\(text)` is not a Windows version: use \(known), or a build number")
         }
         return text
     }
