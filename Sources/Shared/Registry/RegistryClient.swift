@@ -62,6 +62,7 @@ public final class RegistryClient: Sendable {
     public func shutdown() async throws { try await http.shutdown() }
 
     /// Runs `body` with a new client and shuts it down afterwards, whether `body` succeeds or throws.
+    @discardableResult
     public static func withClient<T: Sendable>(
         configuration: Configuration = Configuration(), _ body: (RegistryClient) async throws -> T
     ) async throws -> T {
