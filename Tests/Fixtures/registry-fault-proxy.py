@@ -15,6 +15,8 @@ import argparse
 import base64
 import http.client
 import json
+import os
+import signal
 import socket
 import sys
 import threading
@@ -111,6 +113,9 @@ def main():
     parser.add_argument("--ready-file", required=True)
     parser.add_argument("--log", required=True)
     args = parser.parse_args()
+    # A test runner may start this with SIGTERM ignored or blocked (both are inherited): take it back.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     assert args.upstream.startswith("127.") or args.upstream.startswith("localhost"), "loopback only"
     assert args.redirect_host.startswith("127."), "loopback only"
     main_server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -119,7 +124,6 @@ def main():
     threading.Thread(target=redirect_server.serve_forever, daemon=True).start()
     with open(args.ready_file + ".tmp", "w", encoding="utf-8") as handle:
         json.dump({"port": main_server.server_address[1], "redirectPort": redirect_port}, handle)
-    import os
     os.rename(args.ready_file + ".tmp", args.ready_file)
     main_server.serve_forever()
 

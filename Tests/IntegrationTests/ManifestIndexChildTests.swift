@@ -35,11 +35,8 @@ struct ManifestIndexChildTests {
         let fleet = try Fleet.require()
         let setup = try await setUp(fleet)
         let target = setup.registry.reference(setup.repository, tag: "v1")
-        let pushed = try await RegistryClient.withClient(configuration: setup.registry.clientConfiguration) { client in
-            try await ManifestAssembler(client: client).assemble(
-                target: target,
-                slots: [ManifestSlot(expected: .linuxAMD64, source: setup.amd64), ManifestSlot(expected: .linuxARM64, source: setup.attested)])
-        }
+        let pushed = try await setup.registry.assemble(
+            target, [ManifestSlot(expected: .linuxAMD64, source: setup.amd64), ManifestSlot(expected: .linuxARM64, source: setup.attested)])
         #expect(pushed.kind == .ociIndex, "Docker children, but attestations need an OCI index")
         let index = try CanonicalJSON.decode(ImageIndex.self, from: pushed.bytes)
         #expect(index.manifests.map(\.digest) == [pushed.children[0].manifest.digest, setup.fixture.image, setup.fixture.attestation])
@@ -68,12 +65,9 @@ struct ManifestIndexChildTests {
         let fleet = try Fleet.require()
         let setup = try await setUp(fleet)
         let target = setup.registry.reference(setup.repository, tag: "v1-slim")
-        let pushed = try await RegistryClient.withClient(configuration: setup.registry.clientConfiguration) { client in
-            try await ManifestAssembler(client: client).assemble(
-                target: target,
-                slots: [ManifestSlot(source: setup.amd64), ManifestSlot(source: setup.attested)],
-                options: .init(keepAttestations: false))
-        }
+        let pushed = try await setup.registry.assemble(
+            target, [ManifestSlot(source: setup.amd64), ManifestSlot(source: setup.attested)],
+            options: .init(keepAttestations: false))
         // The image inside the index child is OCI (as buildx writes it when attestations are on), so the list is
         // an OCI index even though the amd64 child is Docker v2.
         #expect(pushed.children.map(\.manifest.kind) == [.dockerManifest, .ociManifest])
@@ -90,14 +84,11 @@ struct ManifestIndexChildTests {
     func wrongPlatform() async throws {
         let fleet = try Fleet.require()
         let setup = try await setUp(fleet)
-        try await RegistryClient.withClient(configuration: setup.registry.clientConfiguration) { client in
-            await #expect {
-                try await ManifestAssembler(client: client).assemble(
-                    target: setup.registry.reference(setup.repository, tag: "bad"),
-                    slots: [ManifestSlot(expected: .linuxAMD64, source: setup.attested)])
-            } throws: { error in
-                "\(error)".contains("without a linux/amd64 image") && "\(error)".contains("linux/arm64")
-            }
+        await #expect {
+            try await setup.registry.assemble(
+                setup.registry.reference(setup.repository, tag: "bad"), [ManifestSlot(expected: .linuxAMD64, source: setup.attested)])
+        } throws: { error in
+            "\(error)".contains("without a linux/amd64 image") && "\(error)".contains("linux/arm64")
         }
     }
 }
