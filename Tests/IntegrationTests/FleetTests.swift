@@ -36,8 +36,10 @@ struct FleetSSHTests {
         let fleet = try Fleet.require()
         let arm = try #require(Fleet.testHosts.first { $0.name == "arm64-1" })
         let spare = try #require(Fleet.testHosts.first { $0.name == "amd64-2" })
-        let onArm = try await Shell.run(try fleet.openSSHArguments(host: arm, command: "uname -a; command -v uname"))
-        let onSpare = try await Shell.run(try fleet.openSSHArguments(host: spare, command: "uname -a; command -v uname"))
+        let onArm = try await Shell.run(
+            try fleet.openSSHArguments(host: arm, command: "uname -a; command -v uname"))
+        let onSpare = try await Shell.run(
+            try fleet.openSSHArguments(host: spare, command: "uname -a; command -v uname"))
         #expect(onArm.succeeded && onSpare.succeeded, "\(onArm.stderr)\(onSpare.stderr)")
         #expect(onArm.stdout.contains("aarch64") && !onArm.stdout.contains("x86_64"))
         #expect(onArm.stdout.contains(try fleet.value("TESTBED_FIXTURE_ARM64_BIN") + "/uname"))
@@ -178,7 +180,8 @@ struct FleetRegistryTests {
         let credentials = (try fleet.value("TESTBED_REGISTRY_USER"), try fleet.value("TESTBED_REGISTRY_PASSWORD"))
 
         let untrusted = try await Curl.request(url)
-        #expect(untrusted.status == 0 && untrusted.curlExitStatus == 60, "the system store must not trust the fleet's CA")
+        #expect(
+            untrusted.status == 0 && untrusted.curlExitStatus == 60, "the system store must not trust the fleet's CA")
 
         let anonymous = try await Curl.request(url, caFile: ca)
         #expect(anonymous.status == 401)

@@ -36,7 +36,8 @@ public enum Curl {
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
             config += "header = \(quoted("\(name): \(value)"))\n"
         }
-        var arguments = ["curl", "-sS", "--max-time", "30", "-X", method, "-K", "-", "-i", "-w", "\n%{http_code}"]
+        var arguments = ["curl", "-sS", "--noproxy", "*", "--max-time", "30", "-X", method, "-K", "-", "-i"]
+        arguments += ["-w", "\n%{http_code}"]
         if let caFile { arguments += ["--cacert", caFile] }
         arguments.append(url)
         let result = try await Shell.run(arguments, input: Data(config.utf8))
