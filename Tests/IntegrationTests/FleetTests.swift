@@ -20,7 +20,8 @@ struct FleetSSHTests {
         let command: String
         let expected: String
         if host.builder == "buildah" {
-            command = "buildah info --format '{{.store.GraphDriverName}}' && echo \"$BUILDAH_ISOLATION\""
+            command = "driver=$(buildah info --format '{{.store.GraphDriverName}}') && echo \"$driver\" && "
+                + "echo \"$BUILDAH_ISOLATION\""
             expected = "vfs\nchroot"
         } else {
             command = "docker buildx version >/dev/null && echo \"$DOCKER_HOST\" && docker info --format '{{.Driver}}'"
