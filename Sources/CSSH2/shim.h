@@ -70,9 +70,12 @@ static inline int cssh2_knownhost_readfile(LIBSSH2_KNOWNHOSTS *hosts, const char
 // session is created with a receive callback that counts bytes into `abstract`.
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 typedef struct cssh2_io_counter {
     uint64_t received;
@@ -124,5 +127,21 @@ static inline LIBSSH2_CHANNEL *cssh2_channel_open_session_window(LIBSSH2_SESSION
                                                                  unsigned int packet) {
     return libssh2_channel_open_ex(session, "session", sizeof("session") - 1, window, packet, NULL, 0);
 }
+
+// --- GNU extensions the session thread uses (not visible to Swift without _GNU_SOURCE) --------
+#ifdef __linux__
+extern int pipe2(int pipefd[2], int flags);
+extern int pthread_setname_np(pthread_t thread, const char *name);
+
+/// A non-blocking, close-on-exec pipe created atomically (no descriptor leaks into a concurrent fork).
+static inline int cssh2_pipe_nonblocking(int fds[2]) {
+    return pipe2(fds, O_NONBLOCK | O_CLOEXEC);
+}
+
+/// Names the calling thread (15 characters at most), visible in /proc/self/task/*/comm.
+static inline void cssh2_name_current_thread(const char *name) {
+    pthread_setname_np(pthread_self(), name);
+}
+#endif
 
 #endif

@@ -34,6 +34,16 @@ enum HostKeyType: CaseIterable, Sendable {
         }
     }
 
+    /// The `-t` argument of `ssh-keyscan` for this type.
+    var keyscanName: String {
+        switch self {
+        case .ed25519: "ed25519"
+        case .ecdsa256, .ecdsa384, .ecdsa521: "ecdsa"
+        case .rsa: "rsa"
+        case .dss: "dsa"
+        }
+    }
+
     /// `LIBSSH2_KNOWNHOST_KEY_*`, the key type bits passed to `libssh2_knownhost_checkp`.
     var knownHostBits: Int32 {
         let shift: Int32 = 18

@@ -152,15 +152,15 @@ public struct SSHConfig: Sendable {
 extension SSHTarget {
     /// This target with `~/.ssh/config` applied (see ``sshConfigFile``) and defaults filled in:
     /// `HostName` replaces an alias address; `User`, `Port` and `IdentityFile` apply where the
-    /// target leaves them unset (empty user, port 22, no identity files); an empty user then falls
-    /// back to the local user name.
+    /// target leaves them unset (empty user, default port, no identity files); an empty user then
+    /// falls back to the local user name.
     public func resolved() throws -> SSHTarget {
         var target = self
         if let file = sshConfigFile {
             let config = try SSHConfig.load(path: file)
             let settings = config.settings(for: hostAddress, remoteUser: user.isEmpty ? nil : user)
             if let hostName = settings.hostName { target.address = hostName }
-            if port == 22, let configured = settings.port { target.port = configured }
+            if portMayComeFromConfig, let configured = settings.port { target.port = configured }
             if user.isEmpty, let configured = settings.user { target.user = configured }
             if identityFiles.isEmpty { target.identityFiles = settings.identityFiles }
         }

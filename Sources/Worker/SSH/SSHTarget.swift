@@ -17,8 +17,10 @@ public struct SSHTarget: Sendable {
     public var name: String
     /// Host name, IPv4 or IPv6 address (`::1` or `[::1]`), or a `~/.ssh/config` alias.
     public var address: String
-    /// TCP port. 22 counts as "unset" when an `~/.ssh/config` alias gives a `Port`.
-    public var port: Int
+    /// TCP port. Until it is assigned explicitly, a default 22 gives way to an `~/.ssh/config` `Port`.
+    public var port: Int {
+        didSet { portMayComeFromConfig = false }
+    }
     /// Remote user. Empty means: the alias's `User`, else the local user name.
     public var user: String
     /// Private key files, tried in order after the agent's keys (`~` is expanded). Empty means the
@@ -47,6 +49,9 @@ public struct SSHTarget: Sendable {
     /// that reports their process group, so cancelling a command kills it and its children. Set to
     /// `false` for PowerShell or cmd hosts, where cancelling only closes the channel.
     public var posixShell: Bool
+
+    /// Whether ``port`` is a default that `~/.ssh/config` may replace.
+    var portMayComeFromConfig: Bool
 
     /// Name of the environment variable read when ``passphrase`` is `nil`.
     public static let passphraseEnvironmentVariable = "COORDINATOR_SSH_PASSPHRASE"
@@ -85,6 +90,7 @@ public struct SSHTarget: Sendable {
         self.keepaliveInterval = keepaliveInterval
         self.sshConfigFile = sshConfigFile
         self.posixShell = posixShell
+        self.portMayComeFromConfig = port == 22
     }
 
     /// `address:port` as people write it (`[::1]:2222` for IPv6).

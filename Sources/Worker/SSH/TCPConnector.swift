@@ -71,14 +71,8 @@ enum TCPConnector {
         #else
         hints.ai_socktype = SOCK_STREAM
         #endif
-        hints.ai_flags = AI_ADDRCONFIG
         var result: UnsafeMutablePointer<addrinfo>?
-        var rc = getaddrinfo(host, String(port), &hints, &result)
-        if rc == EAI_NONAME || rc == EAI_ADDRFAMILY {
-            // AI_ADDRCONFIG hides ::1 when only loopback has IPv6; retry without it.
-            hints.ai_flags = 0
-            rc = getaddrinfo(host, String(port), &hints, &result)
-        }
+        let rc = getaddrinfo(host, String(port), &hints, &result)
         guard rc == 0, let result else {
             let reason = rc == EAI_SYSTEM ? String(cString: strerror(errno)) : String(cString: gai_strerror(rc))
             throw SSHError(.resolutionFailed, host: target.name,
@@ -146,7 +140,7 @@ enum TCPConnector {
         guard getnameinfo(info.ai_addr, info.ai_addrlen, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 else {
             return "address"
         }
-        return String(cString: host)
+        return String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

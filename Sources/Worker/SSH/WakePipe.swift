@@ -1,3 +1,5 @@
+import CSSH2
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,7 +16,7 @@ final class WakePipe: Sendable {
     init() throws(SSHError) {
         var fds: [Int32] = [-1, -1]
         #if os(Linux)
-        let rc = pipe2(&fds, O_NONBLOCK | O_CLOEXEC)
+        let rc = cssh2_pipe_nonblocking(&fds)
         #else
         let rc = pipe(&fds)
         if rc == 0 {
