@@ -310,7 +310,7 @@ final class SessionLoop: @unchecked Sendable {
             }
 
             let (interest, busy) = drive()
-            if fatal != nil { continue }
+            if fatal != nil || (closeRequested && operations.isEmpty) { continue }
 
             let received = counter.pointee.received
             if received != lastReceived || !interest.contains(.readable) {
