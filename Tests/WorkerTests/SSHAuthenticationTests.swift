@@ -133,7 +133,7 @@ extension SSHTests {
         @Test("an inventory host maps to a target and connects")
         func inventoryHost() async throws {
             let fleet = try SSHFleet.load()
-            let host = Shared.Host(
+            let host = BuildHost(
                 name: "amd64-1", address: fleet.address, port: fleet.port, user: fleet.user,
                 identityFiles: [fleet.key], agent: false, knownHostsFile: fleet.knownHosts,
                 platforms: [try Platform(parsing: "linux/amd64")])

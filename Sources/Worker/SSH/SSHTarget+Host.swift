@@ -4,7 +4,7 @@ extension SSHTarget {
     /// The target for an inventory host: its address (or `~/.ssh/config` alias), port, user,
     /// identity files and agent choice; known hosts from `~/.ssh/known_hosts` plus the host's own
     /// file; POSIX process-group cancellation unless the host's shell is PowerShell or cmd.
-    public init(host: Shared.Host, hostKeyPolicy: HostKeyPolicy = .strict, passphrase: String? = nil) {
+    public init(host: BuildHost, hostKeyPolicy: HostKeyPolicy = .strict, passphrase: String? = nil) {
         var knownHosts = [SSHTarget.userKnownHostsFile]
         if let file = host.knownHostsFile { knownHosts.append(file) }
         self.init(
