@@ -129,6 +129,29 @@ extension SSHTests {
             await connection.close()
         }
 
+        @Test("a server that stops answering is declared lost after three keepalive intervals")
+        func deadPeer() async throws {
+            let fleet = try SSHFleet.load()
+            let relay = try TCPRelay(listenOn: "127.0.0.1", to: fleet.address, port: fleet.port)
+            let directory = try TemporaryDirectory()
+            let key = try fleet.knownHostsLine().split(separator: " ").dropFirst().joined(separator: " ")
+            let file = try directory.file("known_hosts", contents: "[127.0.0.1]:\(relay.port) \(key)\n")
+            var target = fleet.target(knownHosts: [file], keepalive: .seconds(2))
+            target.address = "127.0.0.1"
+            target.port = relay.port
+            let connection = try await SSHConnection.connect(to: target)
+            let process = connection.execute("sleep 60")
+            try await Task.sleep(for: .milliseconds(500))
+            relay.pause()
+            let started = ContinuousClock.now
+            let error = await #expect(throws: SSHError.self) { try await process.wait() }
+            let elapsed = ContinuousClock.now - started
+            #expect(error?.kind == .connectionLost)
+            #expect(elapsed < .seconds(12), "noticed after \(elapsed)")
+            #expect(elapsed > .seconds(5), "keepalive replies were not waited for: \(elapsed)")
+            await connection.close()
+        }
+
         @Test("the process-group marker is not visible in stderr")
         func markerHidden() async throws {
             let fleet = try SSHFleet.load()

@@ -219,11 +219,17 @@ struct ResourceSnapshot: Equatable {
 final class TCPRelay: @unchecked Sendable {
     let listener: SilentListener
     var port: Int { listener.port }
+    private let paused = Locked(false)
+
+    /// Stops forwarding in both directions (the connection stays open): a host that froze.
+    func pause() {
+        paused.withLock { $0 = true }
+    }
 
     init(listenOn: String, to address: String, port: Int) throws {
         listener = try SilentListener(address: listenOn)
         let listenFD = listener.fd
-        Thread.detachNewThread {
+        Thread.detachNewThread { [self] in
             while true {
                 let client = accept(listenFD, nil, nil)
                 guard client >= 0 else { return }
@@ -234,16 +240,18 @@ final class TCPRelay: @unchecked Sendable {
                     close(upstream)
                     continue
                 }
-                Self.pump(from: client, to: upstream)
-                Self.pump(from: upstream, to: client)
+                self.pump(from: client, to: upstream)
+                self.pump(from: upstream, to: client)
             }
         }
     }
 
-    private static func pump(from source: Int32, to destination: Int32) {
+    private func pump(from source: Int32, to destination: Int32) {
+        let paused = paused
         Thread.detachNewThread {
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
+                while paused.withLock({ $0 }) { usleep(100_000) }
                 let count = read(source, &buffer, buffer.count)
                 if count <= 0 { break }
                 var offset = 0
