@@ -53,6 +53,8 @@ let package = Package(
             ]
         ),
         .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
+        // Not a product: `scripts/bench/ssh-upload` builds and runs it.
+        .executableTarget(name: "SSHBench", dependencies: ["Worker", "TestSupport"], path: "Benchmarks/SSHBench"),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "Shared", "CSSH2", "TestSupport"]),
         .testTarget(name: "CoordinatorTests", dependencies: ["Coordinator", "Shared", "Worker", "TestSupport"]),

@@ -18,7 +18,7 @@ struct ManifestCLITests {
         let target = "\(registry.host)/\(repository):v1"
         let tls = ["--ca-cert", registry.caFile!]
         let environment = registry.dockerEnvironment
-        let created = try CoordinatorBinary.run(
+        let created = try await CoordinatorBinary.run(
             ["manifest", "create", "--json", "--target", target, "linux/amd64=:v1-linux-amd64",
              "linux/arm64=\(registry.host)/\(repository):v1-linux-arm64", "windows/amd64=:v1-windows-ltsc2022-amd64"] + tls,
             environment: environment)
@@ -40,10 +40,10 @@ struct ManifestCLITests {
         let raw = try IndependentChecks.rawManifest(try ImageReference(parsing: target), on: registry)
         #expect(Digest(of: raw).description == output.digest)
 
-        let inspectedRaw = try CoordinatorBinary.run(["manifest", "inspect", "--raw", target] + tls, environment: environment)
+        let inspectedRaw = try await CoordinatorBinary.run(["manifest", "inspect", "--raw", target] + tls, environment: environment)
         #expect(inspectedRaw.status == 0, "\(inspectedRaw.stderr)")
         #expect(Array(inspectedRaw.stdout.utf8) == raw, "--raw prints the exact bytes")
-        let table = try CoordinatorBinary.run(["manifest", "inspect", target] + tls, environment: environment)
+        let table = try await CoordinatorBinary.run(["manifest", "inspect", target] + tls, environment: environment)
         #expect(table.status == 0, "\(table.stderr)")
         let lines = table.stdout.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix("PLATFORM") && $0.contains("OS.VERSION") && $0.contains("MEDIA TYPE") })
@@ -52,12 +52,12 @@ struct ManifestCLITests {
     }
 
     @Test("without credentials the basic-auth registry is refused with a `docker login` hint (exit 2)")
-    func noCredentials() throws {
+    func noCredentials() async throws {
         let fleet = try Fleet.require()
         let registry = try FleetRegistry(.basicTLS, fleet: fleet)
         let empty = NSTemporaryDirectory() + "empty-docker-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-        let result = try CoordinatorBinary.run(
+        let result = try await CoordinatorBinary.run(
             ["manifest", "inspect", "\(registry.host)/itest/none:v1", "--ca-cert", registry.caFile!],
             environment: ["DOCKER_CONFIG": empty])
         #expect(result.status == 2)
@@ -71,19 +71,19 @@ struct ManifestCLITests {
         let repository = registry.freshRepository("cli-exit")
         try await BuildahChildren.shared.push(.amd64, to: registry, repository: repository, tag: "amd64")
         let target = "\(registry.host)/\(repository):v1"
-        let mismatch = try CoordinatorBinary.run(["manifest", "create", "--target", target, "linux/arm64=:amd64"])
+        let mismatch = try await CoordinatorBinary.run(["manifest", "create", "--target", target, "linux/arm64=:amd64"])
         #expect(mismatch.status == 1)
         #expect(mismatch.stderr.contains("was given as linux/arm64 but its image config says linux/amd64"))
-        let missing = try CoordinatorBinary.run(["manifest", "create", "--target", target, "linux/amd64=:absent"])
+        let missing = try await CoordinatorBinary.run(["manifest", "create", "--target", target, "linux/amd64=:absent"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains(":absent does not exist"))
-        let badSource = try CoordinatorBinary.run(["manifest", "create", "--target", target, "linux/sparc=:amd64"])
+        let badSource = try await CoordinatorBinary.run(["manifest", "create", "--target", target, "linux/sparc=:amd64"])
         #expect(badSource.status == 2)
         #expect(badSource.stderr.contains("linux/sparc"))
-        let nowhere = try CoordinatorBinary.run(["manifest", "inspect", "127.0.0.1:9/itest/x:v1"])
+        let nowhere = try await CoordinatorBinary.run(["manifest", "inspect", "127.0.0.1:9/itest/x:v1"])
         #expect(nowhere.status == 3)
         #expect(nowhere.stderr.contains("127.0.0.1:9"))
-        let inspect = try CoordinatorBinary.run(["manifest", "inspect", "\(registry.host)/\(repository):v1"])
+        let inspect = try await CoordinatorBinary.run(["manifest", "inspect", "\(registry.host)/\(repository):v1"])
         #expect(inspect.status == 2, "nothing was pushed by the failed creates")
     }
 }
