@@ -10,13 +10,13 @@ import TestSupport
 @Suite("manifest create with buildx children", .serialized, .timeLimit(.minutes(5)))
 struct ManifestBuildxTests {
     /// Builds `FROM scratch` for `platform` with buildx and pushes it; returns the digest from `--metadata-file`.
-    static func buildxPush(_ platform: String, to reference: ImageReference, dockerHost: String) throws -> Digest {
+    static func buildxPush(_ platform: String, to reference: ImageReference, dockerHost: String) async throws -> Digest {
         let context = NSTemporaryDirectory() + "buildx-child-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: context) }
         try "\(platform) \(UUID().uuidString)\n".write(toFile: context + "/platform.txt", atomically: true, encoding: .utf8)
         try "FROM scratch\nCOPY platform.txt /platform.txt\n".write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
-        try ExternalTool.check(
+        try await ExternalTool.check(
             ["docker", "buildx", "build", "--platform", platform, "--provenance=false", "--sbom=false", "--push",
              "--metadata-file", context + "/metadata.json", "-t", reference.description, context],
             environment: ["DOCKER_HOST": dockerHost])
@@ -37,7 +37,7 @@ struct ManifestBuildxTests {
         var slots: [ManifestSlot] = []
         for platform in ["linux/amd64", "linux/arm64"] {
             let tag = "v1-" + platform.replacingOccurrences(of: "/", with: "-")
-            let digest = try Self.buildxPush(platform, to: registry.reference(repository, tag: tag), dockerHost: dockerHost)
+            let digest = try await Self.buildxPush(platform, to: registry.reference(repository, tag: tag), dockerHost: dockerHost)
             slots.append(ManifestSlot(expected: try Platform(parsing: platform), source: ImageReference(
                 registry: registry.host, repository: repository, digest: digest)))
         }
@@ -49,7 +49,7 @@ struct ManifestBuildxTests {
         #expect(pushed.children.map(\.manifest.kind) == [.dockerManifest, .dockerManifest, .dockerManifest])
         #expect(pushed.kind == .dockerManifestList)
         #expect(Array(pushed.children.map(\.manifest.digest).prefix(2)) == slots.prefix(2).map { $0.source.digest! })
-        try IndependentChecks.verifyList(
+        try await IndependentChecks.verifyList(
             target, pushed: pushed.bytes,
             children: zip(["linux/amd64", "linux/arm64", "windows/amd64"], pushed.children).map { ($0, $1.manifest) },
             windowsVersion: "10.0.20348.2527", on: registry)
@@ -61,7 +61,7 @@ struct ManifestBuildxTests {
         let registry = try FleetRegistry(.plain, fleet: fleet)
         let repository = registry.freshRepository("buildx-liar")
         let liar = registry.reference(repository, tag: "v1-linux-arm64")
-        _ = try Self.buildxPush("linux/amd64", to: liar, dockerHost: try fleet.value("TESTBED_DOCKER_HOST"))
+        _ = try await Self.buildxPush("linux/amd64", to: liar, dockerHost: try fleet.value("TESTBED_DOCKER_HOST"))
         await #expect {
             try await registry.assemble(registry.reference(repository, tag: "v1"), [ManifestSlot(expected: .linuxARM64, source: liar)])
         } throws: { error in

@@ -23,7 +23,7 @@ struct ManifestCreateTests {
         #expect(pushed.kind == .ociIndex)
         #expect(pushed.children.map { $0.platform.shortDescription } == ["linux/amd64", "linux/arm64", "windows/amd64"])
         #expect(pushed.children[2].platform.osVersion == "10.0.20348.2527")
-        try IndependentChecks.verifyList(
+        try await IndependentChecks.verifyList(
             target, pushed: pushed.bytes, children: zip(specs, pushed.children).map { ($0.platform, $1.manifest) },
             windowsVersion: "10.0.20348.2527", on: registry)
     }
@@ -41,9 +41,9 @@ struct ManifestCreateTests {
         let pushed = try await registry.assemble(target, try await registry.pushSlots(specs, repository: repository))
         #expect(pushed.kind == .dockerManifestList)
         #expect(pushed.children.allSatisfy { $0.manifest.kind == .dockerManifest })
-        let docker = try IndependentChecks.dockerManifestInspect(target, on: registry)
+        let docker = try await IndependentChecks.dockerManifestInspect(target, on: registry)
         #expect(docker.mediaType == MediaType.dockerManifestList)
-        try IndependentChecks.verifyList(
+        try await IndependentChecks.verifyList(
             target, pushed: pushed.bytes, children: zip(specs, pushed.children).map { ($0.platform, $1.manifest) },
             windowsVersion: "10.0.20348.2527", on: registry)
     }
@@ -66,7 +66,7 @@ struct ManifestCreateTests {
         let pushed = try await registry.assemble(
             target, [ManifestSlot(expected: .windowsAMD64, source: source, hostWindowsVersion: "10.0.20348")])
         #expect(pushed.children[0].platform.osVersion == "10.0.20348")
-        let docker = try IndependentChecks.dockerManifestInspect(target, on: registry)
+        let docker = try await IndependentChecks.dockerManifestInspect(target, on: registry)
         #expect(docker.manifests.first?.platform?.osVersion == "10.0.20348")
     }
 }

@@ -36,7 +36,7 @@ struct ManifestCrossRepositoryTests {
             }
             return pushed
         }
-        try IndependentChecks.verifyList(
+        try await IndependentChecks.verifyList(
             target, pushed: pushed.bytes,
             children: [("linux/amd64", pushed.children[0].manifest), ("windows/amd64", pushed.children[1].manifest)],
             windowsVersion: "10.0.20348.2527", on: registry)

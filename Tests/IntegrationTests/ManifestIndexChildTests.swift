@@ -22,7 +22,7 @@ struct ManifestIndexChildTests {
         let repository = registry.freshRepository("attested")
         try await BuildahChildren.shared.push(.amd64.docker, to: registry, repository: repository, tag: "v1-linux-amd64")
         try await BuildahChildren.shared.push(.arm64.docker, to: registry, repository: repository, tag: "arm64-plain")
-        let fixture = try AttestedIndexFixture.push(
+        let fixture = try await AttestedIndexFixture.push(
             image: registry.reference(repository, tag: "arm64-plain"), platform: ("linux", "arm64"), to: registry,
             tag: "v1-linux-arm64")
         return Setup(
@@ -44,14 +44,14 @@ struct ManifestIndexChildTests {
         #expect(attestation.isAttestationManifest)
         #expect(attestation.attestedDigest == setup.fixture.image)
         #expect(attestation.platform == ImagePlatform(architecture: "unknown", os: "unknown"))
-        try IndependentChecks.verifyList(
+        try await IndependentChecks.verifyList(
             target, pushed: pushed.bytes,
             children: [("linux/amd64", pushed.children[0].manifest), ("linux/arm64", pushed.children[1].manifest)],
             windowsVersion: nil, on: setup.registry)
-        let docker = try IndependentChecks.dockerManifestInspect(target, on: setup.registry)
+        let docker = try await IndependentChecks.dockerManifestInspect(target, on: setup.registry)
         #expect(docker.manifests.contains { $0.platform?.isUnknown == true && $0.digest == setup.fixture.attestation })
         // The annotations as skopeo reads them, decoded without our types.
-        let raw = try IndependentChecks.rawManifest(target, on: setup.registry)
+        let raw = try await IndependentChecks.rawManifest(target, on: setup.registry)
         let entries = (try JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any])?["manifests"] as? [[String: Any]]
         let annotations = entries?.last?["annotations"] as? [String: String]
         #expect(annotations == [
@@ -74,7 +74,7 @@ struct ManifestIndexChildTests {
         #expect(pushed.kind == .ociIndex)
         let index = try CanonicalJSON.decode(ImageIndex.self, from: pushed.bytes)
         #expect(index.manifests.map(\.digest) == [pushed.children[0].manifest.digest, setup.fixture.image])
-        try IndependentChecks.verifyList(
+        try await IndependentChecks.verifyList(
             target, pushed: pushed.bytes,
             children: [("linux/amd64", pushed.children[0].manifest), ("linux/arm64", pushed.children[1].manifest)],
             windowsVersion: nil, on: setup.registry)

@@ -31,7 +31,7 @@ struct ManifestRefusalTests {
         }
         #expect(try await registry.descriptor(target)?.digest == previous.digest, "the tag still serves the earlier list")
         #expect(
-            Digest(of: try IndependentChecks.rawManifest(target, on: registry)) == previous.digest,
+            Digest(of: try await IndependentChecks.rawManifest(target, on: registry)) == previous.digest,
             "skopeo reads the earlier list too")
     }
 
