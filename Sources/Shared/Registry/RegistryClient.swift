@@ -39,7 +39,6 @@ public final class RegistryClient: Sendable {
     /// The configuration the client was made with.
     public let configuration: Configuration
     private let http: HTTPClient
-    private let eventLoop: any EventLoop
     let transport: RegistryTransport
     private let endpoints = RegistryEndpointCache()
     private let authenticator: RegistryAuthenticator
@@ -51,10 +50,7 @@ public final class RegistryClient: Sendable {
         httpConfiguration.connectionPool.retryConnectionEstablishment = false  // retried by RetryPolicy instead
         httpConfiguration.timeout = .init(connect: .seconds(15), read: .seconds(60))
         self.configuration = configuration
-        // One event loop serves all of this client's connections; ``withClient(configuration:_:)`` runs its body on
-        // that loop too (see EventLoopTaskExecutor).
-        self.eventLoop = HTTPClient.defaultEventLoopGroup.next()
-        self.http = HTTPClient(eventLoopGroup: eventLoop, configuration: httpConfiguration)
+        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
         let (seconds, attoseconds) = configuration.requestTimeout.components
         self.transport = RegistryTransport(
             http: http, retry: configuration.retry, security: configuration.security,
@@ -72,21 +68,13 @@ public final class RegistryClient: Sendable {
     ) async throws -> T {
         let client = RegistryClient(configuration: configuration)
         do {
-            let result = try await client.onEventLoop { try await body(client) }
+            let result = try await body(client)
             try await client.shutdown()
             return result
         } catch {
             try? await client.shutdown()
             throw error
         }
-    }
-
-    /// Runs `body` with this client's event loop as its task executor (where the platform has task executors).
-    private func onEventLoop<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        if #available(macOS 15.0, *) {
-            return try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop)) { try await body() }
-        }
-        return try await body()
     }
 
     /// One registry API call.
