@@ -4,6 +4,7 @@
 Forwards every request to UPSTREAM (a plain-HTTP registry) and injects faults:
   --fail-first N --fail-status S   the first N requests for each METHOD+path get status S (Retry-After: R for 429)
   --drop-first N                   the first N requests for each METHOD+path get the connection closed, no answer
+  --fault-path TEXT                the two above only for paths containing TEXT (default: every path)
   --wrong-digest                   manifest answers carry a Docker-Content-Digest that is not theirs
   --basic-auth USER:PASSWORD       every request to the main listener needs these credentials (401 Basic otherwise)
   --redirect-blobs                 blob GETs are redirected (307) to a second listener on REDIRECT_HOST
@@ -15,6 +16,8 @@ import argparse
 import base64
 import http.client
 import json
+import os
+import signal
 import socket
 import sys
 import threading
@@ -53,7 +56,7 @@ class Handler(BaseHTTPRequestHandler):
             if args.basic_auth and authorization != "Basic " + base64.b64encode(args.basic_auth.encode()).decode():
                 return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"proxy needs basic auth"}]}',
                                   {"WWW-Authenticate": 'Basic realm="fault-proxy"'}, entry)
-            number = attempt_number(self.command + " " + self.path)
+            number = attempt_number(self.command + " " + self.path) if args.fault_path in self.path else 1 << 30
             if number <= args.drop_first:
                 log({**entry, "status": "dropped"})
                 self.close_connection = True
@@ -105,12 +108,16 @@ def main():
     parser.add_argument("--fail-status", type=int, default=503)
     parser.add_argument("--retry-after", type=int, default=0)
     parser.add_argument("--drop-first", type=int, default=0)
+    parser.add_argument("--fault-path", default="")
     parser.add_argument("--wrong-digest", action="store_true")
     parser.add_argument("--basic-auth")
     parser.add_argument("--redirect-blobs", action="store_true")
     parser.add_argument("--ready-file", required=True)
     parser.add_argument("--log", required=True)
     args = parser.parse_args()
+    # A test runner may start this with SIGTERM ignored or blocked (both are inherited): take it back.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     assert args.upstream.startswith("127.") or args.upstream.startswith("localhost"), "loopback only"
     assert args.redirect_host.startswith("127."), "loopback only"
     main_server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -119,7 +126,6 @@ def main():
     threading.Thread(target=redirect_server.serve_forever, daemon=True).start()
     with open(args.ready_file + ".tmp", "w", encoding="utf-8") as handle:
         json.dump({"port": main_server.server_address[1], "redirectPort": redirect_port}, handle)
-    import os
     os.rename(args.ready_file + ".tmp", args.ready_file)
     main_server.serve_forever()
 

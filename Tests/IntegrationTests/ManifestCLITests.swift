@@ -37,7 +37,7 @@ struct ManifestCLITests {
         #expect(output.mediaType == MediaType.ociIndex)
         #expect(output.manifests.map(\.platform) == ["linux/amd64", "linux/arm64", "windows/amd64"])
         #expect(output.manifests[2].osVersion == "10.0.20348.2527")
-        let raw = try IndependentChecks.rawManifest(try ImageReference(parsing: target), on: registry)
+        let raw = try await IndependentChecks.rawManifest(try ImageReference(parsing: target), on: registry)
         #expect(Digest(of: raw).description == output.digest)
 
         let inspectedRaw = try await CoordinatorBinary.run(["manifest", "inspect", "--raw", target] + tls, environment: environment)

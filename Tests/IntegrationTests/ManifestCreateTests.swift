@@ -8,35 +8,23 @@ import TestSupport
 /// Lists assembled from buildah-built children on each fleet registry, checked by independent clients.
 @Suite("manifest create against the fleet's registries", .serialized, .timeLimit(.minutes(5)))
 struct ManifestCreateTests {
-    static func slot(_ platform: String, _ reference: ImageReference, windows: String? = nil) throws -> ManifestSlot {
-        ManifestSlot(expected: try Platform(parsing: platform), source: reference, hostWindowsVersion: windows)
-    }
-
     @Test("OCI children linux/amd64, linux/arm64 and windows/amd64 with os.version → OCI index", arguments: RegistryKind.allCases)
     func threePlatforms(_ kind: RegistryKind) async throws {
         let fleet = try Fleet.require()
         let registry = try FleetRegistry(kind, fleet: fleet)
         let repository = registry.freshRepository("three")
-        let children = BuildahChildren.shared
-        let specs: [(String, BuildahChildren.Spec, String)] = [
-            ("linux/amd64", .amd64, "v1-linux-amd64"), ("linux/arm64", .arm64, "v1-linux-arm64"),
-            ("windows/amd64", .windows, "v1-windows-ltsc2022-amd64"),
+        let specs = [
+            ChildSpec(platform: "linux/amd64", build: .amd64, tag: "v1-linux-amd64"),
+            ChildSpec(platform: "linux/arm64", build: .arm64, tag: "v1-linux-arm64"),
+            ChildSpec(platform: "windows/amd64", build: .windows, tag: "v1-windows-ltsc2022-amd64"),
         ]
-        var slots: [ManifestSlot] = []
-        for (platform, spec, tag) in specs {
-            try await children.push(spec, to: registry, repository: repository, tag: tag)
-            slots.append(try Self.slot(platform, registry.reference(repository, tag: tag)))
-        }
         let target = registry.reference(repository, tag: "v1")
-        let pushed = try await RegistryClient.withClient(configuration: registry.clientConfiguration) { client in
-            try await ManifestAssembler(client: client).assemble(target: target, slots: slots)
-        }
+        let pushed = try await registry.assemble(target, try await registry.pushSlots(specs, repository: repository))
         #expect(pushed.kind == .ociIndex)
         #expect(pushed.children.map { $0.platform.shortDescription } == ["linux/amd64", "linux/arm64", "windows/amd64"])
         #expect(pushed.children[2].platform.osVersion == "10.0.20348.2527")
-        try IndependentChecks.verifyList(
-            target, pushed: pushed.bytes,
-            children: zip(specs, pushed.children).map { ($0.0.0, $0.1.manifest) },
+        try await IndependentChecks.verifyList(
+            target, pushed: pushed.bytes, children: zip(specs, pushed.children).map { ($0.platform, $1.manifest) },
             windowsVersion: "10.0.20348.2527", on: registry)
     }
 
@@ -45,25 +33,18 @@ struct ManifestCreateTests {
         let fleet = try Fleet.require()
         let registry = try FleetRegistry(.plain, fleet: fleet)
         let repository = registry.freshRepository("docker")
-        let specs: [(String, BuildahChildren.Spec)] = [
-            ("linux/amd64", BuildahChildren.Spec.amd64.docker), ("windows/amd64", BuildahChildren.Spec.windows.docker),
+        let specs = [
+            ChildSpec(platform: "linux/amd64", build: BuildahChildren.Spec.amd64.docker, tag: "v2-linux-amd64"),
+            ChildSpec(platform: "windows/amd64", build: BuildahChildren.Spec.windows.docker, tag: "v2-windows-amd64"),
         ]
-        var slots: [ManifestSlot] = []
-        for (platform, spec) in specs {
-            let tag = "v2-" + platform.replacingOccurrences(of: "/", with: "-")
-            try await BuildahChildren.shared.push(spec, to: registry, repository: repository, tag: tag)
-            slots.append(try Self.slot(platform, registry.reference(repository, tag: tag)))
-        }
         let target = registry.reference(repository, tag: "v2")
-        let pushed = try await RegistryClient.withClient(configuration: registry.clientConfiguration) { client in
-            try await ManifestAssembler(client: client).assemble(target: target, slots: slots)
-        }
+        let pushed = try await registry.assemble(target, try await registry.pushSlots(specs, repository: repository))
         #expect(pushed.kind == .dockerManifestList)
         #expect(pushed.children.allSatisfy { $0.manifest.kind == .dockerManifest })
-        let docker = try IndependentChecks.dockerManifestInspect(target, on: registry)
+        let docker = try await IndependentChecks.dockerManifestInspect(target, on: registry)
         #expect(docker.mediaType == MediaType.dockerManifestList)
-        try IndependentChecks.verifyList(
-            target, pushed: pushed.bytes, children: zip(specs, pushed.children).map { ($0.0.0, $0.1.manifest) },
+        try await IndependentChecks.verifyList(
+            target, pushed: pushed.bytes, children: zip(specs, pushed.children).map { ($0.platform, $1.manifest) },
             windowsVersion: "10.0.20348.2527", on: registry)
     }
 
@@ -74,22 +55,18 @@ struct ManifestCreateTests {
         let repository = registry.freshRepository("winver")
         try await BuildahChildren.shared.push(.windowsWithoutVersion, to: registry, repository: repository, tag: "w")
         let source = registry.reference(repository, tag: "w")
-        try await RegistryClient.withClient(configuration: registry.clientConfiguration) { client in
-            let assembler = ManifestAssembler(client: client)
-            let refused = registry.reference(repository, tag: "refused")
-            await #expect {
-                try await assembler.assemble(target: refused, slots: [try Self.slot("windows/amd64", source)])
-            } throws: { error in
-                "\(error)".contains("no os.version") && "\(error)".contains(source.description)
-            }
-            let found1 = try await client.manifestDescriptor(refused)
-            #expect(found1 == nil, "nothing was pushed")
-            let target = registry.reference(repository, tag: "v1")
-            let pushed = try await assembler.assemble(
-                target: target, slots: [try Self.slot("windows/amd64", source, windows: "10.0.20348")])
-            #expect(pushed.children[0].platform.osVersion == "10.0.20348")
-            let docker = try IndependentChecks.dockerManifestInspect(target, on: registry)
-            #expect(docker.manifests.first?.platform?.osVersion == "10.0.20348")
+        let refused = registry.reference(repository, tag: "refused")
+        await #expect {
+            try await registry.assemble(refused, [ManifestSlot(expected: .windowsAMD64, source: source)])
+        } throws: { error in
+            "\(error)".contains("no os.version") && "\(error)".contains(source.description)
         }
+        #expect(try await registry.descriptor(refused) == nil, "nothing was pushed")
+        let target = registry.reference(repository, tag: "v1")
+        let pushed = try await registry.assemble(
+            target, [ManifestSlot(expected: .windowsAMD64, source: source, hostWindowsVersion: "10.0.20348")])
+        #expect(pushed.children[0].platform.osVersion == "10.0.20348")
+        let docker = try await IndependentChecks.dockerManifestInspect(target, on: registry)
+        #expect(docker.manifests.first?.platform?.osVersion == "10.0.20348")
     }
 }

@@ -36,7 +36,7 @@ struct ManifestCrossRepositoryTests {
             }
             return pushed
         }
-        try IndependentChecks.verifyList(
+        try await IndependentChecks.verifyList(
             target, pushed: pushed.bytes,
             children: [("linux/amd64", pushed.children[0].manifest), ("windows/amd64", pushed.children[1].manifest)],
             windowsVersion: "10.0.20348.2527", on: registry)
@@ -50,18 +50,14 @@ struct ManifestCrossRepositoryTests {
         let sourceRepository = registry.freshRepository("src")
         try await BuildahChildren.shared.push(.arm64, to: registry, repository: sourceRepository, tag: "t")
         let target = registry.reference(registry.freshRepository("dest"), tag: "v1")
-        try await RegistryClient.withClient(configuration: registry.clientConfiguration) { client in
-            let assembler = ManifestAssembler(client: client)
-            await #expect {
-                try await assembler.assemble(
-                    target: target, slots: [ManifestSlot(source: registry.reference(sourceRepository, tag: "t"))],
-                    options: .init(allowCrossRepository: false))
-            } throws: { error in
-                "\(error)".contains("may only point to manifests in its own repository")
-            }
-            let found2 = try await client.manifestDescriptor(target)
-            #expect(found2 == nil)
+        await #expect {
+            try await registry.assemble(
+                target, [ManifestSlot(source: registry.reference(sourceRepository, tag: "t"))],
+                options: .init(allowCrossRepository: false))
+        } throws: { error in
+            "\(error)".contains("may only point to manifests in its own repository")
         }
+        #expect(try await registry.descriptor(target) == nil)
         try await BuildahChildren.shared.push(.arm64, to: other, repository: sourceRepository, tag: "t")
         var configuration = registry.clientConfiguration
         configuration.credentials = DockerCredentialStore(configDirectory: other.dockerConfig)

@@ -22,7 +22,7 @@ struct ManifestIndexChildTests {
         let repository = registry.freshRepository("attested")
         try await BuildahChildren.shared.push(.amd64.docker, to: registry, repository: repository, tag: "v1-linux-amd64")
         try await BuildahChildren.shared.push(.arm64.docker, to: registry, repository: repository, tag: "arm64-plain")
-        let fixture = try AttestedIndexFixture.push(
+        let fixture = try await AttestedIndexFixture.push(
             image: registry.reference(repository, tag: "arm64-plain"), platform: ("linux", "arm64"), to: registry,
             tag: "v1-linux-arm64")
         return Setup(
@@ -35,11 +35,8 @@ struct ManifestIndexChildTests {
         let fleet = try Fleet.require()
         let setup = try await setUp(fleet)
         let target = setup.registry.reference(setup.repository, tag: "v1")
-        let pushed = try await RegistryClient.withClient(configuration: setup.registry.clientConfiguration) { client in
-            try await ManifestAssembler(client: client).assemble(
-                target: target,
-                slots: [ManifestSlot(expected: .linuxAMD64, source: setup.amd64), ManifestSlot(expected: .linuxARM64, source: setup.attested)])
-        }
+        let pushed = try await setup.registry.assemble(
+            target, [ManifestSlot(expected: .linuxAMD64, source: setup.amd64), ManifestSlot(expected: .linuxARM64, source: setup.attested)])
         #expect(pushed.kind == .ociIndex, "Docker children, but attestations need an OCI index")
         let index = try CanonicalJSON.decode(ImageIndex.self, from: pushed.bytes)
         #expect(index.manifests.map(\.digest) == [pushed.children[0].manifest.digest, setup.fixture.image, setup.fixture.attestation])
@@ -47,14 +44,14 @@ struct ManifestIndexChildTests {
         #expect(attestation.isAttestationManifest)
         #expect(attestation.attestedDigest == setup.fixture.image)
         #expect(attestation.platform == ImagePlatform(architecture: "unknown", os: "unknown"))
-        try IndependentChecks.verifyList(
+        try await IndependentChecks.verifyList(
             target, pushed: pushed.bytes,
             children: [("linux/amd64", pushed.children[0].manifest), ("linux/arm64", pushed.children[1].manifest)],
             windowsVersion: nil, on: setup.registry)
-        let docker = try IndependentChecks.dockerManifestInspect(target, on: setup.registry)
+        let docker = try await IndependentChecks.dockerManifestInspect(target, on: setup.registry)
         #expect(docker.manifests.contains { $0.platform?.isUnknown == true && $0.digest == setup.fixture.attestation })
         // The annotations as skopeo reads them, decoded without our types.
-        let raw = try IndependentChecks.rawManifest(target, on: setup.registry)
+        let raw = try await IndependentChecks.rawManifest(target, on: setup.registry)
         let entries = (try JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any])?["manifests"] as? [[String: Any]]
         let annotations = entries?.last?["annotations"] as? [String: String]
         #expect(annotations == [
@@ -68,19 +65,16 @@ struct ManifestIndexChildTests {
         let fleet = try Fleet.require()
         let setup = try await setUp(fleet)
         let target = setup.registry.reference(setup.repository, tag: "v1-slim")
-        let pushed = try await RegistryClient.withClient(configuration: setup.registry.clientConfiguration) { client in
-            try await ManifestAssembler(client: client).assemble(
-                target: target,
-                slots: [ManifestSlot(source: setup.amd64), ManifestSlot(source: setup.attested)],
-                options: .init(keepAttestations: false))
-        }
+        let pushed = try await setup.registry.assemble(
+            target, [ManifestSlot(source: setup.amd64), ManifestSlot(source: setup.attested)],
+            options: .init(keepAttestations: false))
         // The image inside the index child is OCI (as buildx writes it when attestations are on), so the list is
         // an OCI index even though the amd64 child is Docker v2.
         #expect(pushed.children.map(\.manifest.kind) == [.dockerManifest, .ociManifest])
         #expect(pushed.kind == .ociIndex)
         let index = try CanonicalJSON.decode(ImageIndex.self, from: pushed.bytes)
         #expect(index.manifests.map(\.digest) == [pushed.children[0].manifest.digest, setup.fixture.image])
-        try IndependentChecks.verifyList(
+        try await IndependentChecks.verifyList(
             target, pushed: pushed.bytes,
             children: [("linux/amd64", pushed.children[0].manifest), ("linux/arm64", pushed.children[1].manifest)],
             windowsVersion: nil, on: setup.registry)
@@ -90,14 +84,11 @@ struct ManifestIndexChildTests {
     func wrongPlatform() async throws {
         let fleet = try Fleet.require()
         let setup = try await setUp(fleet)
-        try await RegistryClient.withClient(configuration: setup.registry.clientConfiguration) { client in
-            await #expect {
-                try await ManifestAssembler(client: client).assemble(
-                    target: setup.registry.reference(setup.repository, tag: "bad"),
-                    slots: [ManifestSlot(expected: .linuxAMD64, source: setup.attested)])
-            } throws: { error in
-                "\(error)".contains("without a linux/amd64 image") && "\(error)".contains("linux/arm64")
-            }
+        await #expect {
+            try await setup.registry.assemble(
+                setup.registry.reference(setup.repository, tag: "bad"), [ManifestSlot(expected: .linuxAMD64, source: setup.attested)])
+        } throws: { error in
+            "\(error)".contains("without a linux/amd64 image") && "\(error)".contains("linux/arm64")
         }
     }
 }

@@ -18,27 +18,20 @@ struct ManifestRefusalTests {
         try await BuildahChildren.shared.push(.amd64, to: registry, repository: repository, tag: "v1-linux-amd64")
         try await BuildahChildren.shared.push(.amd64, to: registry, repository: repository, tag: "v1-linux-arm64")
         let target = registry.reference(repository, tag: "v1")
-        let previousDigest = try await RegistryClient.withClient(configuration: registry.clientConfiguration) { client in
-            let assembler = ManifestAssembler(client: client)
-            let previous = try await assembler.assemble(
-                target: target, slots: [ManifestSlot(expected: .linuxAMD64, source: amd64)])
-            await #expect {
-                try await assembler.assemble(
-                    target: target,
-                    slots: [ManifestSlot(expected: .linuxAMD64, source: amd64), ManifestSlot(expected: .linuxARM64, source: liar)])
-            } throws: { error in
-                guard case .platformMismatch(let source, let expected, let actual)? = error as? AssemblyError else {
-                    return false
-                }
-                return source == liar && expected == "linux/arm64" && actual == "linux/amd64"
-                    && "\(error)".contains("\(liar) was given as linux/arm64 but its image config says linux/amd64")
+        let previous = try await registry.assemble(target, [ManifestSlot(expected: .linuxAMD64, source: amd64)])
+        await #expect {
+            try await registry.assemble(
+                target, [ManifestSlot(expected: .linuxAMD64, source: amd64), ManifestSlot(expected: .linuxARM64, source: liar)])
+        } throws: { error in
+            guard case .platformMismatch(let source, let expected, let actual)? = error as? AssemblyError else {
+                return false
             }
-            let found1 = try await client.manifestDescriptor(target)
-            #expect(found1?.digest == previous.digest, "the tag still serves the earlier list")
-            return previous.digest
+            return source == liar && expected == "linux/arm64" && actual == "linux/amd64"
+                && "\(error)".contains("\(liar) was given as linux/arm64 but its image config says linux/amd64")
         }
+        #expect(try await registry.descriptor(target)?.digest == previous.digest, "the tag still serves the earlier list")
         #expect(
-            Digest(of: try IndependentChecks.rawManifest(target, on: registry)) == previousDigest,
+            Digest(of: try await IndependentChecks.rawManifest(target, on: registry)) == previous.digest,
             "skopeo reads the earlier list too")
     }
 
@@ -51,22 +44,19 @@ struct ManifestRefusalTests {
         let arm64 = try await BuildahChildren.shared.push(.arm64, to: registry, repository: elsewhere, tag: "v1-linux-arm64")
         let missing = registry.reference(repository, tag: "v1-linux-amd64")
         let target = registry.reference(repository, tag: "v1")
-        try await RegistryClient.withClient(configuration: registry.clientConfiguration) { client in
-            await #expect {
-                try await ManifestAssembler(client: client).assemble(
-                    target: target,
-                    slots: [
-                        ManifestSlot(expected: .linuxAMD64, source: missing),
-                        ManifestSlot(expected: .linuxARM64, source: registry.reference(elsewhere, tag: "v1-linux-arm64")),
-                    ])
-            } throws: { error in
-                "\(error)".contains(missing.description) && "\(error)".contains("does not exist")
-            }
-            let found2 = try await client.manifestDescriptor(target)
-            #expect(found2 == nil, "no list was pushed")
-            let copied = try await client.manifestDescriptor(target.withDigest(arm64))
-            #expect(copied == nil, "the valid child from another repository was not copied either")
+        let slots = [
+            ManifestSlot(expected: .linuxAMD64, source: missing),
+            ManifestSlot(expected: .linuxARM64, source: registry.reference(elsewhere, tag: "v1-linux-arm64")),
+        ]
+        await #expect {
+            try await registry.assemble(target, slots)
+        } throws: { error in
+            "\(error)".contains(missing.description) && "\(error)".contains("does not exist")
         }
+        #expect(try await registry.descriptor(target) == nil, "no list was pushed")
+        #expect(
+            try await registry.descriptor(target.withDigest(arm64)) == nil,
+            "the valid child from another repository was not copied either")
     }
 
     @Test("two children for the same platform are refused")
@@ -77,19 +67,13 @@ struct ManifestRefusalTests {
         try await BuildahChildren.shared.push(.amd64, to: registry, repository: repository, tag: "a")
         try await BuildahChildren.shared.push(.amd64.docker, to: registry, repository: repository, tag: "b")
         let target = registry.reference(repository, tag: "v1")
-        try await RegistryClient.withClient(configuration: registry.clientConfiguration) { client in
-            await #expect {
-                try await ManifestAssembler(client: client).assemble(
-                    target: target,
-                    slots: [
-                        ManifestSlot(source: registry.reference(repository, tag: "a")),
-                        ManifestSlot(source: registry.reference(repository, tag: "b")),
-                    ])
-            } throws: { error in
-                "\(error)".contains("are both linux/amd64")
-            }
-            let found3 = try await client.manifestDescriptor(target)
-            #expect(found3 == nil)
+        await #expect {
+            try await registry.assemble(
+                target,
+                [ManifestSlot(source: registry.reference(repository, tag: "a")), ManifestSlot(source: registry.reference(repository, tag: "b"))])
+        } throws: { error in
+            "\(error)".contains("are both linux/amd64")
         }
+        #expect(try await registry.descriptor(target) == nil)
     }
 }

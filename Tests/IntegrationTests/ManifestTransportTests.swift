@@ -46,7 +46,7 @@ struct ManifestTransportTests {
         let put = log.filter { $0.method == "PUT" }
         #expect(put.map(\.status) == [.dropped, .code(503), .code(503), .code(201)], "the PUT was tried until it went through")
         let upstream = children.registry.reference(children.repository, tag: "v1")
-        #expect(try IndependentChecks.rawManifest(upstream, on: children.registry) == pushed.bytes)
+        #expect(try await IndependentChecks.rawManifest(upstream, on: children.registry) == pushed.bytes)
     }
 
     @Test("429 with Retry-After is honoured")
@@ -64,19 +64,24 @@ struct ManifestTransportTests {
         #expect(document.kind == .ociManifest)
     }
 
-    @Test("a registry that keeps failing gets a bounded number of attempts and a clear error")
-    func bounded() async throws {
+    @Test(
+        "a registry that keeps failing gets a bounded number of attempts and a clear error",
+        arguments: [("/manifests/", "/manifests/"), ("", "/v2/")])
+    func bounded(faultPath: String, failingRequest: String) async throws {
         let fleet = try Fleet.require()
         let children = try await pushChildren(fleet)
-        let proxy = try await FaultProxy(upstream: children.registry.host, flags: ["--fail-first", "1000"])
+        let proxy = try await FaultProxy(
+            upstream: children.registry.host, flags: ["--fail-first", "1000", "--fault-path", faultPath])
         defer { proxy.stop() }
         let reference = ImageReference(registry: proxy.host, repository: children.repository, tag: "amd64")
         await #expect {
             try await RegistryClient.withClient(configuration: Self.quickRetries) { try await $0.manifest(reference) }
         } throws: { error in
-            (error as? RegistryError)?.status == 503 && "\(error)".contains("UNAVAILABLE injected")
+            let text = "\(error)"
+            return (error as? RegistryError)?.status == 503 && text.contains("UNAVAILABLE injected")
+                && text.contains(failingRequest) && !text.contains("TLS")
         }
-        let attempts = try proxy.log().filter { $0.method == "GET" && $0.path.contains("/manifests/") }
+        let attempts = try proxy.log().filter { $0.method == "GET" && $0.path.hasSuffix(failingRequest == "/v2/" ? "/v2/" : "/amd64") }
         #expect(attempts.count == 4)
     }
 

@@ -140,16 +140,9 @@ public final class RegistryClient: Sendable {
             }
         }
         guard call.expecting.contains(result.status) else {
-            let errors = (try? JSONDecoder().decode(ErrorBody.self, from: Data(result.body)))?.errors ?? []
-            throw .rejected(
-                request: exchange.summary, status: result.status, errors: errors,
-                body: errors.isEmpty ? result.bodyText : nil)
+            throw RegistryTransport.rejection(result, request: exchange.summary)
         }
         return result
-    }
-
-    private struct ErrorBody: Decodable {
-        var errors: [DistributionError]
     }
 }
 

@@ -50,9 +50,12 @@ extension RegistryTransport {
             tlsFailure = reason
         }
         let plain = RegistryEndpoint(registry: registry, baseURL: URL(string: "http://\(apiHost)")!, tls: nil, challenges: [])
-        do {
+        do throws(RegistryError) {
             return try await ping(plain, retrying: true)
         } catch {
+            // Plain HTTP answered: what it said is the story, not the TLS attempt.
+            if case .rejected = error { throw error }
+            if case .invalidResponse = error { throw error }
             throw .unreachable(
                 request: "GET /v2/ on \(registry)",
                 reason: "over HTTPS: \(tlsFailure); over plain HTTP: \(error). If the registry uses TLS with its own "
@@ -86,6 +89,8 @@ extension RegistryTransport {
                 throw .invalidResponse(request: exchange.summary, reason: error.description)
             }
             return found
+        case 429, 500...599:
+            throw Self.rejection(result, request: exchange.summary)
         default:
             throw .invalidResponse(
                 request: exchange.summary,

@@ -153,6 +153,15 @@ struct RegistryTransport: Sendable {
         return url.port.map { "\(bracketed):\($0)" } ?? bracketed
     }
 
+    /// The error for an unexpected answer: the registry's error body decoded when it is one, else kept as text.
+    static func rejection(_ result: HTTPResult, request: String) -> RegistryError {
+        struct ErrorBody: Decodable {
+            var errors: [DistributionError]
+        }
+        let errors = (try? JSONDecoder().decode(ErrorBody.self, from: Data(result.body)))?.errors ?? []
+        return .rejected(request: request, status: result.status, errors: errors, body: errors.isEmpty ? result.bodyText : nil)
+    }
+
     static func isSameOrigin(_ lhs: URL, _ rhs: URL) -> Bool {
         lhs.scheme == rhs.scheme && lhs.host == rhs.host && lhs.port == rhs.port
     }

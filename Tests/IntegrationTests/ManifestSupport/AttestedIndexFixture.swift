@@ -17,10 +17,10 @@ enum AttestedIndexFixture {
     static func push(
         image source: ImageReference, platform: (os: String, architecture: String), to registry: FleetRegistry,
         tag: String
-    ) throws -> Pushed {
+    ) async throws -> Pushed {
         let layout = NSTemporaryDirectory() + "attested-layout-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: layout) }
-        try ExternalTool.check(
+        try await ExternalTool.check(
             ["skopeo", "copy", "-q"] + registry.copyFlags("src") + ["docker://\(source)", "oci:\(layout):image"])
         let layoutIndex = try json(Data(contentsOf: URL(fileURLWithPath: layout + "/index.json")))
         guard let image = (layoutIndex["manifests"] as? [[String: Any]])?.first, let imageDigest = image["digest"] as? String
@@ -66,7 +66,7 @@ enum AttestedIndexFixture {
                            "annotations": ["org.opencontainers.image.ref.name": "attested"]]],
         ]
         try JSONSerialization.data(withJSONObject: top).write(to: URL(fileURLWithPath: layout + "/index.json"))
-        try ExternalTool.check(
+        try await ExternalTool.check(
             ["skopeo", "copy", "-q", "--all", "--preserve-digests"] + registry.copyFlags("dest")
                 + ["oci:\(layout):attested", "docker://\(registry.host)/\(source.repository):\(tag)"])
         return Pushed(

@@ -39,7 +39,7 @@ actor BuildahChildren {
     }
 
     /// Builds `spec` once per test process.
-    func build(_ spec: Spec) throws {
+    func build(_ spec: Spec) async throws {
         guard !built.contains(spec) else { return }
         let context = root + "/context-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
@@ -49,17 +49,17 @@ actor BuildahChildren {
         var arguments = ["buildah"] + storageFlags + ["build", "--isolation", "chroot", "--platform", spec.platform, "-q"]
         if let osVersion = spec.osVersion { arguments += ["--os-version", osVersion] }
         if spec.dockerFormat { arguments += ["--format", "docker"] }
-        try ExternalTool.check(arguments + ["-t", spec.localName, context])
+        try await ExternalTool.check(arguments + ["-t", spec.localName, context])
         built.insert(spec)
     }
 
     /// Builds `spec` if needed and pushes it to `registry` as `repository:tag`; returns the pushed manifest digest.
     @discardableResult
-    func push(_ spec: Spec, to registry: FleetRegistry, repository: String, tag: String) throws -> Digest {
-        try build(spec)
+    func push(_ spec: Spec, to registry: FleetRegistry, repository: String, tag: String) async throws -> Digest {
+        try await build(spec)
         let digestFile = root + "/digest-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: digestFile) }
-        try ExternalTool.check(
+        try await ExternalTool.check(
             ["buildah"] + storageFlags + ["push"] + registry.containersToolFlags
                 + ["--digestfile", digestFile, spec.localName, "docker://\(registry.host)/\(repository):\(tag)"])
         return try Digest(parsing: String(contentsOfFile: digestFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))

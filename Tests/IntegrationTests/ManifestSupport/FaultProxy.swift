@@ -64,8 +64,11 @@ final class FaultProxy: Sendable {
         return try text.split(separator: "\n").map { try JSONDecoder().decode(LogEntry.self, from: Data($0.utf8)) }
     }
 
+    /// Stops the proxy: SIGTERM, then SIGKILL if it is still running after 2 seconds.
     func stop() {
         process.terminate()
+        for _ in 0..<40 where process.isRunning { usleep(50_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }
