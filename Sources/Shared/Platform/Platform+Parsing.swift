@@ -1,0 +1,113 @@
+import Foundation
+
+/// Why a platform string was refused.
+public struct PlatformError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The text that was given.
+    public let text: String
+    /// A known platform close to the text, if any.
+    public let suggestion: String?
+    /// What is wrong with it.
+    public let reason: String
+
+    public var description: String {
+        var message = "\"\(text)\" is not a platform: \(reason)"
+        if let suggestion { message += "; did you mean \(suggestion)?" }
+        return message
+    }
+}
+
+extension Platform {
+    /// Operating systems the coordinator builds for.
+    public static let knownOperatingSystems = ["linux", "windows", "freebsd"]
+
+    /// Architectures it knows, in GOARCH spelling.
+    public static let knownArchitectures = [
+        "amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "mips64le", "loong64",
+    ]
+
+    /// Platforms used for suggestions when a string is not recognised.
+    static let commonPlatforms = [
+        "linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6", "linux/386", "linux/ppc64le",
+        "linux/s390x", "linux/riscv64", "windows/amd64", "windows/arm64",
+    ]
+
+    /// Architecture spellings from `uname -m`, Windows `PROCESSOR_ARCHITECTURE` and elsewhere,
+    /// mapped to GOARCH plus the variant they imply.
+    static let architectureAliases: [String: (architecture: String, variant: String?)] = [
+        "x86_64": ("amd64", nil), "x86-64": ("amd64", nil), "x64": ("amd64", nil),
+        "aarch64": ("arm64", nil), "armv8": ("arm64", nil), "armv8l": ("arm64", nil),
+        "armv7l": ("arm", "v7"), "armv7": ("arm", "v7"), "armhf": ("arm", "v7"),
+        "armv6l": ("arm", "v6"), "armv6": ("arm", "v6"), "armel": ("arm", "v6"),
+        "i386": ("386", nil), "i686": ("386", nil), "x86": ("386", nil),
+        "ppc64el": ("ppc64le", nil),
+    ]
+
+    /// Parses `os/arch[/variant]`, normalising the spelling: `aarch64` → `arm64`, `x86_64` → `amd64`,
+    /// `armv7l` → `arm/v7`, a bare `arm` → `arm/v7`; `arm64/v8` keeps its variant. Case is ignored.
+    public init(parsing text: String) throws(PlatformError) {
+        let parts = text.lowercased().split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty }) else {
+            throw PlatformError(
+                text: text, suggestion: Platform.suggestion(for: text),
+                reason: "expected OS/ARCH or OS/ARCH/VARIANT, e.g. linux/arm64")
+        }
+        let os = parts[0]
+        guard Platform.knownOperatingSystems.contains(os) else {
+            throw PlatformError(
+                text: text, suggestion: Platform.suggestion(for: text),
+                reason: "unknown OS \"\(os)\" (known: \(Platform.knownOperatingSystems.joined(separator: ", ")))")
+        }
+        var architecture = parts[1]
+        var variant = parts.count == 3 ? parts[2] : nil
+        if let alias = Platform.architectureAliases[architecture] {
+            architecture = alias.architecture
+            if variant == nil { variant = alias.variant }
+        }
+        guard Platform.knownArchitectures.contains(architecture) else {
+            throw PlatformError(
+                text: text, suggestion: Platform.suggestion(for: text),
+                reason: "unknown architecture \"\(parts[1])\"")
+        }
+        if architecture == "arm", variant == nil { variant = "v7" }
+        if let variant {
+            guard Platform.validVariants(for: architecture).contains(variant) else {
+                throw PlatformError(
+                    text: text, suggestion: Platform.suggestion(for: text),
+                    reason: "\"\(variant)\" is not a variant of \(architecture)")
+            }
+        }
+        self.init(os: os, architecture: architecture, variant: variant)
+    }
+
+    /// Parses the architecture a host reports (`uname -m`, `PROCESSOR_ARCHITECTURE`) for `os`.
+    public init(os: String, reportedArchitecture: String) throws(PlatformError) {
+        let raw = reportedArchitecture.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        try self.init(parsing: "\(os.lowercased())/\(raw)")
+    }
+
+    /// Parses a comma-separated list such as `linux/amd64,linux/arm64`, dropping duplicates and
+    /// keeping the order given.
+    public static func parseList(_ text: String) throws(PlatformError) -> [Platform] {
+        var result: [Platform] = []
+        for item in text.split(separator: ",") {
+            let trimmed = item.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            let platform = try Platform(parsing: trimmed)
+            if !result.contains(platform) { result.append(platform) }
+        }
+        return result
+    }
+
+    static func validVariants(for architecture: String) -> [String] {
+        switch architecture {
+        case "arm": ["v5", "v6", "v7", "v8"]
+        case "arm64": ["v8", "v8.1", "v8.2", "v9"]
+        case "amd64": ["v1", "v2", "v3", "v4"]
+        default: []
+        }
+    }
+
+    static func suggestion(for text: String) -> String? {
+        closestMatch(to: text.lowercased(), among: commonPlatforms, maximumDistance: 3)
+    }
+}
