@@ -77,9 +77,11 @@ public enum WindowsCommandLine {
             case "\"":
                 inArgument = true
                 if inQuotes, scalars.first == "\"" {
-                    // Microsoft C runtime 2008 and later: "" inside quotes is a literal quote.
+                    // "" inside quotes is a literal quote and ends the quoted part (the documented
+                    // example `a"b"" c d` gives `ab"`, `c`, `d`).
                     scalars.removeFirst()
                     current.append("\"")
+                    inQuotes = false
                 } else {
                     inQuotes.toggle()
                 }
