@@ -183,11 +183,15 @@ struct RemoteContextStoreTests {
         let digest = try await context.archive().write(to: tarball)
         let store = RemoteContextStore(shell: RemoteShell(.sh), workDirectory: work)
         #expect(try runSh(store.checkCommand(digest: digest)) == "absent\n")
-        _ = try runSh(store.receiveCommand(digest: digest, uploadID: "one") + " < '\(tarball)'")
+        _ = try runSh(store.receiveCommand(uploadID: "one") + " < '\(tarball)'")
+        _ = try runSh(store.publishCommand(digest: digest, uploadID: "one"))
         #expect(try String(contentsOfFile: store.path(for: digest) + "/sub/file", encoding: .utf8) == "content")
         #expect(try runSh(store.checkCommand(digest: digest)) == "present\n")
         // A second upload of the same digest leaves the first in place and nothing behind.
-        _ = try runSh(store.receiveCommand(digest: digest, uploadID: "two") + " < '\(tarball)'")
+        _ = try runSh(store.receiveCommand(uploadID: "two") + " < '\(tarball)'")
+        _ = try runSh(store.publishCommand(digest: digest, uploadID: "two"))
+        // A broken stream leaves nothing behind.
+        _ = try runSh("printf 'not a tar archive' | " + store.receiveCommand(uploadID: "three"))
         let entries = try FileManager.default.contentsOfDirectory(atPath: store.directory)
         #expect(entries == [digest])
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.path(for: digest)).sorted()

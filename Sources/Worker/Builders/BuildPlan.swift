@@ -56,9 +56,9 @@ public struct BuildInvocation: Sendable {
         }
     }
 
-    /// `--no-cache`, `--network`, `--target` as requested.
+    /// `--label`, `--no-cache`, `--network`, `--target` as requested.
     var commonFlags: [String] {
-        var flags: [String] = []
+        var flags = request.labels.keys.sorted().flatMap { ["--label", $0 + "=" + request.labels[$0]!] }
         if request.noCache { flags.append("--no-cache") }
         if let network = request.network { flags += ["--network", network] }
         if let target = request.target { flags += ["--target", target] }

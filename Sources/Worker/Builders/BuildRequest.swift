@@ -125,6 +125,8 @@ public struct BuildRequest: Sendable {
     public var insecureRegistry: Bool
     /// Credentials to log in with before the build, or nil to use the host's own.
     public var login: RegistryLogin?
+    /// Image labels (`--label NAME=VALUE`), such as the source fingerprint.
+    public var labels: [String: String]
 
     /// Creates a request.
     public init(
@@ -132,7 +134,8 @@ public struct BuildRequest: Sendable {
         dockerfile: String = "Dockerfile", buildArguments: [BuildArgument] = [],
         windowsVersionArgument: String? = "OS_VERSION", output: BuildOutput = .registry,
         manifestFormat: ManifestFormat = .docker, noCache: Bool = false, network: String? = nil,
-        target: String? = nil, insecureRegistry: Bool = false, login: RegistryLogin? = nil
+        target: String? = nil, insecureRegistry: Bool = false, login: RegistryLogin? = nil,
+        labels: [String: String] = [:]
     ) {
         self.tag = tag
         self.platform = platform
@@ -148,6 +151,7 @@ public struct BuildRequest: Sendable {
         self.target = target
         self.insecureRegistry = insecureRegistry
         self.login = login
+        self.labels = labels
     }
 
     /// The build arguments passed, with the Windows release added for Windows platforms.

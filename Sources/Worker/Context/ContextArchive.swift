@@ -20,7 +20,7 @@ public struct ContextArchive: AsyncSequence, Sendable {
 
     init(context: BuildContext, chunkSize: Int) {
         self.context = context
-        self.chunkSize = max(chunkSize, TarHeader.blockSize * 4)
+        self.chunkSize = Swift.max(chunkSize, TarHeader.blockSize * 4)
     }
 
     public func makeAsyncIterator() -> Iterator {

@@ -3,8 +3,8 @@ import Shared
 /// The commands that keep build contexts on a host under `WORKDIR/contexts/DIGEST/`: check whether one is
 /// there (and mark it used), receive one from a tar stream on standard input, and prune old ones.
 ///
-/// Receiving extracts into `contexts/.incoming-ID` and then renames it to `contexts/DIGEST` unless that
-/// appeared meanwhile, so a half-received context is never used. `tar` is POSIX tar on Linux hosts and the
+/// Receiving extracts into `contexts/.incoming-ID`; publishing then renames it to `contexts/DIGEST` unless
+/// that appeared meanwhile, so a half-received context is never used. `tar` is POSIX tar on Linux hosts and the
 /// `tar.exe` (bsdtar) of Windows Server 2019 and later on Windows hosts.
 public struct RemoteContextStore: Sendable {
     /// The host's shell.
@@ -39,25 +39,49 @@ public struct RemoteContextStore: Sendable {
         }
     }
 
-    /// A script that reads a tar stream on standard input and publishes it as the context `digest`;
-    /// `uploadID` names the temporary directory (unique per upload).
-    public func receiveScript(digest: String, uploadID: String) -> RemoteScript {
-        let incoming = shell.join(directory, ".incoming-" + uploadID)
-        let target = path(for: digest)
+    /// The temporary directory an upload is extracted into.
+    public func incomingPath(uploadID: String) -> String {
+        shell.join(directory, ".incoming-" + uploadID)
+    }
+
+    /// A script that extracts the tar stream on its standard input into the upload's temporary directory
+    /// (removed again if the extraction fails). The digest is known only once the stream has been sent,
+    /// so publishing is a second step (``publishCommand(digest:uploadID:)``).
+    public func receiveScript(uploadID: String) -> RemoteScript {
+        let incoming = incomingPath(uploadID: uploadID)
         return RemoteScript([
             .makeDirectory(directory, privateToUser: false),
             .removeTree(incoming),
             .makeDirectory(incoming, privateToUser: true),
             .run(RemoteCommand(["tar", "-x", "-f", "-", "-C", incoming], readsScriptInput: true)),
+        ], removeOnFailure: [incoming])
+    }
+
+    /// The command for ``receiveScript(uploadID:)``.
+    public func receiveCommand(uploadID: String) throws -> String {
+        try shell.command(for: receiveScript(uploadID: uploadID))
+    }
+
+    /// A script that renames the upload to `contexts/DIGEST` unless another upload got there first, and
+    /// removes whatever is left of the upload.
+    public func publishScript(digest: String, uploadID: String) -> RemoteScript {
+        let incoming = incomingPath(uploadID: uploadID)
+        let target = path(for: digest)
+        return RemoteScript([
             .moveIfAbsent(from: incoming, to: target),
             // A rename that raced with another upload of the same digest lands inside the target: remove it.
             .removeTree(shell.join(target, ".incoming-" + uploadID)),
         ], removeOnExit: [incoming])
     }
 
-    /// The command for ``receiveScript(digest:uploadID:)``.
-    public func receiveCommand(digest: String, uploadID: String) throws -> String {
-        try shell.command(for: receiveScript(digest: digest, uploadID: uploadID))
+    /// The command for ``publishScript(digest:uploadID:)``.
+    public func publishCommand(digest: String, uploadID: String) throws -> String {
+        try shell.command(for: publishScript(digest: digest, uploadID: uploadID))
+    }
+
+    /// A command that removes an upload that will not be published.
+    public func discardCommand(uploadID: String) throws -> String {
+        try shell.command(for: RemoteScript([.removeTree(incomingPath(uploadID: uploadID))]))
     }
 
     /// A command that applies `policy`, never removing the contexts in `keep`.

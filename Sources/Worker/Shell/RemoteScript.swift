@@ -73,11 +73,14 @@ public struct RemoteScript: Sendable, Hashable {
     public var steps: [Step]
     /// Paths removed when the script ends, whether it succeeded or not.
     public var removeOnExit: [String]
+    /// Paths removed only when the script fails (half-received uploads).
+    public var removeOnFailure: [String]
 
     /// Creates a script.
-    public init(_ steps: [Step] = [], removeOnExit: [String] = []) {
+    public init(_ steps: [Step] = [], removeOnExit: [String] = [], removeOnFailure: [String] = []) {
         self.steps = steps
         self.removeOnExit = removeOnExit
+        self.removeOnFailure = removeOnFailure
     }
 
     /// Appends a `run` step.

@@ -3,9 +3,17 @@ extension RemoteShell {
     /// and keeps the exit status, and one line per step with every value single-quoted.
     func renderPOSIX(_ script: RemoteScript) throws -> String {
         var lines = ["set -eu"]
-        if !script.removeOnExit.isEmpty {
-            let paths = try script.removeOnExit.map(POSIXShell.quote).joined(separator: " ")
-            lines.append("cleanup() { status=$?; rm -rf -- \(paths); exit \"$status\"; }")
+        if !script.removeOnExit.isEmpty || !script.removeOnFailure.isEmpty {
+            var body = ["status=$?"]
+            if !script.removeOnFailure.isEmpty {
+                let paths = try script.removeOnFailure.map(POSIXShell.quote).joined(separator: " ")
+                body.append("if [ \"$status\" -ne 0 ]; then rm -rf -- \(paths); fi")
+            }
+            if !script.removeOnExit.isEmpty {
+                body.append("rm -rf -- " + (try script.removeOnExit.map(POSIXShell.quote).joined(separator: " ")))
+            }
+            body.append("exit \"$status\"")
+            lines.append("cleanup() { \(body.joined(separator: "; ")); }")
             lines.append("trap cleanup EXIT")
             lines.append("trap 'exit 129' HUP")
             lines.append("trap 'exit 130' INT")

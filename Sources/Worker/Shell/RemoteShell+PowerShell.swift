@@ -23,13 +23,19 @@ extension RemoteShell {
         }
         """
 
-    /// Renders `script` as a Windows PowerShell 5.1 script, with ``RemoteScript/removeOnExit`` in a `finally`.
+    /// Renders `script` as a Windows PowerShell 5.1 script, with ``RemoteScript/removeOnExit`` (and, when the
+    /// steps did not all complete, ``RemoteScript/removeOnFailure``) in a `finally`.
     func renderPowerShell(_ script: RemoteScript) throws -> String {
-        var lines = [Self.powerShellPrelude, "try {"]
+        var lines = [Self.powerShellPrelude, "$completed = $false", "try {"]
         for step in script.steps {
             lines.append("    " + (try renderPowerShell(step)))
         }
+        lines.append("    $completed = $true")
         lines.append("} finally {")
+        for path in script.removeOnFailure {
+            lines.append("    if (-not $completed) { Remove-Item -LiteralPath \(try PowerShell.quote(path)) -Recurse "
+                + "-Force -ErrorAction SilentlyContinue }")
+        }
         for path in script.removeOnExit {
             lines.append("    Remove-Item -LiteralPath \(try PowerShell.quote(path)) -Recurse -Force "
                 + "-ErrorAction SilentlyContinue")
