@@ -52,7 +52,7 @@ struct PlanCommandTests {
         #expect(result.status == 2)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.contains(
-            "error: invalid inventory: bad.json:1:51: hosts[0].platforms[0]: \"linux/arm65\" is not a platform"))
+            "error: invalid inventory: bad.json:1:59: hosts[0].platforms[0]: \"linux/arm65\" is not a platform"))
         #expect(result.stderr.contains("did you mean linux/arm64?"))
     }
 

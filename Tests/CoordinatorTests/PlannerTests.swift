@@ -8,8 +8,8 @@ struct PlannerTests {
     static func host(
         _ name: String, _ platforms: [Platform], cross: [Platform] = [], windows: WindowsVersion? = nil,
         capacity: Int = 1
-    ) -> Host {
-        Host(
+    ) -> BuildHost {
+        BuildHost(
             name: name, address: "\(name).example.com", platforms: platforms, crossPlatforms: cross,
             windowsVersion: windows, capacity: capacity)
     }

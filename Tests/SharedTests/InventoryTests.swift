@@ -147,7 +147,7 @@ struct InventoryTests {
         Case(name: "builder typo", json: oneHost(base + #", "builder": "buildz""#), path: "hosts[0].builder", line: 3,
              message: "\"buildz\" is not a builder; did you mean buildx?"),
         Case(name: "shell unknown", json: oneHost(base + #", "shell": "zsh""#), path: "hosts[0].shell", line: 3,
-             message: "\"zsh\" is not a shell; use one of sh, powershell, cmd"),
+             message: "\"zsh\" is not a shell; did you mean sh? (one of sh, powershell, cmd)"),
         Case(name: "buildah on Windows",
              json: oneHost(#""name": "w", "address": "w", "platforms": ["windows/amd64"], "windowsVersion": "ltsc2022", "shell": "cmd", "builder": "buildah""#),
              path: "hosts[0].builder", line: 3, message: "buildah does not run on Windows hosts"),

@@ -30,7 +30,7 @@ struct PlatformTests {
     @Test(arguments: [
         ("linux/arm65", "unknown architecture \"arm65\"", "linux/arm64"),
         ("linux", "expected OS/ARCH", nil),
-        ("linux//amd64", "expected OS/ARCH", nil),
+        ("linux//amd64", "expected OS/ARCH", "linux/amd64"),
         ("lnux/amd64", "unknown OS \"lnux\"", "linux/amd64"),
         ("linux/arm64/v3", "\"v3\" is not a variant of arm64", "linux/arm64"),
         ("plan9/amd64", "unknown OS", nil),

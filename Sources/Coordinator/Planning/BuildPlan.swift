@@ -5,10 +5,10 @@ struct BuildPlan: Hashable, Sendable {
     struct Assignment: Hashable, Sendable {
         var slot: BuildSlot
         /// The host given the slot.
-        var host: Host
+        var host: BuildHost
         var mode: BuildMode
         /// Other eligible hosts, in the order failover tries them.
-        var alternates: [Host]
+        var alternates: [BuildHost]
     }
 
     var target: BuildTarget

@@ -14,7 +14,7 @@ struct Planner: Sendable {
 
     func plan(_ target: BuildTarget) throws(PlanError) -> BuildPlan {
         let slots = target.slots
-        var eligible: [BuildSlot: [Host]] = [:]
+        var eligible: [BuildSlot: [BuildHost]] = [:]
         for slot in slots {
             let hosts = inventory.hosts.filter { canBuild($0, slot) }
             guard !hosts.isEmpty else { throw PlanError(description: noHostMessage(for: slot)) }
@@ -39,12 +39,12 @@ struct Planner: Sendable {
     }
 
     /// Whether `host` builds the slot's platform, and for Windows, its Windows release.
-    func canBuild(_ host: Host, _ slot: BuildSlot) -> Bool {
+    func canBuild(_ host: BuildHost, _ slot: BuildSlot) -> Bool {
         guard host.buildMode(for: slot.platform) != nil else { return false }
         return !slot.platform.isWindows || host.windowsVersion == slot.windowsVersion
     }
 
-    private func rank(_ hosts: [Host], for slot: BuildSlot, load: [String: Int]) -> [Host] {
+    private func rank(_ hosts: [BuildHost], for slot: BuildSlot, load: [String: Int]) -> [BuildHost] {
         hosts.sorted { lhs, rhs in
             let left = Double(load[lhs.name, default: 0]) / Double(lhs.capacity)
             let right = Double(load[rhs.name, default: 0]) / Double(rhs.capacity)
@@ -54,13 +54,13 @@ struct Planner: Sendable {
     }
 
     /// Native before cross-building, then inventory order.
-    private func preference(_ lhs: Host, _ rhs: Host, _ slot: BuildSlot) -> Bool {
+    private func preference(_ lhs: BuildHost, _ rhs: BuildHost, _ slot: BuildSlot) -> Bool {
         let (left, right) = (lhs.buildMode(for: slot.platform), rhs.buildMode(for: slot.platform))
         if left != right { return left == .native }
         return index(of: lhs) < index(of: rhs)
     }
 
-    private func index(of host: Host) -> Int {
+    private func index(of host: BuildHost) -> Int {
         inventory.hosts.firstIndex { $0.name == host.name } ?? Int.max
     }
 

@@ -12,7 +12,8 @@ enum TextTable {
 }
 
 extension String {
-    fileprivate func padding(toWidth width: Int) -> String {
+    /// The string, followed by spaces up to `width` characters.
+    func padding(toWidth width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }

@@ -57,7 +57,7 @@ extension Inventory {
         guard !entries.isEmpty else {
             throw top.error("hosts", "the inventory lists no hosts; add at least one")
         }
-        var hosts: [Host] = []
+        var hosts: [BuildHost] = []
         var firstByName: [String: String] = [:]
         for (offset, entry) in entries.enumerated() {
             let reader = try JSONObjectReader(file: file, path: "hosts[\(offset)]", node: entry)
@@ -75,7 +75,7 @@ extension Inventory {
     // swiftlint:disable:next function_body_length
     private static func decodeHost(
         _ reader: JSONObjectReader, defaults: JSONObjectReader?
-    ) throws(InventoryError) -> Host {
+    ) throws(InventoryError) -> BuildHost {
         try reader.refuseUnknownKeys(allowed: hostKeys)
 
         /// The host's own value, else the default's, with the reader that holds it (for errors).
@@ -158,7 +158,7 @@ extension Inventory {
         var labels = try defaults?.stringMap("labels") ?? [:]
         labels.merge(try reader.stringMap("labels") ?? [:]) { _, own in own }
 
-        return Host(
+        return BuildHost(
             name: name, address: address, port: port, user: user, identityFiles: identityFiles, agent: agent,
             knownHostsFile: knownHostsFile, platforms: platforms, crossPlatforms: crossPlatforms, builder: builder,
             builderInstance: builderInstance, shell: shell, windowsVersion: windowsVersion, capacity: capacity,
@@ -201,10 +201,11 @@ extension Inventory {
         guard let reader, let text = try reader.string(key) else { return nil }
         if let value = Value(rawValue: text.lowercased()) { return value }
         let names = Value.allCases.map(\.rawValue)
-        var message = "\"\(text)\" is not a \(key); use one of \(names.joined(separator: ", "))"
+        var message = "\"\(text)\" is not a \(key); "
         if let close = closestMatch(to: text.lowercased(), among: names, maximumDistance: 3) {
-            message = "\"\(text)\" is not a \(key); did you mean \(close)?"
+            message += "did you mean \(close)? "
         }
+        message += "(one of \(names.joined(separator: ", ")))"
         throw reader.error(key, message)
     }
 }

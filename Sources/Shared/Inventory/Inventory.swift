@@ -1,23 +1,23 @@
 /// The build hosts a release can use, read from `inventory.json`.
 public struct Inventory: Hashable, Sendable {
     /// The hosts, in the order the file lists them (the planner's tie-breaker).
-    public var hosts: [Host]
+    public var hosts: [BuildHost]
     /// Where the inventory was read from, for messages.
     public var source: String
 
-    public init(hosts: [Host], source: String = "inventory") {
+    public init(hosts: [BuildHost], source: String = "inventory") {
         self.hosts = hosts
         self.source = source
     }
 
     /// The host called `name`.
-    public func host(named name: String) -> Host? {
+    public func host(named name: String) -> BuildHost? {
         hosts.first { $0.name == name }
     }
 }
 
 /// One build host reached over SSH.
-public struct Host: Hashable, Sendable {
+public struct BuildHost: Hashable, Sendable {
     /// A short unique name (`arm-1`), used in output, logs and file names.
     public var name: String
     /// Hostname, IPv4 or IPv6 address (without brackets), or an alias from `~/.ssh/config`.

@@ -1,0 +1,127 @@
+import Foundation
+import Shared
+
+/// Runs a plan: every slot in parallel, each host running at most `capacity` builds. An
+/// infrastructure failure moves the slot to its next eligible host (round-robin over the slot's
+/// hosts, with exponential backoff) until `retries` extra attempts are spent; a build failure is
+/// final and is not retried elsewhere.
+struct Scheduler: Sendable {
+    var plan: BuildPlan
+    var builder: any PlatformBuilding
+    var progress: any ProgressSink
+    /// Extra attempts after the first, per slot.
+    var retries: Int = 2
+    /// The wait before the second attempt; it doubles after each failure.
+    var backoff: Duration = .seconds(1)
+    /// Bound on one attempt; `nil` for none.
+    var attemptTimeout: Duration?
+
+    /// One slot's outcome.
+    struct SlotResult: Sendable {
+        var assignment: BuildPlan.Assignment
+        var image: BuiltImage?
+        var host: String?
+        var attempts: [PlatformReport.Attempt]
+        var error: String?
+        var failureKind: FailureKind?
+        var seconds: Double
+    }
+
+    /// Runs every slot; returns their results in plan order. Never throws: failures are results.
+    func run() async -> [SlotResult] {
+        let pool = HostPool(hosts: plan.assignments.flatMap { [$0.host] + $0.alternates })
+        return await withTaskGroup(of: (Int, SlotResult).self) { group in
+            for (index, assignment) in plan.assignments.enumerated() {
+                group.addTask { (index, await runSlot(assignment, pool: pool)) }
+            }
+            var results = [SlotResult?](repeating: nil, count: plan.assignments.count)
+            for await (index, result) in group { results[index] = result }
+            return results.map { $0! }
+        }
+    }
+
+    private func runSlot(_ assignment: BuildPlan.Assignment, pool: HostPool) async -> SlotResult {
+        let started = ContinuousClock.now
+        let candidates = [assignment.host] + assignment.alternates
+        var attempts: [PlatformReport.Attempt] = []
+        var delay = backoff
+        var lastError: (String, FailureKind)?
+        for attempt in 0...max(0, retries) {
+            let host = candidates[attempt % candidates.count]
+            if attempt > 0 {
+                do { try await Task.sleep(for: delay) } catch { lastError = ("interrupted", .cancelled); break }
+                delay *= 2
+            }
+            let attemptStart = ContinuousClock.now
+            do {
+                try await pool.acquire(host.name)
+            } catch {
+                lastError = ("interrupted", .cancelled)
+                break
+            }
+            let outcome: Result<BuiltImage, any Error>
+            do {
+                let mode = host.buildMode(for: assignment.slot.platform) ?? assignment.mode
+                outcome = .success(try await attemptBuild(assignment.slot, on: host, mode: mode))
+            } catch {
+                outcome = .failure(error)
+            }
+            await pool.release(host.name)
+            let seconds = (ContinuousClock.now - attemptStart).seconds
+            switch outcome {
+            case .success(let image):
+                attempts.append(.init(host: host.name, seconds: seconds))
+                await progress.record(ProgressEvent(slot: assignment.slot, host: host.name, kind: .phase(.done)))
+                return SlotResult(
+                    assignment: assignment, image: image, host: host.name, attempts: attempts,
+                    seconds: (ContinuousClock.now - started).seconds)
+            case .failure(let error):
+                let kind = Task.isCancelled ? .cancelled : FailureKind.of(error)
+                let message = String(describing: error)
+                attempts.append(.init(host: host.name, seconds: seconds, error: message, failureKind: kind))
+                await progress.record(ProgressEvent(slot: assignment.slot, host: host.name, kind: .attemptFailed(message, kind)))
+                lastError = (message, kind)
+            }
+            // Only infrastructure failures are worth another host.
+            if let lastError, lastError.1 != .infrastructure { break }
+        }
+        await progress.record(ProgressEvent(slot: assignment.slot, host: attempts.last?.host, kind: .phase(.failed)))
+        return SlotResult(
+            assignment: assignment, image: nil, host: attempts.last?.host, attempts: attempts, error: lastError?.0,
+            failureKind: lastError?.1, seconds: (ContinuousClock.now - started).seconds)
+    }
+
+    private func attemptBuild(_ slot: BuildSlot, on host: BuildHost, mode: BuildMode) async throws -> BuiltImage {
+        let sink = progress
+        let report: @Sendable (ProgressEvent.Kind) async -> Void = { kind in
+            await sink.record(ProgressEvent(slot: slot, host: host.name, kind: kind))
+        }
+        guard let attemptTimeout else {
+            return try await builder.build(slot, on: host, mode: mode, progress: report)
+        }
+        return try await withThrowingTaskGroup(of: BuiltImage.self) { group in
+            group.addTask { try await builder.build(slot, on: host, mode: mode, progress: report) }
+            group.addTask {
+                try await Task.sleep(for: attemptTimeout)
+                throw AttemptTimeout(host: host.name, limit: attemptTimeout)
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+}
+
+/// An attempt that ran past `--timeout`; the host is treated as failed and the slot moves on.
+struct AttemptTimeout: ClassifiedError {
+    var host: String
+    var limit: Duration
+    var failureKind: FailureKind { .infrastructure }
+    var description: String { "no result from \(host) within \(limit.seconds)s (--timeout)" }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

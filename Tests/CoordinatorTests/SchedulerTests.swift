@@ -1,0 +1,154 @@
+import Foundation
+import Shared
+import Testing
+
+@testable import Coordinator
+
+/// The scheduler's decisions (failover, no retry of build failures, capacity, timeouts) with a
+/// scripted builder standing in for hosts. The real hosts are exercised by the integration suite.
+@Suite("Scheduler")
+struct SchedulerTests {
+    struct Failure: ClassifiedError {
+        var failureKind: FailureKind
+        var description: String
+    }
+
+    /// Answers each (slot, host) attempt from a script and records concurrency per host.
+    actor Script {
+        var answers: [String: [Result<Void, Failure>]] = [:]
+        var delay: Duration = .zero
+        var running: [String: Int] = [:]
+        var peak: [String: Int] = [:]
+        var calls: [String] = []
+
+        init(_ answers: [String: [Result<Void, Failure>]], delay: Duration = .zero) {
+            self.answers = answers
+            self.delay = delay
+        }
+
+        func begin(_ host: String, _ slot: String) -> (Result<Void, Failure>, Duration) {
+            calls.append("\(slot)@\(host)")
+            running[host, default: 0] += 1
+            peak[host] = max(peak[host, default: 0], running[host]!)
+            let queue = answers[host] ?? []
+            answers[host] = Array(queue.dropFirst())
+            return (queue.first ?? .success(()), delay)
+        }
+
+        func end(_ host: String) { running[host]! -= 1 }
+    }
+
+    struct ScriptedBuilder: PlatformBuilding {
+        let script: Script
+        func build(
+            _ slot: BuildSlot, on host: BuildHost, mode: BuildMode,
+            progress: @escaping @Sendable (ProgressEvent.Kind) async -> Void
+        ) async throws -> BuiltImage {
+            let (answer, delay) = await script.begin(host.name, slot.platform.description)
+            await progress(.phase(.building))
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                await script.end(host.name)
+                throw error
+            }
+            await script.end(host.name)
+            try answer.get()
+            return BuiltImage(digest: "sha256:" + String(repeating: "a", count: 64), phases: [.building: 0])
+        }
+    }
+
+    actor Recorder: ProgressSink {
+        var events: [String] = []
+        func record(_ event: ProgressEvent) {
+            if case .attemptFailed(_, let kind) = event.kind { events.append("\(event.host ?? "-"):\(kind)") }
+        }
+        func finish() {}
+    }
+
+    static func host(_ name: String, capacity: Int = 1) -> BuildHost {
+        BuildHost(name: name, address: name, platforms: [.linuxAMD64, .linuxARM64], capacity: capacity)
+    }
+
+    static func plan(_ pairs: [(Platform, BuildHost, [BuildHost])]) -> BuildPlan {
+        let target = BuildTarget(image: "r.io/a", version: "v1", platforms: pairs.map(\.0), windowsVersions: [.ltsc2022])
+        return BuildPlan(target: target, assignments: pairs.map { platform, host, alternates in
+            BuildPlan.Assignment(
+                slot: BuildSlot(platform: platform, windowsVersion: nil, image: "r.io/a", version: "v1"), host: host,
+                mode: .native, alternates: alternates)
+        })
+    }
+
+    @Test func infrastructureFailureMovesToTheNextHost() async {
+        let script = Script(["a": [.failure(Failure(failureKind: .infrastructure, description: "connection refused"))]])
+        let recorder = Recorder()
+        let scheduler = Scheduler(
+            plan: Self.plan([(.linuxAMD64, Self.host("a"), [Self.host("b")])]), builder: ScriptedBuilder(script: script),
+            progress: recorder, retries: 2, backoff: .milliseconds(1))
+        let results = await scheduler.run()
+        #expect(results[0].image != nil)
+        #expect(results[0].host == "b")
+        #expect(results[0].attempts.map(\.host) == ["a", "b"])
+        #expect(results[0].attempts[0].failureKind == .infrastructure)
+        #expect(await recorder.events == ["a:infrastructure"])
+    }
+
+    @Test func buildFailureIsNotRetriedElsewhere() async {
+        let script = Script(["a": [.failure(Failure(failureKind: .build, description: "RUN make: exit 2"))]])
+        let scheduler = Scheduler(
+            plan: Self.plan([(.linuxAMD64, Self.host("a"), [Self.host("b")])]), builder: ScriptedBuilder(script: script),
+            progress: Recorder(), retries: 3, backoff: .milliseconds(1))
+        let results = await scheduler.run()
+        #expect(results[0].image == nil)
+        #expect(results[0].failureKind == .build)
+        #expect(results[0].error == "RUN make: exit 2")
+        #expect(await script.calls == ["linux/amd64@a"])
+    }
+
+    @Test func retriesAreBounded() async {
+        let down = Failure(failureKind: .infrastructure, description: "unreachable")
+        let script = Script(["a": Array(repeating: .failure(down), count: 10), "b": Array(repeating: .failure(down), count: 10)])
+        let scheduler = Scheduler(
+            plan: Self.plan([(.linuxAMD64, Self.host("a"), [Self.host("b")])]), builder: ScriptedBuilder(script: script),
+            progress: Recorder(), retries: 2, backoff: .milliseconds(1))
+        let results = await scheduler.run()
+        #expect(results[0].image == nil)
+        #expect(results[0].failureKind == .infrastructure)
+        #expect(results[0].attempts.map(\.host) == ["a", "b", "a"])
+    }
+
+    @Test func capacityBoundsConcurrencyPerHost() async {
+        let shared = Self.host("a", capacity: 2)
+        let platforms: [Platform] = [.linuxAMD64, .linuxARM64, Platform(os: "linux", architecture: "arm", variant: "v7"),
+                                     Platform(os: "linux", architecture: "386"), Platform(os: "linux", architecture: "s390x")]
+        let script = Script([:], delay: .milliseconds(50))
+        let scheduler = Scheduler(
+            plan: Self.plan(platforms.map { ($0, shared, []) }), builder: ScriptedBuilder(script: script),
+            progress: Recorder())
+        let results = await scheduler.run()
+        #expect(results.allSatisfy { $0.image != nil })
+        #expect(await script.peak["a"] == 2)
+    }
+
+    @Test func slotsRunInParallelAcrossHosts() async {
+        let script = Script([:], delay: .milliseconds(300))
+        let scheduler = Scheduler(
+            plan: Self.plan([(.linuxAMD64, Self.host("a"), []), (.linuxARM64, Self.host("b"), [])]),
+            builder: ScriptedBuilder(script: script), progress: Recorder())
+        let start = ContinuousClock.now
+        _ = await scheduler.run()
+        #expect(ContinuousClock.now - start < .milliseconds(550))
+    }
+
+    @Test func attemptTimeoutCountsAsInfrastructure() async {
+        let script = Script([:], delay: .seconds(30))
+        let scheduler = Scheduler(
+            plan: Self.plan([(.linuxAMD64, Self.host("a"), [])]), builder: ScriptedBuilder(script: script),
+            progress: Recorder(), retries: 0, attemptTimeout: .milliseconds(100))
+        let start = ContinuousClock.now
+        let results = await scheduler.run()
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(results[0].failureKind == .infrastructure)
+        #expect(results[0].error?.contains("within 0.1s (--timeout)") == true)
+    }
+}
