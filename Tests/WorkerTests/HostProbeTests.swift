@@ -122,7 +122,7 @@ struct HostProbeTests {
 
     @Test("a host whose architecture lies is refused with both sides named")
     func lyingArchitecture() throws {
-        let host = Host(name: "amd64-2", address: "127.0.0.5", platforms: [linuxARM64])
+        let host = BuildHost(name: "amd64-2", address: "127.0.0.5", platforms: [linuxARM64])
         let probe = HostProbe(operatingSystem: "linux", reportedArchitecture: "x86_64",
             platform: Platform(os: "linux", architecture: "amd64"), builder: BuilderProbe(kind: .buildx, version: "26"))
         #expect {
@@ -136,7 +136,7 @@ struct HostProbeTests {
 
     @Test("cross platforms are exempt from the architecture check")
     func crossPlatformsExempt() throws {
-        let host = Host(name: "wincross-1", address: "127.0.0.4", platforms: [Platform.linuxAMD64],
+        let host = BuildHost(name: "wincross-1", address: "127.0.0.4", platforms: [Platform.linuxAMD64],
             crossPlatforms: [windowsAMD64], builder: .buildah, windowsVersion: .ltsc2022)
         let probe = HostProbe(operatingSystem: "linux", reportedArchitecture: "x86_64", platform: Platform.linuxAMD64,
             builder: BuilderProbe(kind: .buildah, version: "1.28.2"))
@@ -145,7 +145,7 @@ struct HostProbeTests {
 
     @Test("a Windows host of another release is refused with both builds named")
     func wrongWindowsBuild() {
-        let host = Host(name: "win2022", address: "10.0.0.1", platforms: [windowsAMD64], builder: .docker,
+        let host = BuildHost(name: "win2022", address: "10.0.0.1", platforms: [windowsAMD64], builder: .docker,
             windowsVersion: .ltsc2022)
         let probe = HostProbe(operatingSystem: "windows", reportedArchitecture: "AMD64", platform: windowsAMD64,
             windowsBuild: "10.0.26100.1742", builder: BuilderProbe(kind: .docker, version: "20.10.9"))
@@ -160,7 +160,7 @@ struct HostProbeTests {
 
     @Test("the probe command runs locally and describes this machine")
     func localProbe() throws {
-        let host = Host(name: "local", address: "127.0.0.1", platforms: [Platform.linuxAMD64], builder: .buildah)
+        let host = BuildHost(name: "local", address: "127.0.0.1", platforms: [Platform.linuxAMD64], builder: .buildah)
         let output = try runSh(HostProbe.command(for: host))
         let probe = try HostProbe.parse(output, builder: .buildah)
         #expect(probe.operatingSystem == "linux")

@@ -9,7 +9,7 @@ extension HostProbe {
     static let marker = "@@coordinator:"
 
     /// The command that asks a host everything ``parse(_:builder:)`` needs.
-    public static func command(for host: Host) throws -> String {
+    public static func command(for host: BuildHost) throws -> String {
         let shell = RemoteShell(host.shell)
         let inspect = ["docker", "buildx", "inspect"] + (host.builderInstance.map { ["--builder", $0] } ?? [])
         var questions: [(String, [String])] = []

@@ -6,7 +6,7 @@ extension HostProbe {
     /// (cross platforms are exempt: their check rests on the image config), the Windows build when the entry
     /// names a Windows version, and that the builder works.
     /// - Throws: ``HostProbeError`` naming both what the inventory says and what the host says.
-    public func verify(against host: Host) throws {
+    public func verify(against host: BuildHost) throws {
         var problems: [String] = []
         for platform in host.platforms {
             if platform.os != operatingSystem {
