@@ -43,7 +43,7 @@ struct BuilderTests {
         ])
         #expect(plan.digestFile == "/var/tmp/coordinator/runs/r1/metadata.json")
         #expect(plan.standardInput.isEmpty)
-        let rendered = try RemoteShell(.sh).command(for: plan.script)
+        let rendered = try RemoteShell(.sh).render(plan.script)
         #expect(rendered.contains(#"'X=$(id) '\''q'\'''"#))
     }
 

@@ -71,8 +71,8 @@ extension HostProbe {
                 result[current] = (status, lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
             }
         }
-        for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = line.hasSuffix("\r") ? line.dropLast() : line
+        // `\r\n` is one Character in Swift, so split on any newline rather than on "\n".
+        for line in output.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             if line.hasPrefix(marker) {
                 flush()
                 let words = line.dropFirst(marker.count).split(separator: " ")
