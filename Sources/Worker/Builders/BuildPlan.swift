@@ -56,6 +56,11 @@ public struct BuildInvocation: Sendable {
         }
     }
 
+    /// Build arguments and common flags, then `-t TAG CONTEXT`: the tail every builder's build command shares.
+    func buildFlagsThenTagAndContext(extra: [String] = []) throws -> [String] {
+        try buildArgumentFlags() + commonFlags + extra + ["-t", request.tag, contextDirectory]
+    }
+
     /// `--label`, `--no-cache`, `--network`, `--target` as requested.
     var commonFlags: [String] {
         var flags = request.labels.keys.sorted().flatMap { ["--label", $0 + "=" + request.labels[$0]!] }

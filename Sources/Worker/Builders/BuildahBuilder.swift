@@ -46,9 +46,7 @@ public struct BuildahBuilder: ImageBuilder {
             build += ["--os-version", osVersion]
         }
         build += ["--format", request.manifestFormat.rawValue, "-f", invocation.dockerfilePath]
-        build += try invocation.buildArgumentFlags()
-        build += invocation.commonFlags + tls + authentication
-        build += ["-t", request.tag, invocation.contextDirectory]
+        build += try invocation.buildFlagsThenTagAndContext(extra: tls + authentication)
         script.run(RemoteCommand(build))
         var digestFile: String?
         var tarball: String?

@@ -17,9 +17,7 @@ public struct DockerBuilder: ImageBuilder {
         var script = RemoteScript([.makeDirectory(invocation.runDirectory, privateToUser: true)])
         let input = try DockerLogin.add(request.login, to: &script, invocation: invocation, builder: kind)
         var build = ["docker", "build", "--platform", request.platform.description, "-f", invocation.dockerfilePath]
-        build += try invocation.buildArgumentFlags()
-        build += invocation.commonFlags
-        build += ["-t", request.tag, invocation.contextDirectory]
+        build += try invocation.buildFlagsThenTagAndContext()
         script.run(RemoteCommand(build))
         var digestFile: String?
         var tarball: String?
