@@ -141,6 +141,8 @@ public protocol ImageBuilder: Sendable {
     func plan(_ invocation: BuildInvocation) throws -> BuildPlan
     /// The image the build made, from the plan's digest file (its contents, if it had one) and the log.
     func image(for invocation: BuildInvocation, digestFile: String?, log: String) throws -> BuiltImage
+    /// Log text that shows the build has finished and the push begun (to time the two phases apart).
+    var pushMarkers: [String] { get }
 }
 
 extension BuilderKind {

@@ -18,6 +18,8 @@ public struct BuildahBuilder: ImageBuilder {
 
     public var kind: BuilderKind { program == "podman" ? .podman : .buildah }
 
+    public var pushMarkers: [String] { ["Successfully tagged"] }
+
     public func plan(_ invocation: BuildInvocation) throws -> BuildPlan {
         let shell = invocation.shell
         let request = invocation.request

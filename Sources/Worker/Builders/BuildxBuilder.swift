@@ -13,6 +13,8 @@ public struct BuildxBuilder: ImageBuilder {
     /// Creates the builder.
     public init() {}
 
+    public var pushMarkers: [String] { ["pushing layers", "pushing manifest"] }
+
     public func plan(_ invocation: BuildInvocation) throws -> BuildPlan {
         let shell = invocation.shell
         let request = invocation.request

@@ -12,6 +12,8 @@ public struct DockerBuilder: ImageBuilder {
     /// Creates the builder.
     public init() {}
 
+    public var pushMarkers: [String] { ["The push refers to repository"] }
+
     public func plan(_ invocation: BuildInvocation) throws -> BuildPlan {
         let request = invocation.request
         var script = RemoteScript([.makeDirectory(invocation.runDirectory, privateToUser: true)])

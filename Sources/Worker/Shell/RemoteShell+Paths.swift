@@ -36,6 +36,15 @@ extension RemoteShell {
         return result
     }
 
+    /// A command that prints a (small, text) remote file to standard output.
+    public func readFileCommand(_ path: String) throws -> String {
+        switch family {
+        case .posix: try checked("cat -- " + POSIXShell.quote(path))
+        case .windows: try command(forScriptText: "[Console]::Out.Write([System.IO.File]::ReadAllText("
+            + (try PowerShell.quote(path)) + "))")
+        }
+    }
+
     /// Resolves an inventory path (`workDir`): `~` and `~/…` (or `~\…`) start at the remote user's `home`;
     /// anything else must already be absolute.
     /// - Throws: ``ShellQuotingError`` with ``ShellQuotingError/Reason/relativePath``.
