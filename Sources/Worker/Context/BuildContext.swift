@@ -66,16 +66,24 @@ public struct BuildContext: Sendable {
     static func fingerprint(of entries: [ContextEntry]) -> String {
         var hasher = SHA256()
         hasher.update(data: Array("coordinator-context-v1\n".utf8))
+        var record: [Int64] = []
         for entry in entries {
-            var line = entry.path + "\0"
+            var path = entry.path
+            path.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            record.removeAll(keepingCapacity: true)
             switch entry.kind {
-            case .directory: line += "d"
-            case .file(let size): line += "f\(size)"
-            case .symlink(let target): line += "l" + target
+            case .directory:
+                record += [0, 0]
+            case .file(let size):
+                record += [1, size]
+            case .symlink(let target):
+                var target = target
+                target.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+                record += [2, Int64(target.utf8.count)]
             }
-            line += "\0\(entry.mode)\0\(entry.modificationTime)\0"
-            line += entry.changeStamp.map(String.init).joined(separator: ",") + "\n"
-            hasher.update(data: Array(line.utf8))
+            record += [Int64(entry.path.utf8.count), Int64(entry.mode), entry.modificationTime]
+            record += entry.changeStamp
+            record.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         }
         return hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }

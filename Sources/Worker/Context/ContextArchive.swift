@@ -2,6 +2,12 @@ import Crypto
 import Dispatch
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A build context as a tar stream: an `AsyncSequence` of chunks, produced on a dedicated serial queue
 /// (file reads never block the cooperative pool) and SHA-256-hashed as they are produced.
 ///
@@ -87,12 +93,16 @@ public final class ArchiveSummary: @unchecked Sendable {
 }
 
 /// The archive's state machine; every method runs on its own serial queue, which is what makes the
-/// unchecked `Sendable` sound.
+/// unchecked `Sendable` sound. Chunks are assembled in one reusable buffer with `memcpy` and direct
+/// `read(2)` calls, so the cost per byte does not depend on the optimisation level.
 public final class TarProducer: @unchecked Sendable {
     private let context: BuildContext
     private let chunkSize: Int
     private let summary: ArchiveSummary
     private let queue = DispatchQueue(label: "coordinator.context-archive", qos: .userInitiated)
+    /// Room for a full chunk plus the largest header and padding that can follow it.
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var filled = 0
     private var hasher = SHA256()
     private var nextEntry = 0
     private var reader: FileReader?
@@ -105,11 +115,13 @@ public final class TarProducer: @unchecked Sendable {
         self.context = context
         self.chunkSize = chunkSize
         self.summary = summary
+        buffer = .allocate(byteCount: chunkSize + 64 * 1024, alignment: 16)
         summary.reset()
     }
 
     deinit {
         reader?.close()
+        buffer.deallocate()
     }
 
     func next() async throws -> [UInt8]? {
@@ -122,17 +134,16 @@ public final class TarProducer: @unchecked Sendable {
 
     private func produce() throws -> [UInt8]? {
         guard !finished else { return nil }
-        var chunk: [UInt8] = []
-        chunk.reserveCapacity(chunkSize)
+        filled = 0
         do {
-            while chunk.count < chunkSize {
+            while filled < chunkSize {
                 if reader != nil {
-                    try readFile(into: &chunk)
+                    try readFile()
                 } else if nextEntry < context.entries.count {
-                    try startEntry(context.entries[nextEntry], into: &chunk)
+                    try startEntry(context.entries[nextEntry])
                     nextEntry += 1
                 } else if !wroteEnd {
-                    chunk += TarHeader.end
+                    appendZeros(TarHeader.end.count)
                     wroteEnd = true
                 } else {
                     break
@@ -144,18 +155,34 @@ public final class TarProducer: @unchecked Sendable {
             reader = nil
             throw error
         }
-        if chunk.isEmpty {
+        if filled == 0 {
             finished = true
             summary.finish(hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined())
             return nil
         }
-        hasher.update(data: chunk)
-        summary.add(chunk.count)
-        return chunk
+        let produced = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
+        hasher.update(bufferPointer: produced)
+        summary.add(filled)
+        return [UInt8](unsafeUninitializedCapacity: filled) { destination, initialized in
+            memcpy(destination.baseAddress!, produced.baseAddress!, filled)
+            initialized = filled
+        }
     }
 
-    private func startEntry(_ entry: ContextEntry, into chunk: inout [UInt8]) throws {
-        chunk += TarHeader.blocks(for: entry)
+    private func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { source in
+            memcpy(buffer.baseAddress! + filled, source.baseAddress!, source.count)
+        }
+        filled += bytes.count
+    }
+
+    private func appendZeros(_ count: Int) {
+        memset(buffer.baseAddress! + filled, 0, count)
+        filled += count
+    }
+
+    private func startEntry(_ entry: ContextEntry) throws {
+        append(TarHeader.blocks(for: entry))
         if case .file(let size) = entry.kind, size > 0 {
             reader = try FileReader(path: context.root + "/" + entry.path)
             remaining = size
@@ -163,30 +190,27 @@ public final class TarProducer: @unchecked Sendable {
         }
     }
 
-    private func readFile(into chunk: inout [UInt8]) throws {
+    private func readFile() throws {
         guard var file = reader else { return }
-        let wanted = Int(min(remaining, Int64(chunkSize - chunk.count)))
+        let wanted = Int(Swift.min(remaining, Int64(chunkSize - filled)))
         if wanted > 0 {
-            let start = chunk.count
-            chunk.append(contentsOf: repeatElement(0, count: wanted))
-            let got = try chunk.withUnsafeMutableBytes { buffer in
-                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + wanted)]))
-            }
-            chunk.removeLast(wanted - got)
+            let got = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + wanted)]))
             if got == 0 {
                 throw ContextReadError(path: file.path, operation: "send",
                     reason: "the file became shorter while the context was being sent; retry the build")
             }
+            filled += got
             remaining -= Int64(got)
         }
         if remaining == 0 {
-            if try !file.read(upTo: 1).isEmpty {
+            var probe: UInt8 = 0
+            if try withUnsafeMutableBytes(of: &probe, { try file.read(into: $0) }) != 0 {
                 throw ContextReadError(path: file.path, operation: "send",
                     reason: "the file grew while the context was being sent; retry the build")
             }
             file.close()
             reader = nil
-            chunk.append(contentsOf: repeatElement(0, count: pendingPadding))
+            appendZeros(pendingPadding)
         }
     }
 }

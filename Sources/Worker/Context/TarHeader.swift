@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// POSIX tar headers (ustar, with pax extended headers for what ustar cannot hold), written the same way
 /// every time: owner and group 0 with no names, no device numbers, the entry's permission bits and
 /// modification seconds.
@@ -103,28 +109,34 @@ enum TarHeader {
     static func header(
         prefix: [UInt8], name: [UInt8], mode: UInt32, size: Int64, mtime: Int64, type: UInt8, link: [UInt8]
     ) -> [UInt8] {
-        var block = [UInt8](repeating: 0, count: blockSize)
-        func put(_ bytes: [UInt8], at offset: Int) {
-            block.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
+        [UInt8](unsafeUninitializedCapacity: blockSize) { block, initialized in
+            let base = UnsafeMutableRawPointer(block.baseAddress!)
+            memset(base, 0, blockSize)
+            func put(_ bytes: [UInt8], at offset: Int) {
+                bytes.withUnsafeBytes { memcpy(base + offset, $0.baseAddress!, $0.count) }
+            }
+            func octal(_ value: Int64, width: Int, at offset: Int) {
+                put(Array(String(value, radix: 8).leftPadded(to: width - 1).utf8), at: offset)
+            }
+            put(name, at: 0)
+            octal(Int64(mode), width: 8, at: 100)
+            octal(0, width: 8, at: 108)
+            octal(0, width: 8, at: 116)
+            octal(size, width: 12, at: 124)
+            octal(mtime, width: 12, at: 136)
+            memset(base + 148, Int32(UInt8(ascii: " ")), 8)
+            block[156] = type
+            put(link, at: 157)
+            put(Array("ustar\u{0}00".utf8), at: 257)
+            octal(0, width: 8, at: 329)
+            octal(0, width: 8, at: 337)
+            put(prefix, at: 345)
+            var checksum = 0
+            for index in 0..<blockSize {
+                checksum &+= Int(block[index])
+            }
+            put(Array(String(checksum, radix: 8).leftPadded(to: 6).utf8) + [0, UInt8(ascii: " ")], at: 148)
+            initialized = blockSize
         }
-        func octal(_ value: Int64, width: Int) -> [UInt8] {
-            Array(String(value, radix: 8).leftPadded(to: width - 1).utf8) + [0]
-        }
-        put(name, at: 0)
-        put(octal(Int64(mode), width: 8), at: 100)
-        put(octal(0, width: 8), at: 108)
-        put(octal(0, width: 8), at: 116)
-        put(octal(size, width: 12), at: 124)
-        put(octal(mtime, width: 12), at: 136)
-        put([UInt8](repeating: UInt8(ascii: " "), count: 8), at: 148)
-        block[156] = type
-        put(link, at: 157)
-        put(Array("ustar\0".utf8) + Array("00".utf8), at: 257)
-        put(octal(0, width: 8), at: 329)
-        put(octal(0, width: 8), at: 337)
-        put(prefix, at: 345)
-        let checksum = block.reduce(0) { $0 + Int64($1) }
-        put(Array(String(checksum, radix: 8).leftPadded(to: 6).utf8) + [0, UInt8(ascii: " ")], at: 148)
-        return block
     }
 }
