@@ -173,3 +173,28 @@ struct BuilderTests {
         #expect(throws: BuilderError.self) { try BuildxBuilder().plan(invocation(request)) }
     }
 }
+
+@Suite("Build sources")
+struct BuildSourceTests {
+    @Test("git URLs go to the builder as they are, the Dockerfile stays relative to the repository")
+    func gitContext() throws {
+        let url = "https://github.com/vmware-tanzu/velero.git#main"
+        #expect(GitContext.isURL(url) && GitContext.isURL("git@github.com:org/repo.git"))
+        #expect(!GitContext.isURL("/var/tmp/coordinator/contexts/abc") && !GitContext.isURL("https://example.com/x.tar.gz"))
+        var git = invocation(BuildRequest(tag: "r/a:v1", platform: linuxARM64))
+        git.contextDirectory = url
+        let build = try #require(commands(of: try BuildxBuilder().plan(git)).last).arguments
+        #expect(build.last == url)
+        #expect(build[build.firstIndex(of: "-f")! + 1] == "Dockerfile")
+    }
+
+    @Test("a tag or context that starts with - is refused", arguments: ["--output=type=local,dest=/", "-", ""])
+    func optionLikePositionals(value: String) {
+        #expect(throws: BuilderError.self) {
+            try DockerBuilder().plan(invocation(BuildRequest(tag: value, platform: linuxARM64)))
+        }
+        var bad = invocation(BuildRequest(tag: "r/a:v1", platform: linuxARM64))
+        bad.contextDirectory = value
+        #expect(throws: BuilderError.self) { try BuildahBuilder(program: "buildah").plan(bad) }
+    }
+}

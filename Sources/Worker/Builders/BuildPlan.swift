@@ -6,7 +6,8 @@ public struct BuildInvocation: Sendable {
     public var request: BuildRequest
     /// The host's shell.
     public var shell: RemoteShell
-    /// The build context on the host (`WORKDIR/contexts/DIGEST`).
+    /// The build context as the builder takes it: the directory on the host (`WORKDIR/contexts/DIGEST`),
+    /// or a git URL handed to the builder as it is (see ``GitContext``).
     public var contextDirectory: String
     /// A directory private to this build (`WORKDIR/runs/ID`) for metadata, digests, credentials and
     /// archives; removed after the build.
@@ -33,9 +34,22 @@ public struct BuildInvocation: Sendable {
         self.hostDockerConfig = hostDockerConfig
     }
 
-    /// The Dockerfile's path on the host.
+    /// Whether the context is a git URL rather than a directory on the host.
+    public var contextIsURL: Bool {
+        GitContext.isURL(contextDirectory)
+    }
+
+    /// The Dockerfile's path on the host, or its path inside the repository for a git context.
     public var dockerfilePath: String {
-        shell.join(contextDirectory, request.dockerfile)
+        contextIsURL ? request.dockerfile : shell.join(contextDirectory, request.dockerfile)
+    }
+
+    /// Refuses positional values that a builder could read as a flag.
+    func checkPositionalValues() throws {
+        for (name, value) in [("tag", request.tag), ("context", contextDirectory)] where value.hasPrefix("-") || value.isEmpty {
+            throw BuilderError(builder: nil, message: "the \(name) \(String(reflecting: value)) is empty or starts with "
+                + "`-`, which the builder would read as an option")
+        }
     }
 
     /// Where the host writes an image archive.
@@ -45,7 +59,8 @@ public struct BuildInvocation: Sendable {
 
     /// `--build-arg NAME=VALUE` pairs, validated.
     func buildArgumentFlags() throws -> [String] {
-        try request.effectiveBuildArguments.flatMap { argument -> [String] in
+        try checkPositionalValues()
+        return try request.effectiveBuildArguments.flatMap { argument -> [String] in
             guard !argument.name.isEmpty, !argument.name.contains("="), !argument.name.contains(where: \.isWhitespace)
             else {
                 throw BuilderError(
