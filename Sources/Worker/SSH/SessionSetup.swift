@@ -1,0 +1,82 @@
+import CSSH2
+import Foundation
+
+/// Handshake, host key verification and authentication of a fresh session (blocking mode, on the
+/// session thread). The host key is checked before any credential is offered.
+struct SessionSetup {
+    let session: OpaquePointer
+    let target: SSHTarget
+    let socket: Int32
+    let isCancelled: () -> Bool
+
+    func handshakeVerifyAndAuthenticate(onHandshake: () -> Void) throws {
+        let knownHosts = KnownHosts(session: session, paths: target.knownHostsFiles)
+        preferHostKeyTypes(knownHosts.knownTypes(host: target.hostAddress, port: target.port))
+        let rc = cssh2_session_handshake(session, socket)
+        if isCancelled() { throw CancellationError() }
+        guard rc == 0 else { throw handshakeError(rc) }
+        onHandshake()
+        try verifyHostKey(knownHosts)
+        try Authenticator(session: session, target: target).authenticate()
+        if isCancelled() { throw CancellationError() }
+    }
+
+    /// Asks for a host key type the known_hosts files already record for this host (as OpenSSH
+    /// does), so a host with several keys is not reported unknown just because libssh2 would pick
+    /// another type first.
+    private func preferHostKeyTypes(_ known: [HostKeyType]) {
+        let order = known + HostKeyType.preferenceOrder.filter { !known.contains($0) }
+        _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, order.map(\.name).joined(separator: ","))
+    }
+
+    private func handshakeError(_ rc: Int32) -> SSHError {
+        let message = LibSSH2.lastError(session).message
+        switch rc {
+        case LIBSSH2_ERROR_TIMEOUT, LIBSSH2_ERROR_SOCKET_TIMEOUT:
+            return SSHError(.handshakeTimeout, host: target.name,
+                "\(target.displayName) accepted the TCP connection but did not complete an SSH handshake within \(target.connectTimeout): check that port \(target.port) is an SSH server and that the host is not overloaded")
+        case LIBSSH2_ERROR_BANNER_RECV, LIBSSH2_ERROR_SOCKET_DISCONNECT, LIBSSH2_ERROR_SOCKET_RECV,
+            LIBSSH2_ERROR_SOCKET_SEND:
+            return SSHError(.handshakeFailed, host: target.name,
+                "\(target.displayName) closed the connection during the SSH handshake (\(message)): the port may not be SSH, or sshd refused the connection (MaxStartups, too many unauthenticated connections)")
+        case LIBSSH2_ERROR_KEX_FAILURE, LIBSSH2_ERROR_KEY_EXCHANGE_FAILURE, LIBSSH2_ERROR_METHOD_NONE:
+            return SSHError(.handshakeFailed, host: target.name,
+                "no SSH algorithm in common with \(target.displayName) (\(message)): libssh2 1.10 needs curve25519/ECDH/DH-group key exchange, an ed25519, ECDSA or ssh-rsa host key and AES-CTR")
+        default:
+            return SSHError(.handshakeFailed, host: target.name,
+                "SSH handshake with \(target.displayName) failed: \(message)")
+        }
+    }
+
+    private func verifyHostKey(_ knownHosts: KnownHosts) throws {
+        guard let key = ServerHostKey.of(session) else {
+            throw SSHError(.handshakeFailed, host: target.name,
+                "\(target.displayName) presented a host key type libssh2 1.10 cannot verify")
+        }
+        let name = KnownHosts.pattern(host: target.hostAddress, port: target.port)
+        switch knownHosts.check(key, host: target.hostAddress, port: target.port) {
+        case .match:
+            return
+        case .revoked(let location):
+            throw SSHError(.hostKeyRevoked, host: target.name,
+                "the \(key.type.name) host key of \(target.displayName) (\(key.fingerprint)) is marked @revoked at \(location); refusing to connect")
+        case .mismatch(let location, let recorded):
+            let recordedText = recorded.map { " (\($0))" } ?? ""
+            throw SSHError(.hostKeyMismatch, host: target.name,
+                "HOST KEY MISMATCH for \(target.displayName): it presented the \(key.type.name) key \(key.fingerprint), but \(location) records a different \(key.type.name) key\(recordedText) for \(name). Someone may be intercepting the connection, or the host was reinstalled. Refused before authentication. If the change is expected, remove the old key with `ssh-keygen -R '\(name)' -f \(location.file)` and connect again")
+        case .notFound:
+            if target.hostKeyPolicy == .acceptNew, let file = target.knownHostsFiles.first {
+                do {
+                    _ = try KnownHosts.append(key, host: target.hostAddress, port: target.port, to: file)
+                    return
+                } catch {
+                    throw SSHError(.knownHostsUnwritable, host: target.name,
+                        "cannot record the new host key of \(target.displayName) in \(LocalPaths.expand(file)): \(error)")
+                }
+            }
+            let consulted = knownHosts.notes.isEmpty ? "no known_hosts files configured" : knownHosts.notes.joined(separator: ", ")
+            throw SSHError(.hostKeyUnknown, host: target.name,
+                "the host key of \(target.displayName) is unknown: no entry for \(name) in \(consulted). It presented the \(key.type.name) key \(key.fingerprint). Check that fingerprint out of band, then add it (`ssh-keyscan -p \(target.port) -t \(key.type.keyscanName) \(target.hostAddress) >> ~/.ssh/known_hosts`) or connect once with host key policy accept-new")
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+
+@testable import Worker
+
+extension SSHTests {
+    @Suite("Cancellation and cleanup")
+    struct Cancellation {
+        /// Processes on the host whose command line contains `pattern`, asked over its own connection.
+        /// The first character goes in brackets so the probe's own shell (whose command line holds
+        /// the regular expression, not the text) never matches.
+        private func remoteProcesses(_ fleet: SSHFleet, matching pattern: String) async throws -> [String] {
+            let probe = try await fleet.connect()
+            let expression = "[\(pattern.prefix(1))]\(pattern.dropFirst())"
+            let result = try await probe.run("pgrep -f -- \(ShellQuote.single(expression)) || true")
+            await probe.close()
+            return result.stdoutText.split(separator: "\n").map(String.init)
+        }
+
+        private func waitForProcess(_ fleet: SSHFleet, matching pattern: String) async throws {
+            for _ in 0..<50 {
+                if try await !remoteProcesses(fleet, matching: pattern).isEmpty { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            Issue.record("\(pattern) never started on the host")
+        }
+
+        private func uniqueSleep() -> String {
+            "sleep 600.\(UInt32.random(in: 100_000...999_999))"
+        }
+
+        @Test("cancelling the task running `sleep 600` leaves no such process on the host")
+        func cancelSleep() async throws {
+            let fleet = try SSHFleet.load()
+            let connection = try await fleet.connect()
+            let command = uniqueSleep()
+            let task = Task { try await connection.run(command) }
+            try await waitForProcess(fleet, matching: command)
+            task.cancel()
+            await #expect(throws: CancellationError.self) { try await task.value }
+            #expect(try await remoteProcesses(fleet, matching: command).isEmpty)
+            // The connection is still usable afterwards.
+            #expect(try await connection.run("echo still here").stdoutText == "still here\n")
+            await connection.close()
+        }
+
+        @Test("cancelling kills the command's children too")
+        func cancelKillsChildren() async throws {
+            let fleet = try SSHFleet.load()
+            let connection = try await fleet.connect()
+            let command = uniqueSleep()
+            let process = connection.execute("\(command) & \(command) & sh -c '\(command)'; wait")
+            try await waitForProcess(fleet, matching: command)
+            #expect(try await remoteProcesses(fleet, matching: command).count >= 3)
+            let waiter = Task { try await process.wait() }
+            waiter.cancel()
+            await #expect(throws: CancellationError.self) { try await waiter.value }
+            #expect(try await remoteProcesses(fleet, matching: command).isEmpty)
+            await connection.close()
+        }
+
+        @Test("dropping a running process kills it")
+        func droppedProcess() async throws {
+            let fleet = try SSHFleet.load()
+            let connection = try await fleet.connect()
+            let command = uniqueSleep()
+            do {
+                let process = connection.execute(command)
+                _ = process
+                try await waitForProcess(fleet, matching: command)
+            }
+            var remaining = try await remoteProcesses(fleet, matching: command)
+            for _ in 0..<50 where !remaining.isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+                remaining = try await remoteProcesses(fleet, matching: command)
+            }
+            #expect(remaining.isEmpty)
+            await connection.close()
+        }
+
+        @Test("closing the connection stops commands still running")
+        func closeStopsCommands() async throws {
+            let fleet = try SSHFleet.load()
+            let connection = try await fleet.connect()
+            let command = uniqueSleep()
+            let process = connection.execute(command)
+            try await waitForProcess(fleet, matching: command)
+            await connection.close()
+            let error = await #expect(throws: SSHError.self) { try await process.wait() }
+            #expect(error?.kind == .closed)
+            #expect(try await remoteProcesses(fleet, matching: command).isEmpty)
+        }
+
+        @Test("no descriptor or session thread outlives its connection")
+        func noLeaks() async throws {
+            let fleet = try SSHFleet.load()
+            let before = ResourceSnapshot.take()
+            let connection = try await fleet.connect()
+            _ = try await connection.run("echo hello")
+            let opened = ResourceSnapshot.take().added(since: before)
+            #expect(opened.sessionThreads.count == 1, "one session thread: \(opened)")
+            #expect(opened.descriptors.values.contains { $0.hasPrefix("socket:") }, "the session socket: \(opened)")
+
+            let command = uniqueSleep()
+            let task = Task { try await connection.run(command) }
+            try await waitForProcess(fleet, matching: command)
+            task.cancel()
+            _ = await task.result
+            await connection.close()
+
+            var left = ResourceSnapshot.take().stillHolds(opened)
+            for _ in 0..<20 where !left.isEmpty {  // the thread exits just after close() returns
+                try await Task.sleep(for: .milliseconds(50))
+                left = ResourceSnapshot.take().stillHolds(opened)
+            }
+            #expect(left.isEmpty, "still open after close: \(left)")
+        }
+
+        @Test("a failed connection leaves nothing behind either")
+        func noLeaksOnFailure() async throws {
+            let fleet = try SSHFleet.load()
+            let directory = try TemporaryDirectory()
+            let file = try directory.file("known_hosts", contents: "")
+            let before = ResourceSnapshot.take()
+            _ = try? await SSHConnection.connect(to: fleet.target(knownHosts: [file]))
+            var left = ResourceSnapshot.take().added(since: before)
+            left.descriptors = left.descriptors.filter { !$0.value.hasPrefix("/proc") }
+            for _ in 0..<20 where !left.isEmpty {
+                try await Task.sleep(for: .milliseconds(50))
+                left = ResourceSnapshot.take().added(since: before)
+                left.descriptors = left.descriptors.filter { !$0.value.hasPrefix("/proc") }
+            }
+            #expect(left.sessionThreads.isEmpty)
+            #expect(!left.descriptors.values.contains { $0.hasPrefix("socket:") || $0.hasPrefix("pipe:") }, "\(left)")
+        }
+    }
+}

@@ -1,0 +1,288 @@
+import Crypto
+import Foundation
+import Testing
+import TestSupport
+
+@testable import Worker
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The test fleet's SSH side: one host, its keys, agent and known_hosts.
+struct SSHFleet {
+    let fleet: Fleet
+    let address: String
+    let port: Int
+    let user: String
+    let key: String
+    let ecdsaKey: String
+    let protectedKey: String
+    let passphrase: String
+    let rsaKey: String
+    let agentSocket: String
+    let knownHosts: String
+
+    static func load() throws -> SSHFleet {
+        let fleet = try Fleet.require()
+        return SSHFleet(
+            fleet: fleet,
+            address: try fleet.value("TESTBED_HOST_AMD64"),
+            port: Int(try fleet.value("TESTBED_SSH_PORT")) ?? 22,
+            user: try fleet.value("TESTBED_SSH_USER"),
+            key: try fleet.value("TESTBED_SSH_KEY"),
+            ecdsaKey: try fleet.value("TESTBED_SSH_KEY_ECDSA"),
+            protectedKey: try fleet.value("TESTBED_SSH_KEY_PASSPHRASE_PROTECTED"),
+            passphrase: try fleet.value("TESTBED_SSH_KEY_PASSPHRASE"),
+            rsaKey: try fleet.value("TESTBED_SSH_KEY_RSA"),
+            agentSocket: try fleet.value("TESTBED_SSH_AGENT_SOCK"),
+            knownHosts: try fleet.value("TESTBED_KNOWN_HOSTS"))
+    }
+
+    /// A strict, key-file target for the fleet host that reads no `~/.ssh` file.
+    func target(
+        identityFiles: [String]? = nil, useAgent: Bool = false, knownHosts: [String]? = nil,
+        policy: HostKeyPolicy = .strict, user: String? = nil, passphrase: String? = nil,
+        connectTimeout: Duration = .seconds(20), keepalive: Duration = .seconds(15)
+    ) -> SSHTarget {
+        SSHTarget(
+            name: "amd64-1", address: address, port: port, user: user ?? self.user,
+            identityFiles: identityFiles ?? [key], useAgent: useAgent, agentSocket: agentSocket,
+            knownHostsFiles: knownHosts ?? [self.knownHosts], hostKeyPolicy: policy, passphrase: passphrase,
+            connectTimeout: connectTimeout, keepaliveInterval: keepalive, sshConfigFile: nil)
+    }
+
+    func connect(_ target: SSHTarget? = nil) async throws -> SSHConnection {
+        try await SSHConnection.connect(to: target ?? self.target())
+    }
+
+    /// The fleet host's line in the fleet known_hosts file.
+    func knownHostsLine() throws -> String {
+        let pattern = port == 22 ? address : "[\(address)]:\(port)"
+        let text = try String(contentsOfFile: knownHosts, encoding: .utf8)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(pattern + " ") }) else {
+            throw SSHError(.invalidTarget, host: "amd64-1", "\(knownHosts) has no line for \(pattern)")
+        }
+        return String(line)
+    }
+}
+
+/// A scratch directory removed when the value is dropped.
+final class TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "/ssh-tests-XXXXXX").utf8CString)
+        guard let created = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        path = String(cString: created)
+    }
+
+    func file(_ name: String, contents: String? = nil) throws -> String {
+        let file = path + "/" + name
+        if let contents { try contents.write(toFile: file, atomically: true, encoding: .utf8) }
+        return file
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// Runs a local program and returns its standard output.
+@discardableResult
+func runLocal(_ executable: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}
+
+func sha256Hex(_ bytes: [UInt8]) -> String {
+    SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+}
+
+/// A deterministic, incompressible byte sequence in 1 MiB chunks.
+struct PseudoRandomChunks: AsyncSequence, Sendable {
+    typealias Element = [UInt8]
+    let chunks: Int
+    let seed: UInt64
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var remaining: Int
+        var state: UInt64
+
+        mutating func next() async throws -> [UInt8]? {
+            guard remaining > 0 else { return nil }
+            remaining -= 1
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            chunk.withUnsafeMutableBytes { raw in
+                let words = raw.bindMemory(to: UInt64.self)
+                for index in words.indices {
+                    state ^= state << 13
+                    state ^= state >> 7
+                    state ^= state << 17
+                    words[index] = state
+                }
+            }
+            return chunk
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(remaining: chunks, state: seed | 1)
+    }
+}
+
+/// A TCP listener that accepts connections and never says anything.
+final class SilentListener {
+    let fd: Int32
+    let port: Int
+
+    init(address: String) throws {
+        let isIPv6 = address.contains(":")
+        let fd = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        self.fd = fd
+        guard withSocketAddress(address, port: 0, { bind(fd, $0, $1) }) == 0 else { throw POSIXError(.EADDRNOTAVAIL) }
+        guard listen(fd, 16) == 0 else { throw POSIXError(.EIO) }
+        port = Self.localPort(fd)
+    }
+
+    static func localPort(_ fd: Int32) -> Int {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        let family = storage.ss_family
+        return withUnsafePointer(to: &storage) { pointer -> Int in
+            if family == sa_family_t(AF_INET6) {
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+            }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+        }
+    }
+
+    deinit {
+        close(fd)
+    }
+}
+
+/// Descriptors and session threads of this process, to prove nothing leaks.
+struct ResourceSnapshot: Equatable {
+    /// fd number → what it points at (`socket:[1234]`, `pipe:[99]`, a path).
+    var descriptors: [Int: String]
+    /// Thread ids of threads named `ssh-session`.
+    var sessionThreads: Set<Int>
+
+    static func take() -> ResourceSnapshot {
+        var descriptors: [Int: String] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            guard let fd = Int(entry) else { continue }
+            descriptors[fd] = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)")) ?? "?"
+        }
+        var threads = Set<Int>()
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? [] {
+            let name = (try? String(contentsOfFile: "/proc/self/task/\(entry)/comm", encoding: .utf8)) ?? ""
+            if name.trimmingCharacters(in: .whitespacesAndNewlines) == "ssh-session", let tid = Int(entry) {
+                threads.insert(tid)
+            }
+        }
+        return ResourceSnapshot(descriptors: descriptors, sessionThreads: threads)
+    }
+
+    /// Entries present now that were not in `before` (the ones something opened meanwhile).
+    func added(since before: ResourceSnapshot) -> ResourceSnapshot {
+        ResourceSnapshot(
+            descriptors: descriptors.filter { before.descriptors[$0.key] != $0.value },
+            sessionThreads: sessionThreads.subtracting(before.sessionThreads))
+    }
+
+    /// Whether any of `opened` is still open here (same fd pointing at the same object).
+    func stillHolds(_ opened: ResourceSnapshot) -> ResourceSnapshot {
+        ResourceSnapshot(
+            descriptors: opened.descriptors.filter { descriptors[$0.key] == $0.value },
+            sessionThreads: opened.sessionThreads.intersection(sessionThreads))
+    }
+
+    var isEmpty: Bool { descriptors.isEmpty && sessionThreads.isEmpty }
+}
+
+/// Forwards one TCP connection at a time from a local listener to `address:port` (used to reach
+/// the fleet's sshd over IPv6 loopback). Each direction is pumped by a thread of its own.
+final class TCPRelay: @unchecked Sendable {
+    let listener: SilentListener
+    var port: Int { listener.port }
+
+    init(listenOn: String, to address: String, port: Int) throws {
+        listener = try SilentListener(address: listenOn)
+        let listenFD = listener.fd
+        Thread.detachNewThread {
+            while true {
+                let client = accept(listenFD, nil, nil)
+                guard client >= 0 else { return }
+                let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                let rc = withSocketAddress(address, port: port) { Glibc.connect(upstream, $0, $1) }
+                guard rc == 0 else {
+                    close(client)
+                    close(upstream)
+                    continue
+                }
+                Self.pump(from: client, to: upstream)
+                Self.pump(from: upstream, to: client)
+            }
+        }
+    }
+
+    private static func pump(from source: Int32, to destination: Int32) {
+        Thread.detachNewThread {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = read(source, &buffer, buffer.count)
+                if count <= 0 { break }
+                var offset = 0
+                while offset < count {
+                    let written = buffer[offset..<count].withUnsafeBytes { write(destination, $0.baseAddress, $0.count) }
+                    if written <= 0 { break }
+                    offset += written
+                }
+            }
+            shutdown(destination, Int32(SHUT_WR))
+            shutdown(source, Int32(SHUT_RD))
+        }
+    }
+
+    deinit {
+        shutdown(listener.fd, Int32(SHUT_RDWR))
+    }
+}
+
+/// Calls `body` with `address:port` (IPv4 or IPv6 literal) as a `sockaddr` and its length.
+func withSocketAddress<Result>(
+    _ address: String, port: Int, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Result
+) -> Result {
+    var storage = sockaddr_storage()
+    let length = withUnsafeMutablePointer(to: &storage) { pointer -> socklen_t in
+        if address.contains(":") {
+            return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { ipv6 in
+                ipv6.pointee.sin6_family = sa_family_t(AF_INET6)
+                ipv6.pointee.sin6_port = in_port_t(UInt16(port).bigEndian)
+                inet_pton(AF_INET6, address, &ipv6.pointee.sin6_addr)
+                return socklen_t(MemoryLayout<sockaddr_in6>.size)
+            }
+        }
+        return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { ipv4 in
+            ipv4.pointee.sin_family = sa_family_t(AF_INET)
+            ipv4.pointee.sin_port = in_port_t(UInt16(port).bigEndian)
+            inet_pton(AF_INET, address, &ipv4.pointee.sin_addr)
+            return socklen_t(MemoryLayout<sockaddr_in>.size)
+        }
+    }
+    return withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) } }
+}
