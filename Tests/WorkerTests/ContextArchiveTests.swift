@@ -196,9 +196,15 @@ struct RemoteContextStoreTests {
         #expect(entries == [digest])
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.path(for: digest)).sorted()
             == ["Dockerfile", "sub"])
+        let staleRun = work + "/runs/dead"
+        try FileManager.default.createDirectory(atPath: staleRun, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3 * 86_400)],
+            ofItemAtPath: staleRun)
+        try FileManager.default.createDirectory(atPath: work + "/runs/live", withIntermediateDirectories: true)
         let other = String(repeating: "a", count: 64)
         try FileManager.default.createDirectory(atPath: store.path(for: other), withIntermediateDirectories: true)
         _ = try runSh(store.pruneCommand(ContextRetention(maximumAgeDays: 7, maximumTotalBytes: 0), keep: [digest]))
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.directory) == [digest])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/runs") == ["live"])
     }
 }

@@ -67,6 +67,7 @@ public struct BuildContext: Sendable {
         var hasher = SHA256()
         hasher.update(data: Array("coordinator-context-v1\n".utf8))
         var record: [Int64] = []
+        record.reserveCapacity(16)
         for entry in entries {
             var path = entry.path
             path.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
@@ -81,8 +82,9 @@ public struct BuildContext: Sendable {
                 target.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
                 record += [2, Int64(target.utf8.count)]
             }
-            record += [Int64(entry.path.utf8.count), Int64(entry.mode), entry.modificationTime]
-            record += entry.changeStamp
+            let stamp = entry.changeStamp
+            record += [Int64(entry.path.utf8.count), Int64(entry.mode), entry.modificationTime,
+                stamp.modificationNanoseconds, stamp.changeTime, stamp.changeNanoseconds, stamp.inode, stamp.device]
             record.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         }
         return hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined()

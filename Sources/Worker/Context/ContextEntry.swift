@@ -18,7 +18,16 @@ public struct ContextEntry: Sendable, Hashable {
     public var mode: UInt32
     /// Modification time, whole seconds since 1970 (the tar header keeps seconds).
     public var modificationTime: Int64
-    /// The stat fields that tell that a file changed although its size and time did not
-    /// (nanoseconds of modification and change time, change time, inode, device); used by the fingerprint.
-    var changeStamp: [Int64]
+    /// The stat fields that tell that a file changed although its size and time did not; used by the
+    /// fingerprint.
+    var changeStamp: ChangeStamp
+
+    /// Nanoseconds of the modification time, the change time (which no one can set), inode and device.
+    struct ChangeStamp: Sendable, Hashable {
+        var modificationNanoseconds: Int64
+        var changeTime: Int64
+        var changeNanoseconds: Int64
+        var inode: Int64
+        var device: Int64
+    }
 }

@@ -1,6 +1,7 @@
 /// How long build contexts stay on a host and how much room they may take: contexts unused for more than
 /// ``maximumAgeDays`` days are removed, then the least recently used ones until the rest fit in
-/// ``maximumTotalBytes``. Interrupted uploads older than a day are removed too.
+/// ``maximumTotalBytes``. Interrupted uploads and run directories (`WORKDIR/runs/ID`, left by a build whose
+/// connection died) older than a day are removed too.
 public struct ContextRetention: Sendable, Hashable {
     /// Days a context may stay unused.
     public var maximumAgeDays: Int
@@ -22,11 +23,14 @@ public struct ContextRetention: Sendable, Hashable {
     }
 
     /// The POSIX sh script (only POSIX `find`, `du`, `ls` options).
-    func posixScript(directory: String, keep: [String]) throws -> String {
+    func posixScript(directory: String, runs: String, keep: [String]) throws -> String {
         let kept = keep.filter(Self.isDigest)
         let keepCase = kept.isEmpty ? "" : "\(kept.joined(separator: "|"))) continue ;; "
         let limit = (maximumTotalBytes + 1023) / 1024
         return """
+            if cd \(try POSIXShell.quote(runs)) 2>/dev/null; then
+              find . ! -name . -prune -type d -mtime +0 -exec rm -rf {} +
+            fi
             cd \(try POSIXShell.quote(directory)) 2>/dev/null || exit 0
             find . ! -name . -prune -type d -name '.incoming-*' -mtime +0 -exec rm -rf {} +
             for d in $(ls -t -r); do
@@ -47,10 +51,15 @@ public struct ContextRetention: Sendable, Hashable {
     }
 
     /// The Windows PowerShell script.
-    func powerShellScript(directory: String, keep: [String]) throws -> String {
+    func powerShellScript(directory: String, runs: String, keep: [String]) throws -> String {
         let kept = keep.filter(Self.isDigest).map { "'\($0)'" }.joined(separator: ", ")
         return """
             $ErrorActionPreference = 'Stop'
+            $runs = \(try PowerShell.quote(runs))
+            if (Test-Path -LiteralPath $runs -PathType Container) {
+                Get-ChildItem -LiteralPath $runs -Directory -Force |
+                    Where-Object { $_.LastWriteTime -lt (Get-Date).AddDays(-1) } | Remove-Item -Recurse -Force
+            }
             $dir = \(try PowerShell.quote(directory))
             if (-not (Test-Path -LiteralPath $dir -PathType Container)) { exit 0 }
             $keep = @(\(kept))

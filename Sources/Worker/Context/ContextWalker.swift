@@ -40,29 +40,30 @@ struct ContextWalker {
     static func entries(root: String, ignore: DockerIgnore?, alwaysInclude: Set<String>) throws -> [ContextEntry] {
         var walker = ContextWalker(root: root, ignore: ignore, alwaysInclude: alwaysInclude)
         let state = ignore.map(IgnoreMatchState.root(for:)) ?? IgnoreMatchState(matchedPatterns: [])
-        try walker.visit(directory: "", state: state)
+        let handle = try DirectoryHandle(path: root)
+        defer { handle.close() }
+        try walker.visit(handle, directory: "", state: state)
         return walker.entries
     }
 
-    private mutating func visit(directory: String, state: IgnoreMatchState) throws {
-        let absolute = directory.isEmpty ? root : root + "/" + directory
-        for name in try FileSystem.names(in: absolute) {
+    private mutating func visit(_ handle: DirectoryHandle, directory: String, state: IgnoreMatchState) throws {
+        for name in try handle.names() {
             let path = directory.isEmpty ? name : directory + "/" + name
-            let info = try FileSystem.status(root + "/" + path)
+            let info = try handle.status(name)
             let isDirectory = FileSystem.isDirectory(info)
             var excluded = false
             var childState = state
             if let ignore {
                 (excluded, childState) = ignore.matches(path, parent: state)
             }
-            guard let entry = try makeEntry(path: path, info: info) else { continue }
+            guard let entry = try makeEntry(path: path, name: name, in: handle, info: info) else { continue }
             if excluded && !alwaysInclude.contains(path) {
                 guard isDirectory else { continue }
                 if ignore?.canSkipContents(ofExcludedDirectory: path) == true && !forcedDirectories.contains(path) {
                     continue
                 }
                 pendingDirectories.append(entry)
-                try visit(directory: path, state: childState)
+                try visitChild(name, of: handle, path: path, state: childState)
                 if pendingDirectories.last?.path == path {
                     pendingDirectories.removeLast()
                 }
@@ -72,26 +73,35 @@ struct ContextWalker {
             pendingDirectories.removeAll()
             entries.append(entry)
             if isDirectory {
-                try visit(directory: path, state: childState)
+                try visitChild(name, of: handle, path: path, state: childState)
             }
         }
     }
 
-    private func makeEntry(path: String, info: stat) throws -> ContextEntry? {
+    private mutating func visitChild(
+        _ name: String, of handle: DirectoryHandle, path: String, state: IgnoreMatchState
+    ) throws {
+        let child = try handle.directory(name)
+        defer { child.close() }
+        try visit(child, directory: path, state: state)
+    }
+
+    private func makeEntry(path: String, name: String, in handle: DirectoryHandle, info: stat) throws -> ContextEntry? {
         let kind: ContextEntry.Kind
         if FileSystem.isDirectory(info) {
             kind = .directory
         } else if FileSystem.isRegular(info) {
             kind = .file(size: Int64(info.st_size))
         } else if FileSystem.isSymlink(info) {
-            kind = .symlink(target: try FileSystem.linkTarget(root + "/" + path))
+            kind = .symlink(target: try handle.linkTarget(name))
         } else {
             return nil
         }
         let (mtime, mtimeNanoseconds, ctime, ctimeNanoseconds) = FileSystem.times(info)
         return ContextEntry(
             path: path, kind: kind, mode: UInt32(info.st_mode) & 0o7777, modificationTime: mtime,
-            changeStamp: [mtimeNanoseconds, ctime, ctimeNanoseconds, Int64(bitPattern: UInt64(info.st_ino)),
-                Int64(bitPattern: UInt64(info.st_dev))])
+            changeStamp: ContextEntry.ChangeStamp(
+                modificationNanoseconds: mtimeNanoseconds, changeTime: ctime, changeNanoseconds: ctimeNanoseconds,
+                inode: Int64(bitPattern: UInt64(info.st_ino)), device: Int64(bitPattern: UInt64(info.st_dev))))
     }
 }

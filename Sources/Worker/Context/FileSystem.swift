@@ -30,8 +30,7 @@ public struct ContextReadError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Thin, blocking wrappers over the POSIX calls the context walk and the tar writer need. Names are read
-/// as bytes and must be UTF-8.
+/// Thin, blocking wrappers over the POSIX calls the context walk and the tar writer need.
 enum FileSystem {
     /// The `lstat` of `path`.
     static func status(_ path: String) throws -> stat {
@@ -40,40 +39,6 @@ enum FileSystem {
             throw ContextReadError(path: path, operation: "read the attributes of", errno: errno)
         }
         return info
-    }
-
-    /// The names in a directory, without `.` and `..`, sorted by their bytes (as Go's `os.ReadDir`).
-    static func names(in directory: String) throws -> [String] {
-        guard let handle = opendir(directory) else {
-            throw ContextReadError(path: directory, operation: "list", errno: errno)
-        }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> [UInt8] in
-                Array(raw.prefix { $0 != 0 })
-            }
-            if name == [0x2E] || name == [0x2E, 0x2E] {
-                continue
-            }
-            guard let text = String(validating: name, as: UTF8.self) else {
-                throw ContextReadError(
-                    path: directory + "/" + String(decoding: name, as: UTF8.self), operation: "send",
-                    reason: "the file name is not valid UTF-8; rename it or add it to .dockerignore")
-            }
-            names.append(text)
-        }
-        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    }
-
-    /// The target of a symbolic link.
-    static func linkTarget(_ path: String) throws -> String {
-        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink(path, &buffer, buffer.count)
-        guard count >= 0 else {
-            throw ContextReadError(path: path, operation: "read the link", errno: errno)
-        }
-        return String(decoding: buffer[..<count], as: UTF8.self)
     }
 
     static func isDirectory(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFDIR }
@@ -89,5 +54,92 @@ enum FileSystem {
             return (Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec),
                 Int64(info.st_ctim.tv_sec), Int64(info.st_ctim.tv_nsec))
         #endif
+    }
+}
+
+/// An open directory: its entries are listed, examined and opened relative to its descriptor
+/// (`fstatat`, `openat`, `readlinkat`), which spares the kernel a full path lookup per file.
+struct DirectoryHandle {
+    let descriptor: Int32
+    /// The directory's path, for messages.
+    let path: String
+
+    /// Opens `path` (not following a final symbolic link).
+    init(path: String) throws {
+        descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        self.path = path
+        guard descriptor >= 0 else {
+            throw ContextReadError(path: path, operation: "open the directory", errno: errno)
+        }
+    }
+
+    private init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    func close() {
+        #if canImport(Glibc)
+            _ = Glibc.close(descriptor)
+        #else
+            _ = Darwin.close(descriptor)
+        #endif
+    }
+
+    /// The names in the directory, without `.` and `..`, sorted by their bytes (as Go's `os.ReadDir`).
+    /// - Throws: for a name that is not UTF-8 (it could not be matched or archived faithfully).
+    func names() throws -> [String] {
+        let copy = dup(descriptor)
+        guard copy >= 0, let stream = fdopendir(copy) else {
+            throw ContextReadError(path: path, operation: "list", errno: errno)
+        }
+        defer { closedir(stream) }
+        var names: [[UInt8]] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> [UInt8] in
+                Array(raw.prefix { $0 != 0 })
+            }
+            if name == [0x2E] || name == [0x2E, 0x2E] {
+                continue
+            }
+            names.append(name)
+        }
+        names.sort { $0.lexicographicallyPrecedes($1) }
+        return try names.map { name in
+            guard let text = String(validating: name, as: UTF8.self) else {
+                throw ContextReadError(
+                    path: path + "/" + String(decoding: name, as: UTF8.self), operation: "send",
+                    reason: "the file name is not valid UTF-8; rename it or add it to .dockerignore")
+            }
+            return text
+        }
+    }
+
+    /// The `lstat` of an entry.
+    func status(_ name: String) throws -> stat {
+        var info = stat()
+        guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+            throw ContextReadError(path: path + "/" + name, operation: "read the attributes of", errno: errno)
+        }
+        return info
+    }
+
+    /// Opens a subdirectory.
+    func directory(_ name: String) throws -> DirectoryHandle {
+        let child = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard child >= 0 else {
+            throw ContextReadError(path: path + "/" + name, operation: "open the directory", errno: errno)
+        }
+        return DirectoryHandle(descriptor: child, path: path + "/" + name)
+    }
+
+    /// The target of a symbolic link.
+    func linkTarget(_ name: String) throws -> String {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlinkat(descriptor, name, &buffer, buffer.count)
+        guard count >= 0 else {
+            throw ContextReadError(path: path + "/" + name, operation: "read the link", errno: errno)
+        }
+        return String(decoding: buffer[..<count], as: UTF8.self)
     }
 }

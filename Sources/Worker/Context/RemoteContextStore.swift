@@ -11,11 +11,14 @@ public struct RemoteContextStore: Sendable {
     public let shell: RemoteShell
     /// `WORKDIR/contexts`, absolute on the host.
     public let directory: String
+    /// `WORKDIR/runs`, where builds keep their temporary files.
+    public let runsDirectory: String
 
     /// The store under the host's resolved work directory.
     public init(shell: RemoteShell, workDirectory: String) {
         self.shell = shell
         directory = shell.join(workDirectory, "contexts")
+        runsDirectory = shell.join(workDirectory, "runs")
     }
 
     /// The directory of the context with `digest` (hex SHA-256).
@@ -87,8 +90,11 @@ public struct RemoteContextStore: Sendable {
     /// A command that applies `policy`, never removing the contexts in `keep`.
     public func pruneCommand(_ policy: ContextRetention, keep: [String] = []) throws -> String {
         switch shell.family {
-        case .posix: try shell.command(forScriptText: policy.posixScript(directory: directory, keep: keep))
-        case .windows: try shell.command(forScriptText: policy.powerShellScript(directory: directory, keep: keep))
+        case .posix:
+            try shell.command(forScriptText: policy.posixScript(directory: directory, runs: runsDirectory, keep: keep))
+        case .windows:
+            try shell.command(
+                forScriptText: policy.powerShellScript(directory: directory, runs: runsDirectory, keep: keep))
         }
     }
 }
