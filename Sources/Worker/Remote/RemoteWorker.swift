@@ -38,17 +38,22 @@ public struct RemoteWorker: Sendable {
         public var onLog: @Sendable (BuildLogLine) -> Void
         /// Receives each phase as it starts.
         public var onPhase: @Sendable (BuildPhase) -> Void
+        /// Looks up a pushed manifest's media type and size (the coordinator's registry client) when the
+        /// builder does not report them (buildah gives only the digest).
+        public var describe: (@Sendable (_ tag: String, _ digest: String) async throws -> (mediaType: String, size: Int64))?
 
         /// Creates options.
         public init(
             tarballDestination: String? = nil, logFile: String? = nil,
             onLog: @escaping @Sendable (BuildLogLine) -> Void = { _ in },
-            onPhase: @escaping @Sendable (BuildPhase) -> Void = { _ in }
+            onPhase: @escaping @Sendable (BuildPhase) -> Void = { _ in },
+            describe: (@Sendable (_ tag: String, _ digest: String) async throws -> (mediaType: String, size: Int64))? = nil
         ) {
             self.tarballDestination = tarballDestination
             self.logFile = logFile
             self.onLog = onLog
             self.onPhase = onPhase
+            self.describe = describe
         }
     }
 
@@ -127,16 +132,23 @@ public struct RemoteWorker: Sendable {
                     return (destination, summary.sha256)
                 }
             }
-            await cleanUp(runDirectory, keeping: shipped.digest, shell: shell, workDirectory: workDirectory,
-                connection: connection)
+            await cleanUp(runDirectory, keeping: shipped.digest, prune: shipped.bytesSent > 0, shell: shell,
+                workDirectory: workDirectory, connection: connection)
+            var built = image.built
+            if let digest = built.digest, built.mediaType == nil || built.size == nil, let describe = options.describe {
+                if let described = try? await describe(request.tag, digest) {
+                    built.mediaType = built.mediaType ?? described.mediaType
+                    built.size = built.size ?? described.size
+                }
+            }
             return RemoteBuildResult(
-                platform: request.platform, host: host.name, tag: request.tag, digest: image.built.digest,
-                mediaType: image.built.mediaType, size: image.built.size, tarball: tarball?.path,
+                platform: request.platform, host: host.name, tag: request.tag, digest: built.digest,
+                mediaType: built.mediaType, size: built.size, tarball: tarball?.path,
                 tarballSHA256: tarball?.sha256, contextDigest: shipped.digest, contextBytesSent: shipped.bytesSent,
                 phases: phases, logFile: options.logFile, probe: probe)
         } catch {
-            await cleanUp(runDirectory, keeping: shipped.digest, shell: shell, workDirectory: workDirectory,
-                connection: connection)
+            await cleanUp(runDirectory, keeping: shipped.digest, prune: false, shell: shell,
+                workDirectory: workDirectory, connection: connection)
             throw error
         }
     }
@@ -212,18 +224,22 @@ public struct RemoteWorker: Sendable {
         return try await process.wait()
     }
 
-    /// Removes the run directory and prunes old contexts; failures here are not the build's.
+    /// Removes the run directory and, after a new context arrived, prunes old ones; failures here are not the
+    /// build's. Runs in its own task, so that it still happens when the build was cancelled.
     private func cleanUp(
-        _ runDirectory: String, keeping digest: String, shell: RemoteShell, workDirectory: String,
+        _ runDirectory: String, keeping digest: String, prune: Bool, shell: RemoteShell, workDirectory: String,
         connection: SSHConnection
     ) async {
         let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
-        if let remove = try? shell.command(for: RemoteScript([.removeTree(runDirectory)])) {
-            _ = try? await connection.run(remove)
-        }
-        if let prune = try? store.pruneCommand(retention, keep: [digest]) {
-            _ = try? await connection.run(prune)
-        }
+        let retention = retention
+        await Task {
+            if let remove = try? shell.command(for: RemoteScript([.removeTree(runDirectory)])) {
+                _ = try? await connection.run(remove)
+            }
+            if prune, let command = try? store.pruneCommand(retention, keep: [digest]) {
+                _ = try? await connection.run(command)
+            }
+        }.value
     }
 
     /// Runs `body`, records its duration under `phase`, and classifies what it throws.
