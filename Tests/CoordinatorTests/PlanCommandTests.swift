@@ -8,8 +8,8 @@ struct PlanCommandTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
 
-    @Test func printsTheRootInventoryPlan() throws {
-        let result = try CoordinatorBinary.run(
+    @Test func printsTheRootInventoryPlan() async throws {
+        let result = try await CoordinatorBinary.run(
             ["plan", "--inventory", "inventory.json", "--image", "registry.example.com/velero/velero", "--tag", "v1.14",
              "--platform", "linux/amd64,linux/arm64,windows/amd64"], directory: Self.root)
         #expect(result.status == 0, "\(result.stderr)")
@@ -23,8 +23,8 @@ struct PlanCommandTests {
         #expect(lines.last == "list: registry.example.com/velero/velero:v1.14")
     }
 
-    @Test func veleroEnvironmentAndJSON() throws {
-        let result = try CoordinatorBinary.run(
+    @Test func veleroEnvironmentAndJSON() async throws {
+        let result = try await CoordinatorBinary.run(
             ["plan", "--json"],
             environment: ["REGISTRY": "registry.example.com/velero", "BIN": "velero", "VERSION": "main",
                           "BUILD_OS": "linux,windows", "BUILD_ARCH": "arm64"], directory: Self.root)
@@ -40,13 +40,13 @@ struct PlanCommandTests {
         #expect(builds[1]["osVersion"] as? String == "10.0.20348")
     }
 
-    @Test func malformedInventoryExitsTwoWithTheJSONPath() throws {
+    @Test func malformedInventoryExitsTwoWithTheJSONPath() async throws {
         let directory = NSTemporaryDirectory() + "plan-test-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try #"{ "hosts": [ { "name": "a", "address": "a", "platforms": ["linux/arm65"] } ] }"#
             .write(toFile: directory + "/bad.json", atomically: true, encoding: .utf8)
-        let result = try CoordinatorBinary.run(
+        let result = try await CoordinatorBinary.run(
             ["plan", "--inventory", "bad.json", "--image", "r.io/a", "--tag", "v1", "--platform", "linux/amd64"],
             directory: directory)
         #expect(result.status == 2)
@@ -61,14 +61,14 @@ struct PlanCommandTests {
         (["plan", "--image", "r.io/a", "--tag", "v1"], "no platforms"),
         (["plan", "--bogus"], "Unknown option '--bogus'"),
     ])
-    func usageErrorsExitTwo(arguments: [String], message: String) throws {
-        let result = try CoordinatorBinary.run(arguments, directory: Self.root)
+    func usageErrorsExitTwo(arguments: [String], message: String) async throws {
+        let result = try await CoordinatorBinary.run(arguments, directory: Self.root)
         #expect(result.status == 2)
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
-    @Test func helpExitsZero() throws {
-        let result = try CoordinatorBinary.run(["plan", "--help"], directory: Self.root)
+    @Test func helpExitsZero() async throws {
+        let result = try await CoordinatorBinary.run(["plan", "--help"], directory: Self.root)
         #expect(result.status == 0)
         #expect(result.stdout.contains("--windows-version"))
         #expect(result.stdout.contains("BUILD_WINDOWS_VERSION"))

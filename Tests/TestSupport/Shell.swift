@@ -45,10 +45,12 @@ public enum Shell {
     ///   - input: bytes written to the command's stdin, which is then closed (default: `/dev/null`).
     ///   - environment: variables added to (or replacing) the test process's environment.
     ///   - timeout: the command is sent SIGTERM, then SIGKILL, when it runs longer.
+    ///   - directory: the working directory (default: the test process's).
+    ///   - inheritEnvironment: when false, the command sees only `environment` plus PATH and HOME.
     /// - Returns: the status and the output; a non-zero exit is a value, not an error.
     public static func run(
         _ arguments: [String], input: Data? = nil, environment: [String: String] = [:],
-        timeout: Duration = .seconds(300)
+        timeout: Duration = .seconds(300), directory: String? = nil, inheritEnvironment: Bool = true
     ) async throws -> Result {
         guard let command = arguments.first else {
             throw LaunchError(arguments: arguments, reason: "no command given")
@@ -61,7 +63,12 @@ public enum Shell {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = arguments
         }
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let inherited = ProcessInfo.processInfo.environment
+        process.environment =
+            inheritEnvironment
+            ? inherited.merging(environment) { _, new in new }
+            : environment.merging(inherited.filter { ["PATH", "HOME"].contains($0.key) }) { own, _ in own }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let stdout = Pipe()
         let stderr = Pipe()
         let stdin = Pipe()

@@ -1,0 +1,124 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+@testable import Coordinator
+
+/// The registry client against a real proxy that fails on purpose: bounded retries with backoff, digest checks,
+/// and no credentials across a redirect to another host.
+@Suite("registry client transport guarantees", .serialized, .timeLimit(.minutes(5)))
+struct ManifestTransportTests {
+    struct Children {
+        var registry: FleetRegistry
+        var repository: String
+    }
+
+    func pushChildren(_ fleet: Fleet) async throws -> Children {
+        let registry = try FleetRegistry(.plain, fleet: fleet)
+        let repository = registry.freshRepository("transport")
+        try await BuildahChildren.shared.push(.amd64, to: registry, repository: repository, tag: "amd64")
+        try await BuildahChildren.shared.push(.windows, to: registry, repository: repository, tag: "windows")
+        return Children(registry: registry, repository: repository)
+    }
+
+    func slots(_ proxy: FaultProxy, _ repository: String) -> [ManifestSlot] {
+        [
+            ManifestSlot(expected: .linuxAMD64, source: ImageReference(registry: proxy.host, repository: repository, tag: "amd64")),
+            ManifestSlot(expected: .windowsAMD64, source: ImageReference(registry: proxy.host, repository: repository, tag: "windows")),
+        ]
+    }
+
+    static let quickRetries = RegistryClient.Configuration(
+        credentials: nil, retry: RetryPolicy(maxAttempts: 4, initialBackoff: .milliseconds(20), maxBackoff: .seconds(2)))
+
+    @Test("503s and dropped connections are retried, and the list is still pushed")
+    func retried() async throws {
+        let fleet = try Fleet.require()
+        let children = try await pushChildren(fleet)
+        let proxy = try await FaultProxy(upstream: children.registry.host, flags: ["--drop-first", "1", "--fail-first", "2"])
+        defer { proxy.stop() }
+        let target = ImageReference(registry: proxy.host, repository: children.repository, tag: "v1")
+        let pushed = try await RegistryClient.withClient(configuration: Self.quickRetries) { client in
+            try await ManifestAssembler(client: client).assemble(target: target, slots: slots(proxy, children.repository))
+        }
+        let log = try proxy.log()
+        let put = log.filter { $0.method == "PUT" }
+        #expect(put.map(\.status) == [.dropped, .code(503), .code(503), .code(201)], "the PUT was tried until it went through")
+        let upstream = children.registry.reference(children.repository, tag: "v1")
+        #expect(try IndependentChecks.rawManifest(upstream, on: children.registry) == pushed.bytes)
+    }
+
+    @Test("429 with Retry-After is honoured")
+    func retryAfter() async throws {
+        let fleet = try Fleet.require()
+        let children = try await pushChildren(fleet)
+        let proxy = try await FaultProxy(
+            upstream: children.registry.host, flags: ["--fail-first", "1", "--fail-status", "429", "--retry-after", "1"])
+        defer { proxy.stop() }
+        let started = ContinuousClock.now
+        let document = try await RegistryClient.withClient(configuration: Self.quickRetries) { client in
+            try await client.manifest(ImageReference(registry: proxy.host, repository: children.repository, tag: "amd64"))
+        }
+        #expect(ContinuousClock.now - started >= .milliseconds(950), "waited the second the registry asked for")
+        #expect(document.kind == .ociManifest)
+    }
+
+    @Test("a registry that keeps failing gets a bounded number of attempts and a clear error")
+    func bounded() async throws {
+        let fleet = try Fleet.require()
+        let children = try await pushChildren(fleet)
+        let proxy = try await FaultProxy(upstream: children.registry.host, flags: ["--fail-first", "1000"])
+        defer { proxy.stop() }
+        let reference = ImageReference(registry: proxy.host, repository: children.repository, tag: "amd64")
+        await #expect {
+            try await RegistryClient.withClient(configuration: Self.quickRetries) { try await $0.manifest(reference) }
+        } throws: { error in
+            (error as? RegistryError)?.status == 503 && "\(error)".contains("UNAVAILABLE injected")
+        }
+        let attempts = try proxy.log().filter { $0.method == "GET" && $0.path.contains("/manifests/") }
+        #expect(attempts.count == 4)
+    }
+
+    @Test("a Docker-Content-Digest that is not the content's digest is an error, and no list is pushed")
+    func wrongDigest() async throws {
+        let fleet = try Fleet.require()
+        let children = try await pushChildren(fleet)
+        let proxy = try await FaultProxy(upstream: children.registry.host, flags: ["--wrong-digest"])
+        defer { proxy.stop() }
+        let target = ImageReference(registry: proxy.host, repository: children.repository, tag: "v1")
+        await #expect {
+            try await RegistryClient.withClient(configuration: Self.quickRetries) { client in
+                try await ManifestAssembler(client: client).assemble(target: target, slots: slots(proxy, children.repository))
+            }
+        } throws: { error in
+            "\(error)".contains("Docker-Content-Digest") && "\(error)".contains("sha256:" + String(repeating: "0", count: 64))
+        }
+        #expect(try proxy.log().allSatisfy { $0.method != "PUT" })
+    }
+
+    @Test("a redirect to another host gets no Authorization header")
+    func redirectDropsAuthorization() async throws {
+        let fleet = try Fleet.require()
+        let children = try await pushChildren(fleet)
+        let proxy = try await FaultProxy(
+            upstream: children.registry.host, flags: ["--basic-auth", "proxy-user:proxy-pass", "--redirect-blobs"])
+        defer { proxy.stop() }
+        let config = NSTemporaryDirectory() + "proxy-docker-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
+        try #"{"auths":{"\#(proxy.host)":{"auth":"\#(Data("proxy-user:proxy-pass".utf8).base64EncodedString())"}}}"#
+            .write(toFile: config + "/config.json", atomically: true, encoding: .utf8)
+        var configuration = Self.quickRetries
+        configuration.credentials = DockerCredentialStore(configDirectory: config)
+        let target = ImageReference(registry: proxy.host, repository: children.repository, tag: "v1")
+        let pushed = try await RegistryClient.withClient(configuration: configuration) { client in
+            try await ManifestAssembler(client: client).assemble(target: target, slots: slots(proxy, children.repository))
+        }
+        #expect(pushed.children[1].platform.osVersion == "10.0.20348.2527")
+        let log = try proxy.log()
+        let redirected = log.filter { $0.listener == "redirect" }
+        #expect(redirected.count == 2, "both config blobs were fetched from the other host")
+        #expect(redirected.allSatisfy { !$0.authorization }, "no credentials went to the other host")
+        #expect(log.contains { $0.listener == "main" && $0.authorization && $0.status == .code(307) })
+    }
+}
