@@ -3,7 +3,8 @@ import Foundation
 
 /// Turns Ctrl-C (SIGINT) and SIGTERM into a callback, so a build can cancel its remote work and
 /// clean up instead of dying mid-way. A second Ctrl-C exits at once with 130.
-final class InterruptSignal: Sendable {
+/// `@unchecked`: the sources are set once in `init` and Dispatch sources are thread-safe.
+final class InterruptSignal: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
 
     init(_ handler: @escaping @Sendable () -> Void) {
