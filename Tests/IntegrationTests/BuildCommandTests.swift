@@ -224,3 +224,39 @@ struct BuildCommandTests {
         #expect(try await Self.listExists("\(image):v3"))
     }
 }
+
+@Suite("coordinator build interrupted", .serialized)
+struct BuildInterruptTests {
+    @Test("SIGTERM/Ctrl-C mid-build: exit 130, no build process left on the host, no list")
+    func interrupt() async throws {
+        let fleet = try Fleet.require()
+        let base = try fleet.value("TESTBED_BASE_IMAGE")
+        let marker = Int.random(in: 100_000...999_999)
+        let project = try BuildCommandTests.Project(
+            fleet: fleet, dockerfile: "FROM \(base)\nRUN --network=none sleep \(marker)\n")
+        defer { project.remove() }
+        let image = try BuildCommandTests.image(fleet)
+        let start = ContinuousClock.now
+        // Shell.run sends SIGTERM at the timeout, as Ctrl-C would send SIGINT; both cancel the build.
+        let result = try await project.build(
+            ["--inventory", try fleet.value("TESTBED_INVENTORY"), "--image", image, "--tag", "v1",
+             "--platform", "linux/amd64"], timeout: .seconds(12))
+        #expect(result.status == 130, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stderr.contains("interrupted"))
+        #expect(ContinuousClock.now - start < .seconds(17))
+        // The interrupt came while the RUN step was running on the host.
+        let bin = image.split(separator: "/").last!
+        let log = try String(contentsOfFile: "\(project.directory)/_output/logs/\(bin)-v1-linux-amd64.log", encoding: .utf8)
+        #expect(log.contains("RUN --network=none sleep \(marker)"), "\(log)")
+        // Every fleet host runs on this machine: no `sleep MARKER` may survive anywhere.
+        var left = true
+        for _ in 0..<50 {
+            let pgrep = try await Shell.run(["pgrep", "-f", "sleep \(marker)"])
+            left = pgrep.succeeded
+            if !left { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(!left, "a build process survived the interrupt")
+        #expect(try await !BuildCommandTests.listExists("\(image):v1"))
+    }
+}
