@@ -4,7 +4,7 @@ import Foundation
 /// Turns Ctrl-C (SIGINT) and SIGTERM into a callback, so a build can cancel its remote work and
 /// clean up instead of dying mid-way. A second Ctrl-C exits at once with 130.
 final class InterruptSignal: Sendable {
-    private let sources: [any DispatchSourceSignal]
+    nonisolated(unsafe) private let sources: [any DispatchSourceSignal]  // set once in init, only cancelled after
 
     init(_ handler: @escaping @Sendable () -> Void) {
         let queue = DispatchQueue(label: "coordinator.signals")

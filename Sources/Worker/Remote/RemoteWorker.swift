@@ -93,8 +93,7 @@ public struct RemoteWorker: Sendable {
         let shell = RemoteShell(host.shell)
         options.onPhase(.probing)
         let probe = try await timed(.probing, into: &phases) {
-            let answer = try await connection.run(HostProbe.command(for: host))
-            let probe = try HostProbe.parse(answer.stdoutText, builder: host.builder, host: host.name)
+            let probe = try await HostProbe.probe(host, over: connection)
             try probe.verify(against: host)
             return probe
         }
@@ -243,7 +242,7 @@ public struct RemoteWorker: Sendable {
     }
 
     /// Runs `body`, records its duration under `phase`, and classifies what it throws.
-    private func timed<T>(
+    func timed<T>(
         _ phase: BuildPhase, into phases: inout [BuildPhase: Duration], _ body: () async throws -> T
     ) async throws -> T {
         let started = ContinuousClock.now
