@@ -1,10 +1,13 @@
 import Shared
 
 extension HostProbe {
-    /// Asks `host` about itself over an open connection (one command) and parses the answer.
+    /// Asks `host` about itself over an open connection (one command) and parses the answer; also asks
+    /// whether `contextDirectory` is there, when given.
     /// - Throws: ``HostProbeError`` when the host does not answer the basic questions; SSH errors as they are.
-    public static func probe(_ host: BuildHost, over connection: SSHConnection) async throws -> HostProbe {
-        let answer = try await connection.run(command(for: host))
+    public static func probe(
+        _ host: BuildHost, over connection: SSHConnection, contextDirectory: String? = nil
+    ) async throws -> HostProbe {
+        let answer = try await connection.run(command(for: host, contextDirectory: contextDirectory))
         return try parse(answer.stdoutText, builder: host.builder, host: host.name)
     }
 }
