@@ -109,6 +109,7 @@ struct RemoteWorkerTests {
         #expect(first.contextBytesSent > 200_000)
         let second = try await worker.build(request, context: try BuildContext.scan(root: root))
         #expect(second.contextBytesSent == 0)
+        #expect(second.phases[.uploading] == .zero, "the probe already said the host has the context")
         #expect(second.contextDigest == first.contextDigest)
         #expect(second.digest == first.digest)
     }
@@ -256,3 +257,24 @@ struct FleetQuotingTests {
 let hostileValuesForFleet = [
     "", "'", "''", "\"", "$HOME", "$(id)", "`id`", "\\", "%PATH%", "!!", "^", "\n", "\r\n", "é☃", "a b", "*", "~",
 ]
+
+@Suite("Host checks on the fleet")
+struct HostCheckTests {
+    @Test("every fleet host passes its check; the arm64 fixture host reports aarch64")
+    func fleetHostsCheck() async throws {
+        let fleet = try Fleet.require()
+        let inventory = try Inventory.load(path: try fleet.value("TESTBED_INVENTORY"))
+        for host in inventory.hosts {
+            let probe = try await RemoteWorker(host: host, digestCache: ContextDigestCache(path: nil)).check()
+            #expect(probe.operatingSystem == "linux", "\(host.name)")
+            #expect(probe.builder.problem == nil, "\(host.name)")
+            #expect(probe.builder.version != nil, "\(host.name)")
+            if host.name == "arm64-1" {
+                #expect(probe.reportedArchitecture == "aarch64")
+            }
+            if host.builder == .buildx {
+                #expect(probe.builder.buildxDriver == "docker", "\(host.name)")
+            }
+        }
+    }
+}

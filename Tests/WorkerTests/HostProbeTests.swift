@@ -166,5 +166,12 @@ struct HostProbeTests {
         #expect(probe.operatingSystem == "linux")
         #expect(probe.reportedArchitecture == (try runSh("uname -m")).trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(probe.home == NSHomeDirectory())
+        #expect(probe.contextPresent == nil)
+        let present = try HostProbe.parse(runSh(HostProbe.command(for: host, contextDirectory: NSTemporaryDirectory())),
+            builder: .buildah)
+        #expect(present.contextPresent == true)
+        let absent = try HostProbe.parse(runSh(HostProbe.command(for: host, contextDirectory: "/nonexistent/it's")),
+            builder: .buildah)
+        #expect(absent.contextPresent == false)
     }
 }

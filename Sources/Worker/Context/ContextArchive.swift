@@ -164,20 +164,20 @@ public final class TarProducer: @unchecked Sendable {
         hasher.update(bufferPointer: produced)
         summary.add(filled)
         return [UInt8](unsafeUninitializedCapacity: filled) { destination, initialized in
-            memcpy(destination.baseAddress!, produced.baseAddress!, filled)
+            _ = memcpy(destination.baseAddress!, produced.baseAddress!, filled)
             initialized = filled
         }
     }
 
     private func append(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { source in
-            memcpy(buffer.baseAddress! + filled, source.baseAddress!, source.count)
+            _ = memcpy(buffer.baseAddress! + filled, source.baseAddress!, source.count)
         }
         filled += bytes.count
     }
 
     private func appendZeros(_ count: Int) {
-        memset(buffer.baseAddress! + filled, 0, count)
+        _ = memset(buffer.baseAddress! + filled, 0, count)
         filled += count
     }
 

@@ -111,9 +111,9 @@ enum TarHeader {
     ) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: blockSize) { block, initialized in
             let base = UnsafeMutableRawPointer(block.baseAddress!)
-            memset(base, 0, blockSize)
+            _ = memset(base, 0, blockSize)
             func put(_ bytes: [UInt8], at offset: Int) {
-                bytes.withUnsafeBytes { memcpy(base + offset, $0.baseAddress!, $0.count) }
+                bytes.withUnsafeBytes { _ = memcpy(base + offset, $0.baseAddress!, $0.count) }
             }
             func octal(_ value: Int64, width: Int, at offset: Int) {
                 put(Array(String(value, radix: 8).leftPadded(to: width - 1).utf8), at: offset)
@@ -124,7 +124,7 @@ enum TarHeader {
             octal(0, width: 8, at: 116)
             octal(size, width: 12, at: 124)
             octal(mtime, width: 12, at: 136)
-            memset(base + 148, Int32(UInt8(ascii: " ")), 8)
+            _ = memset(base + 148, Int32(UInt8(ascii: " ")), 8)
             block[156] = type
             put(link, at: 157)
             put(Array("ustar\u{0}00".utf8), at: 257)

@@ -8,8 +8,9 @@ import Shared
 extension HostProbe {
     static let marker = "@@coordinator:"
 
-    /// The command that asks a host everything ``parse(_:builder:)`` needs.
-    public static func command(for host: BuildHost) throws -> String {
+    /// The command that asks a host everything ``parse(_:builder:host:)`` needs, and optionally whether
+    /// the context directory `contextDirectory` (absolute) is there.
+    public static func command(for host: BuildHost, contextDirectory: String? = nil) throws -> String {
         let shell = RemoteShell(host.shell)
         let inspect = ["docker", "buildx", "inspect"] + (host.builderInstance.map { ["--builder", $0] } ?? [])
         var questions: [(String, [String])] = []
@@ -36,6 +37,11 @@ extension HostProbe {
             for (name, arguments) in questions {
                 lines.append("ask \(name) " + (try POSIXShell.commandLine(arguments)))
             }
+            if let contextDirectory {
+                let path = try POSIXShell.quote(contextDirectory)
+                lines.append("if [ -d \(path) ]; then touch -c -- \(path); answer=present; else answer=absent; fi")
+                lines.append("printf '%s%s\\n%s\\n' '\(marker)' 'context 0' \"$answer\"")
+            }
             return try shell.command(forScriptText: lines.joined(separator: "\n"))
         case .windows:
             var lines = [
@@ -55,6 +61,11 @@ extension HostProbe {
             for (name, arguments) in questions {
                 let call = try "& " + arguments.map(PowerShell.quote).joined(separator: " ")
                 lines.append("Ask '\(name)' { \(call) }")
+            }
+            if let contextDirectory {
+                let path = try PowerShell.quote(contextDirectory)
+                lines.append("Ask 'context' { if (Test-Path -LiteralPath \(path) -PathType Container) { "
+                    + "(Get-Item -LiteralPath \(path)).LastWriteTime = Get-Date; 'present' } else { 'absent' } }")
             }
             return try shell.command(forScriptText: lines.joined(separator: "\n"))
         }
@@ -111,10 +122,12 @@ extension HostProbe {
             architecture = machine.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         let platform = try? Platform(os: operatingSystem, reportedArchitecture: architecture)
-        return HostProbe(
+        var probe = HostProbe(
             operatingSystem: operatingSystem, reportedArchitecture: architecture, platform: platform,
             windowsBuild: windowsBuild, home: answer("home"), dockerConfig: answer("docker-config"),
             builder: parseBuilder(builder, answers: answers))
+        probe.contextPresent = answers["context"].map { $0.status == 0 && $0.text == "present" }
+        return probe
     }
 
     static func parseBuilder(_ kind: BuilderKind, answers: [String: (status: Int, text: String)]) -> BuilderProbe {

@@ -18,6 +18,9 @@ public struct HostProbe: Sendable, Hashable {
     public var dockerConfig: String?
     /// The builder the inventory names, as found on the host.
     public var builder: BuilderProbe
+    /// Whether the context directory the probe was asked about exists (it is then marked used), or nil when
+    /// it was not asked: folding this question into the probe saves a round trip per build.
+    public var contextPresent: Bool?
 
     /// Creates a probe result.
     public init(

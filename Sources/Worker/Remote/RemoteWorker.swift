@@ -91,10 +91,19 @@ public struct RemoteWorker: Sendable {
     ) async throws -> RemoteBuildResult {
         var phases = initial
         let shell = RemoteShell(host.shell)
+        // When the context's digest is already known and the work directory needs no home directory, the
+        // probe also answers whether the host has the context: no extra round trip for an unchanged context.
+        var knownDigest: String?
+        if case .context(let context) = source {
+            knownDigest = await digestCache.digest(for: context.fingerprint)?.digest
+        }
+        let knownDirectory = knownDigest.flatMap { digest in
+            shell.isAbsolute(host.workDir)
+                ? RemoteContextStore(shell: shell, workDirectory: host.workDir).path(for: digest) : nil
+        }
         options.onPhase(.probing)
         let probe = try await timed(.probing, into: &phases) {
-            let answer = try await connection.run(HostProbe.command(for: host))
-            let probe = try HostProbe.parse(answer.stdoutText, builder: host.builder, host: host.name)
+            let probe = try await HostProbe.probe(host, over: connection, contextDirectory: knownDirectory)
             try probe.verify(against: host)
             return probe
         }
@@ -104,10 +113,15 @@ public struct RemoteWorker: Sendable {
         let shipped: ContextShipment.Shipped
         switch source {
         case .context(let context):
-            options.onPhase(.uploading)
-            shipped = try await timed(.uploading, into: &phases) {
-                try await ContextShipment(connection: connection, shell: shell, workDirectory: workDirectory,
-                    cache: digestCache).ship(context)
+            if let knownDigest, let knownDirectory, probe.contextPresent == true {
+                shipped = ContextShipment.Shipped(digest: knownDigest, directory: knownDirectory, bytesSent: 0)
+                phases[.uploading] = .zero
+            } else {
+                options.onPhase(.uploading)
+                shipped = try await timed(.uploading, into: &phases) {
+                    try await ContextShipment(connection: connection, shell: shell, workDirectory: workDirectory,
+                        cache: digestCache).ship(context)
+                }
             }
         case .git(let url):
             shipped = ContextShipment.Shipped(digest: url, directory: url, bytesSent: 0)
@@ -243,7 +257,7 @@ public struct RemoteWorker: Sendable {
     }
 
     /// Runs `body`, records its duration under `phase`, and classifies what it throws.
-    private func timed<T>(
+    func timed<T>(
         _ phase: BuildPhase, into phases: inout [BuildPhase: Duration], _ body: () async throws -> T
     ) async throws -> T {
         let started = ContinuousClock.now
