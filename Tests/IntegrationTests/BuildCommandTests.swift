@@ -243,7 +243,8 @@ struct BuildInterruptTests {
              "--platform", "linux/amd64"], timeout: .seconds(12))
         #expect(result.status == 130, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stderr.contains("interrupted"))
-        #expect(ContinuousClock.now - start < .seconds(17))
+        // 12 s until the signal, then the cancellation; generous for a loaded 2-core machine.
+        #expect(ContinuousClock.now - start < .seconds(30))
         // The interrupt came while the RUN step was running on the host.
         let bin = image.split(separator: "/").last!
         let log = try String(contentsOfFile: "\(project.directory)/_output/logs/\(bin)-v1-linux-amd64.log", encoding: .utf8)

@@ -109,7 +109,9 @@ extension SSHTests {
             await connection.close()
 
             var left = ResourceSnapshot.take().stillHolds(opened)
-            for _ in 0..<20 where !left.isEmpty {  // the thread exits just after close() returns
+            // The thread exits just after close() returns. `opened` may also hold pipes that tests running
+            // in parallel opened meanwhile (Shell.run of a long build): give those time to finish.
+            for _ in 0..<400 where !left.isEmpty {
                 try await Task.sleep(for: .milliseconds(50))
                 left = ResourceSnapshot.take().stillHolds(opened)
             }
