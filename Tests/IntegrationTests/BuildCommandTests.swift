@@ -35,10 +35,13 @@ struct BuildCommandTests {
             return path
         }
 
-        func build(_ arguments: [String], timeout: Duration = .seconds(300)) async throws -> Shell.Result {
+        func build(
+            _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(300)
+        ) async throws -> Shell.Result {
             try await CoordinatorBinary.run(
                 ["build", "--progress", "plain"] + arguments,
-                environment: ["DOCKER_CONFIG": directory + "/docker-config"], directory: directory, timeout: timeout)
+                environment: environment.merging(["DOCKER_CONFIG": directory + "/docker-config"]) { own, _ in own },
+                directory: directory, timeout: timeout)
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: directory) }
@@ -173,6 +176,58 @@ struct BuildCommandTests {
         #expect(!result.stdout.contains("pushing"))
         #expect(try await !Self.listExists("\(image):v1-linux-arm64"))
         #expect(try await !Self.listExists("\(image):v1"))
+    }
+
+    @Test("a platform that cannot be built: no list (exit 3); with --allow-partial a list of the rest (exit 1)")
+    func partial() async throws {
+        let fleet = try Fleet.require()
+        let project = try Project(fleet: fleet)
+        defer { project.remove() }
+        let key = try fleet.value("TESTBED_SSH_KEY"), knownHosts = try fleet.value("TESTBED_KNOWN_HOSTS")
+        let work = "\(fleet.values["TESTBED_DIR"]!)/hosts/amd64-2/work"
+        let inventory = try project.inventory("""
+            { "defaults": { "user": "root", "port": 2222, "identityFiles": ["\(key)"], "agent": false,
+                            "knownHostsFile": "\(knownHosts)", "workDir": "\(work)" },
+              "hosts": [
+                { "name": "arm-down", "address": "127.0.0.9", "platforms": ["linux/arm64"] },
+                { "name": "amd64-2", "address": "\(try fleet.value("TESTBED_HOST_SPARE"))", "platforms": ["linux/amd64"] } ] }
+            """)
+        let image = try Self.image(fleet)
+        let common = ["--inventory", inventory, "--image", image, "--platform", "linux/amd64,linux/arm64", "--retries", "0"]
+        let strict = try await project.build(common + ["--tag", "v1"])
+        #expect(strict.status == 3, "\(strict.stderr)")
+        #expect(strict.stderr.contains("was not pushed"))
+        #expect(try await !Self.listExists("\(image):v1"))
+        #expect(try await Self.listExists("\(image):v1-linux-amd64"))  // the per-platform tag is pushed either way
+
+        let partial = try await project.build(common + ["--tag", "v2", "--allow-partial"])
+        #expect(partial.status == 1, "\(partial.stderr)")
+        #expect(partial.stderr.contains("partial list pushed without linux/arm64"))
+        let raw = try await Shell.run(["skopeo", "inspect", "--tls-verify=false", "--raw", "docker://\(image):v2"])
+        let list = try JSONSerialization.jsonObject(with: raw.stdoutData) as? [String: Any]
+        let platforms = (list?["manifests"] as? [[String: Any]] ?? []).compactMap { $0["platform"] as? [String: Any] }
+        #expect(platforms.map { $0["architecture"] as? String } == ["amd64"])
+    }
+
+    @Test("--output docker: built on a native host, loaded into the local engine")
+    func dockerOutput() async throws {
+        let fleet = try Fleet.require()
+        let project = try Project(fleet: fleet)
+        defer { project.remove() }
+        let image = try Self.image(fleet)
+        let dockerHost = try fleet.value("TESTBED_DOCKER_HOST")
+        let result = try await project.build(
+            ["--inventory", try fleet.value("TESTBED_INVENTORY"), "--image", image, "--tag", "v4",
+             "--platform", "linux/amd64", "--output", "docker"], environment: ["DOCKER_HOST": dockerHost])
+        #expect(result.status == 0, "\(result.stderr)")
+        let inspected = try await Shell.run(
+            ["docker", "image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", "\(image):v4-linux-amd64"],
+            environment: ["DOCKER_HOST": dockerHost])
+        #expect(inspected.trimmedStdout == "linux/amd64", "\(inspected.stderr)")
+        // The fleet's hosts share this engine, so the image may be there already: the proof that the fetched
+        // tarball was loaded is docker load's own report.
+        #expect(result.stdout.contains("Loaded image: \(image):v4-linux-amd64"), "\(result.stdout)")
+        #expect(try await !Self.listExists("\(image):v4"))
     }
 
     @Test("--output tar: one Velero-named tarball per platform, readable by skopeo")
