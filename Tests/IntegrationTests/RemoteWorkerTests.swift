@@ -142,6 +142,7 @@ struct RemoteWorkerTests {
         let hostile = [
             "$(touch \(marker))", "`touch \(marker)`", "'; touch \(marker); '", "\"; touch \(marker); \"",
             "a\\\"b\\'c $HOME ${PATH} %PATH% !x! ^& | > < * ? [x] ~ # é ☃",
+            "two\nlines; touch \(marker)",
         ]
         let base = try fixture.fleet.value("TESTBED_BASE_IMAGE")
         var dockerfile = "FROM \(base)\n"
@@ -161,6 +162,24 @@ struct RemoteWorkerTests {
                 environment: docker)
             #expect(read.output == value)
         }
+    }
+
+    @Test("classic docker build + docker push: digest from the push output, equal to the registry's")
+    func dockerClassic() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        var host = try fixture.host("amd64-1")
+        host.builder = .docker
+        let root = try fixture.context(["Dockerfile": "FROM scratch\nCOPY c.txt /\n", "c.txt": UUID().uuidString])
+        let tag = "\(fixture.registry)/worker-test/classic:v1-linux-amd64"
+        let result = try await fixture.worker(host).build(
+            BuildRequest(tag: tag, platform: .linuxAMD64), context: try BuildContext.scan(root: root))
+        let digest = try #require(result.digest)
+        #expect(Digests.isValid(digest))
+        #expect(result.size != nil)
+        let inspect = try runTool("skopeo", ["inspect", "--tls-verify=false", "docker://\(tag)"], environment: [:])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(inspect.output.utf8)) as? [String: Any])
+        #expect(json["Digest"] as? String == digest)
     }
 
     @Test("a host whose architecture lies is refused before any build")
