@@ -64,6 +64,19 @@ struct ManifestCLITests {
         #expect(result.stderr.contains("docker login \(registry.host)"))
     }
 
+    @Test("a TLS registry whose CA is not configured is refused with the certs.d / --ca-cert hint (exit 2)")
+    func unknownCA() async throws {
+        let fleet = try Fleet.require()
+        let registry = try FleetRegistry(.basicTLS, fleet: fleet)
+        let emptyCerts = NSTemporaryDirectory() + "empty-certs-" + UUID().uuidString
+        let result = try await CoordinatorBinary.run(
+            ["manifest", "inspect", "\(registry.host)/itest/none:v1", "--certs-dir", emptyCerts],
+            environment: registry.dockerEnvironment)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("it speaks TLS, but the TLS connection failed"))
+        #expect(result.stderr.contains("\(emptyCerts)/\(registry.host)/ca.crt or pass --ca-cert"))
+    }
+
     @Test("exit codes: 1 for an image that is not its platform, 2 for a missing one or bad arguments, 3 for no registry")
     func exitCodes() async throws {
         let fleet = try Fleet.require()
