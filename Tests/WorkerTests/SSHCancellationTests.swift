@@ -108,12 +108,20 @@ extension SSHTests {
             _ = await task.result
             await connection.close()
 
-            var left = ResourceSnapshot.take().stillHolds(opened)
-            // The thread exits just after close() returns. `opened` may also hold pipes that tests running
-            // in parallel opened meanwhile (Shell.run of a long build): give those time to finish.
-            for _ in 0..<400 where !left.isEmpty {
+            // The thread exits just after close() returns. `opened` may also hold pipes that tests running in
+            // parallel opened meanwhile (their Shell.run children), which this process cannot tell from the
+            // session's wake pipe; the session closes that pipe as the last thing its thread does, so the
+            // thread's exit and the socket's close are what is checked here.
+            func sessionLeft() -> ResourceSnapshot {
+                let held = ResourceSnapshot.take().stillHolds(opened)
+                return ResourceSnapshot(
+                    descriptors: held.descriptors.filter { $0.value.hasPrefix("socket:") },
+                    sessionThreads: held.sessionThreads)
+            }
+            var left = sessionLeft()
+            for _ in 0..<40 where !left.isEmpty {
                 try await Task.sleep(for: .milliseconds(50))
-                left = ResourceSnapshot.take().stillHolds(opened)
+                left = sessionLeft()
             }
             #expect(left.isEmpty, "still open after close: \(left)")
         }

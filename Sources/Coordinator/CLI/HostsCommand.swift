@@ -41,8 +41,7 @@ struct HostsCheckCommand: AsyncParsableCommand {
             return results.compactMap { $0 }
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let encoder = JSONEncoder.output
             print(String(decoding: try encoder.encode(results), as: UTF8.self))
         } else {
             print(HostCheck.table(results), terminator: "")

@@ -12,9 +12,7 @@ enum ReleaseReporting {
     static func finish(_ outcome: Release.Outcome, jsonFile: String?) throws {
         print(table(outcome.report), terminator: "")
         if let jsonFile {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.dateEncodingStrategy = .iso8601
+            let encoder = JSONEncoder.output
             do {
                 try encoder.encode(outcome.report).write(to: URL(fileURLWithPath: jsonFile))
             } catch {
