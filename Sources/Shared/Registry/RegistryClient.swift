@@ -39,6 +39,7 @@ public final class RegistryClient: Sendable {
     /// The configuration the client was made with.
     public let configuration: Configuration
     private let http: HTTPClient
+    private let eventLoop: any EventLoop
     let transport: RegistryTransport
     private let endpoints = RegistryEndpointCache()
     private let authenticator: RegistryAuthenticator
@@ -50,7 +51,10 @@ public final class RegistryClient: Sendable {
         httpConfiguration.connectionPool.retryConnectionEstablishment = false  // retried by RetryPolicy instead
         httpConfiguration.timeout = .init(connect: .seconds(15), read: .seconds(60))
         self.configuration = configuration
-        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
+        // One event loop serves all of this client's connections; ``withClient(configuration:_:)`` runs its body on
+        // that loop too (see EventLoopTaskExecutor).
+        self.eventLoop = HTTPClient.defaultEventLoopGroup.next()
+        self.http = HTTPClient(eventLoopGroup: eventLoop, configuration: httpConfiguration)
         let (seconds, attoseconds) = configuration.requestTimeout.components
         self.transport = RegistryTransport(
             http: http, retry: configuration.retry, security: configuration.security,
@@ -68,13 +72,21 @@ public final class RegistryClient: Sendable {
     ) async throws -> T {
         let client = RegistryClient(configuration: configuration)
         do {
-            let result = try await body(client)
+            let result = try await client.onEventLoop { try await body(client) }
             try await client.shutdown()
             return result
         } catch {
             try? await client.shutdown()
             throw error
         }
+    }
+
+    /// Runs `body` with this client's event loop as its task executor (where the platform has task executors).
+    private func onEventLoop<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        if #available(macOS 15.0, *) {
+            return try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop)) { try await body() }
+        }
+        return try await body()
     }
 
     /// One registry API call.
@@ -105,14 +117,33 @@ public final class RegistryClient: Sendable {
         }
     }
 
-    /// Sends `call` with authentication: after a 401 the challenge is answered once (a new token for the asked
-    /// scope, or credentials), then the call is repeated.
+    /// Sends `call` to its registry. The first request to a registry doubles as its probe: a provisional
+    /// plain-HTTP endpoint that fails like a TLS server is corrected by a full probe and the call sent again.
     func send(_ call: Call) async throws(RegistryError) -> HTTPResult {
-        let registry = call.registry
         let transport = self.transport
-        let endpoint = try await endpoints.endpoint(for: registry) { () async throws(RegistryError) in
-            try await transport.probe(registry: registry, apiHost: call.apiHost)
+        let endpoint = try await endpoints.current(for: call.registry) { () throws(RegistryError) in
+            try transport.initialEndpoint(registry: call.registry, apiHost: call.apiHost)
         }
+        guard endpoint.provisional else { return try await send(call, to: endpoint) }
+        do {
+            let result = try await send(call, to: endpoint)
+            await endpoints.confirm(endpoint)
+            return result
+        } catch where RegistryTransport.suggestsTLS(error) {
+            let probed = try await endpoints.probe(call.registry) { () async throws(RegistryError) in
+                try await transport.probe(registry: call.registry, apiHost: call.apiHost)
+            }
+            return try await send(call, to: probed)
+        } catch {
+            await endpoints.confirm(endpoint)  // the registry answered over plain HTTP
+            throw error
+        }
+    }
+
+    /// Sends `call` to `endpoint` with authentication: after a 401 the challenge is answered once (a new token for
+    /// the asked scope, or credentials), remembered for later calls, and the call repeated.
+    private func send(_ call: Call, to endpoint: RegistryEndpoint) async throws(RegistryError) -> HTTPResult {
+        let registry = call.registry
         var exchange = HTTPExchange(
             method: call.method, url: call.path.hasPrefix("/") ? endpoint.url(call.path) : URL(string: call.path)!,
             headers: call.headers, body: call.body, responseLimit: call.responseLimit, tls: endpoint.tls)
@@ -125,6 +156,7 @@ public final class RegistryClient: Sendable {
         var result = try await transport.send(exchange.authorized(authorization))
         if result.status == 401, sameOrigin {
             let challenges = (try? AuthChallenge.parse(result.headers["WWW-Authenticate"])) ?? []
+            await endpoints.learn(challenges, for: registry)
             let asked = challenges.compactMap { $0.parameters["scope"] }.flatMap { $0.split(separator: " ").map(String.init) }
             let retried = try await authenticator.authorization(
                 registry: registry, challenges: challenges.isEmpty ? endpoint.challenges : challenges, scopes: call.scopes,

@@ -1,8 +1,8 @@
 import Foundation
 import NIOSSL
 
-/// What the client learned about a registry from `GET /v2/`: where to reach it and how it wants
-/// authentication.
+/// Where a registry is reached and how it wants authentication, as the client learned it: from its first
+/// answers, or from `GET /v2/` when the first guess was wrong.
 struct RegistryEndpoint: Sendable {
     /// The registry as written in references (`host[:port]`, `docker.io`).
     var registry: String
@@ -10,24 +10,55 @@ struct RegistryEndpoint: Sendable {
     var baseURL: URL
     /// TLS settings for HTTPS endpoints.
     var tls: TLSConfiguration?
-    /// The challenges from the ping's `WWW-Authenticate` (empty when the registry allows anonymous access).
+    /// The challenges from the registry's `WWW-Authenticate` (empty until it asks, or when it allows anonymous
+    /// access).
     var challenges: [AuthChallenge]
+    /// A plain-HTTP guess for a registry that may use it, not yet confirmed by an answer from the registry.
+    var provisional = false
 
     /// `baseURL` + `path`.
     func url(_ path: String) -> URL { URL(string: baseURL.absoluteString + path)! }
 }
 
-/// Probes each registry once (concurrent callers share the probe) and remembers the result.
+/// The client's knowledge of each registry: its endpoint, confirmed or corrected by answers, and the challenges it
+/// sent. A full probe runs only when a first guess was wrong, once for all concurrent callers.
 actor RegistryEndpointCache {
+    private var known: [String: RegistryEndpoint] = [:]
     private var probes: [String: Task<RegistryEndpoint, any Error>] = [:]
 
-    func endpoint(
-        for registry: String, probe: @escaping @Sendable () async throws(RegistryError) -> RegistryEndpoint
+    /// The endpoint to use for `registry` now: what was learned, else `initial()` (remembered from then on).
+    func current(for registry: String, initial: () throws(RegistryError) -> RegistryEndpoint)
+        throws(RegistryError) -> RegistryEndpoint
+    {
+        if let endpoint = known[registry] { return endpoint }
+        let endpoint = try initial()
+        known[registry] = endpoint
+        return endpoint
+    }
+
+    /// `endpoint` answered as a registry: its scheme is right.
+    func confirm(_ endpoint: RegistryEndpoint) {
+        guard var current = known[endpoint.registry], current.baseURL == endpoint.baseURL else { return }
+        current.provisional = false
+        known[endpoint.registry] = current
+    }
+
+    /// `registry` asked for authentication with `challenges`: later requests answer them up front.
+    func learn(_ challenges: [AuthChallenge], for registry: String) {
+        guard !challenges.isEmpty else { return }
+        known[registry]?.challenges = challenges
+    }
+
+    /// Probes `registry` (once for concurrent callers) and remembers the result.
+    func probe(
+        _ registry: String, with probe: @escaping @Sendable () async throws(RegistryError) -> RegistryEndpoint
     ) async throws(RegistryError) -> RegistryEndpoint {
         let task = probes[registry] ?? Task { try await probe() }
         probes[registry] = task
         do {
-            return try await task.value
+            let endpoint = try await task.value
+            known[registry] = endpoint
+            return endpoint
         } catch {
             probes[registry] = nil  // let a later call try again
             throw error as? RegistryError ?? .unreachable(request: "GET /v2/ on \(registry)", reason: "\(error)", attempts: 1)
@@ -36,6 +67,29 @@ actor RegistryEndpointCache {
 }
 
 extension RegistryTransport {
+    /// The first guess for `registry`, before any request: HTTPS with its TLS settings, or for a registry that may
+    /// use plain HTTP, a provisional plain-HTTP endpoint (corrected by ``probe(registry:apiHost:)`` when the
+    /// registry turns out to speak TLS).
+    func initialEndpoint(registry: String, apiHost: String) throws(RegistryError) -> RegistryEndpoint {
+        if security.isInsecure(registry) {
+            return RegistryEndpoint(
+                registry: registry, baseURL: URL(string: "http://\(apiHost)")!, tls: nil, challenges: [], provisional: true)
+        }
+        return RegistryEndpoint(
+            registry: registry, baseURL: URL(string: "https://\(apiHost)")!, tls: try security.tlsConfiguration(for: registry),
+            challenges: [])
+    }
+
+    /// Whether a provisional plain-HTTP request failed the way a TLS-only server makes it fail: no answer, or a 400
+    /// that is not a registry error.
+    static func suggestsTLS(_ error: RegistryError) -> Bool {
+        switch error {
+        case .unreachable: true
+        case .rejected(_, 400, let errors, _): errors.isEmpty
+        default: false
+        }
+    }
+
     /// Finds how to talk to `registry`: HTTPS (verified, with its TLS settings). A registry that may use plain
     /// HTTP (see ``RegistrySecurity/isInsecure(_:)``) is asked over plain HTTP first, and over HTTPS when it answers
     /// like a TLS server (HTTP 400, or a dropped connection). That order is no weaker than Docker's HTTPS-then-HTTP
