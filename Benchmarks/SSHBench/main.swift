@@ -12,6 +12,7 @@ import Worker
 //   openssh-file  ssh HOST 'cat > F && wc -c < F && sha256sum < F' < FILE (the same remote work)
 //
 // Usage: SSHBench [SIZE_MIB=256] [ROUNDS=5]   (fleet from $COORDINATOR_TESTBED_DIR/env)
+// BENCH_ONLY=stream (or openssh, upload, openssh-file) runs one measurement, for profiling.
 
 /// CPU seconds used so far by this process and its waited-for children (`ssh`).
 func cpuSeconds() -> Double {
@@ -55,7 +56,7 @@ struct Bench {
     func layerStream() async throws -> Double {
         try await timed {
             let connection = try await SSHConnection.connect(to: try target())
-            let process = connection.execute("cat > /dev/null", stdin: FileReader(path: file))
+            let process = connection.execute("cat > /dev/null", stdin: FileChunks(path: file))
             let status = try await process.wait()
             await connection.close()
             guard status == .exited(0) else { throw BenchError("stream: remote cat ended with \(status)") }
@@ -112,8 +113,9 @@ struct Bench {
                 ("upload", layerUpload),
                 ("openssh-file", { try await openSSH("cat > \(remoteFile) && wc -c < \(remoteFile) && sha256sum < \(remoteFile) && rm -f \(remoteFile)") }),
             ]
+            let only = ProcessInfo.processInfo.environment["BENCH_ONLY"]
             // Alternate the order so neither side always runs on a warmer machine.
-            for (name, measure) in round % 2 == 1 ? measurements : measurements.reversed() {
+            for (name, measure) in round % 2 == 1 ? measurements : measurements.reversed() where only == nil || only == name {
                 let speed = try await measure()
                 results[name, default: []].append(speed)
                 cpuResults[name, default: []].append(cpu.removeLast())
@@ -125,6 +127,7 @@ struct Bench {
             let sorted = (table ?? results)[name, default: []].sorted()
             return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         }
+        guard ProcessInfo.processInfo.environment["BENCH_ONLY"] == nil else { return }
         let stream = median("stream"), openssh = median("openssh")
         let upload = median("upload"), opensshFile = median("openssh-file")
         print(String(format: "median: stream %.0f MB/s, openssh %.0f MB/s, ratio %.2f", stream, openssh, stream / openssh))
@@ -140,29 +143,11 @@ struct BenchError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// The file in 1 MiB chunks.
-struct FileReader: AsyncSequence, Sendable {
-    typealias Element = [UInt8]
-    let path: String
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        let handle: FileHandle
-        mutating func next() async throws -> [UInt8]? {
-            let data = try handle.read(upToCount: 1 << 20) ?? Data()
-            return data.isEmpty ? nil : [UInt8](data)
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(handle: FileHandle(forReadingAtPath: path)!)
-    }
-}
-
 let arguments = CommandLine.arguments.dropFirst().compactMap(Int.init)
 let sizeMiB = arguments.first ?? 256
 let rounds = arguments.dropFirst().first ?? 5
-let file = NSTemporaryDirectory() + "/ssh-bench-\(sizeMiB)m.bin"
-if !FileManager.default.fileExists(atPath: file) {
+let file = NSTemporaryDirectory() + "/ssh-bench-\(UInt32.random(in: 0...UInt32.max)).bin"
+do {
     let random = FileHandle(forReadingAtPath: "/dev/urandom")!
     _ = FileManager.default.createFile(atPath: file, contents: nil)
     let handle = FileHandle(forWritingAtPath: file)!
@@ -170,6 +155,7 @@ if !FileManager.default.fileExists(atPath: file) {
     try handle.close()
 }
 do {
+    defer { try? FileManager.default.removeItem(atPath: file) }
     try await Bench(fleet: try Fleet.require(), sizeMiB: sizeMiB, rounds: rounds, file: file).run()
 } catch {
     FileHandle.standardError.write(Data("ssh-bench: \(error)\n".utf8))

@@ -52,7 +52,7 @@ struct SchedulerTests {
         func build(
             _ slot: BuildSlot, on host: BuildHost, mode: BuildMode,
             progress: @escaping @Sendable (ProgressEvent.Kind) async -> Void
-        ) async throws -> BuiltImage {
+        ) async throws -> SlotOutput {
             let (answer, delay) = await script.begin(host.name, slot.platform.description)
             await progress(.phase(.building))
             let deadline = ContinuousClock.now + .seconds(20)
@@ -67,7 +67,7 @@ struct SchedulerTests {
             }
             await script.end(host.name)
             try answer.get()
-            return BuiltImage(digest: "sha256:" + String(repeating: "a", count: 64), phases: [.building: 0])
+            return SlotOutput(digest: "sha256:" + String(repeating: "a", count: 64), phases: ["building": 0])
         }
     }
 

@@ -68,11 +68,7 @@ extension SSHTests {
             let fleet = try SSHFleet.load()
             let relay = try TCPRelay(listenOn: "::1", to: fleet.address, port: fleet.port)
             let directory = try TemporaryDirectory()
-            let key = try fleet.knownHostsLine().split(separator: " ").dropFirst().joined(separator: " ")
-            let file = try directory.file("known_hosts", contents: "[::1]:\(relay.port) \(key)\n")
-            var target = fleet.target(knownHosts: [file])
-            target.address = "[::1]"
-            target.port = relay.port
+            let target = try fleet.target(through: relay, dialing: "[::1]", knownHostsIn: directory)
             let connection = try await SSHConnection.connect(to: target)
             #expect(try await connection.run("echo six").stdoutText == "six\n")
             await connection.close()

@@ -134,11 +134,8 @@ extension SSHTests {
             let fleet = try SSHFleet.load()
             let relay = try TCPRelay(listenOn: "127.0.0.1", to: fleet.address, port: fleet.port)
             let directory = try TemporaryDirectory()
-            let key = try fleet.knownHostsLine().split(separator: " ").dropFirst().joined(separator: " ")
-            let file = try directory.file("known_hosts", contents: "[127.0.0.1]:\(relay.port) \(key)\n")
-            var target = fleet.target(knownHosts: [file], keepalive: .seconds(2))
-            target.address = "127.0.0.1"
-            target.port = relay.port
+            var target = try fleet.target(through: relay, dialing: "127.0.0.1", knownHostsIn: directory)
+            target.keepaliveInterval = .seconds(2)
             let connection = try await SSHConnection.connect(to: target)
             let process = connection.execute("sleep 60")
             try await Task.sleep(for: .milliseconds(500))

@@ -56,6 +56,20 @@ struct SSHFleet {
         try await SSHConnection.connect(to: target ?? self.target())
     }
 
+    /// A target that reaches the fleet host through `relay` at `address` (its known_hosts entry
+    /// rewritten for the relay's address and port, in a file under `directory`).
+    func target(through relay: TCPRelay, dialing address: String, knownHostsIn directory: TemporaryDirectory) throws
+        -> SSHTarget
+    {
+        let key = try knownHostsLine().split(separator: " ").dropFirst().joined(separator: " ")
+        let bare = address.trimmingCharacters(in: ["[", "]"])
+        let file = try directory.file("known_hosts", contents: "[\(bare)]:\(relay.port) \(key)\n")
+        var target = target(knownHosts: [file])
+        target.address = address
+        target.port = relay.port
+        return target
+    }
+
     /// The fleet host's line in the fleet known_hosts file.
     func knownHostsLine() throws -> String {
         let pattern = port == 22 ? address : "[\(address)]:\(port)"

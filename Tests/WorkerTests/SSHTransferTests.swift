@@ -36,6 +36,27 @@ extension SSHTests {
             await connection.close()
         }
 
+        @Test("cancelling an upload stops it and leaves neither the file nor a partial one")
+        func cancelUpload() async throws {
+            let fleet = try SSHFleet.load()
+            let connection = try await fleet.connect()
+            let remoteDirectory = try await connection.run("mktemp -d").stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            let task = Task {
+                try await connection.upload(PseudoRandomChunks(chunks: 100_000, seed: 7), to: remoteDirectory + "/big")
+            }
+            for _ in 0..<100 {  // wait until the partial file is growing
+                let size = try await connection.run("cat \(ShellQuote.single(remoteDirectory))/* 2>/dev/null | wc -c").stdoutText
+                if Int(size.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 > 1 << 20 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            task.cancel()
+            await #expect(throws: CancellationError.self) { try await task.value }
+            let left = try await connection.run("ls -A \(ShellQuote.single(remoteDirectory))").stdoutText
+            #expect(left.isEmpty, "left behind: \(left)")
+            _ = try await connection.run("rm -rf \(ShellQuote.single(remoteDirectory))")
+            await connection.close()
+        }
+
         @Test("an upload into a missing directory fails and says why")
         func uploadFailure() async throws {
             let fleet = try SSHFleet.load()

@@ -12,6 +12,6 @@ struct Coordinator: AsyncParsableCommand {
             Exit codes: 0 success, 1 a build failed, 2 usage or inventory error, \
             3 infrastructure failure, 130 interrupted.
             """,
-        subcommands: [PlanCommand.self, ManifestCommand.self]
+        subcommands: [BuildCommand.self, PlanCommand.self, ManifestCommand.self, HostsCommand.self]
     )
 }

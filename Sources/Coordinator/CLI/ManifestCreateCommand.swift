@@ -84,8 +84,7 @@ struct ManifestCreateCommand: AsyncParsableCommand {
             let output = Output(
                 target: pushed.target.description, digest: pushed.digest.description, mediaType: pushed.kind.mediaType,
                 size: pushed.bytes.count, manifests: rows)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let encoder = JSONEncoder.output
             print(String(decoding: try encoder.encode(output), as: UTF8.self))
         } else {
             print("pushed \(pushed.target)@\(pushed.digest) (\(pushed.kind.mediaType), \(pushed.bytes.count) bytes)")

@@ -50,8 +50,7 @@ struct ManifestInspectCommand: AsyncParsableCommand {
         if raw {
             FileHandle.standardOutput.write(Data(document.bytes))
         } else if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let encoder = JSONEncoder.output
             print(String(decoding: try encoder.encode(rows), as: UTF8.self))
         } else {
             print("\(reference.registry)/\(reference.repository)@\(document.digest) (\(document.kind.mediaType), "

@@ -30,8 +30,7 @@ enum PlanRendering {
                     port: assignment.host.effectivePort, mode: assignment.mode.rawValue,
                     builder: assignment.host.builder.rawValue, failover: assignment.alternates.map(\.name))
             })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder.output
         return String(decoding: try encoder.encode(document), as: UTF8.self)
     }
 

@@ -82,3 +82,12 @@ actor TTYProgress: ProgressSink {
         return 120
     }
 }
+
+extension TTYProgress {
+    /// A board for `slots`, already drawing.
+    static func started(slots: [BuildSlot]) -> TTYProgress {
+        let board = TTYProgress(slots: slots)
+        Task { await board.start() }
+        return board
+    }
+}

@@ -8,16 +8,17 @@ protocol PlatformBuilding: Sendable {
     func build(
         _ slot: BuildSlot, on host: BuildHost, mode: BuildMode,
         progress: @escaping @Sendable (ProgressEvent.Kind) async -> Void
-    ) async throws -> BuiltImage
+    ) async throws -> SlotOutput
 }
 
 /// What one successful attempt produced.
-struct BuiltImage: Hashable, Sendable {
-    var digest: String
+struct SlotOutput: Hashable, Sendable {
+    /// The pushed manifest's digest (`nil` for a tarball that was not pushed).
+    var digest: String?
     var mediaType: String?
     var size: Int?
-    /// The local tarball, for `--output tar`.
+    /// The local tarball, for `--output tar` and `docker`.
     var tarball: String?
     /// Seconds per phase (connecting, probing, uploading, building, pushing, ...).
-    var phases: [BuildPhase: Double]
+    var phases: [String: Double]
 }

@@ -19,7 +19,7 @@ struct Scheduler: Sendable {
     /// One slot's outcome.
     struct SlotResult: Sendable {
         var assignment: BuildPlan.Assignment
-        var image: BuiltImage?
+        var image: SlotOutput?
         var host: String?
         var attempts: [PlatformReport.Attempt]
         var error: String?
@@ -59,7 +59,7 @@ struct Scheduler: Sendable {
                 lastError = ("interrupted", .cancelled)
                 break
             }
-            let outcome: Result<BuiltImage, any Error>
+            let outcome: Result<SlotOutput, any Error>
             do {
                 let mode = host.buildMode(for: assignment.slot.platform) ?? assignment.mode
                 outcome = .success(try await attemptBuild(assignment.slot, on: host, mode: mode))
@@ -91,7 +91,7 @@ struct Scheduler: Sendable {
             failureKind: lastError?.1, seconds: (ContinuousClock.now - started).seconds)
     }
 
-    private func attemptBuild(_ slot: BuildSlot, on host: BuildHost, mode: BuildMode) async throws -> BuiltImage {
+    private func attemptBuild(_ slot: BuildSlot, on host: BuildHost, mode: BuildMode) async throws -> SlotOutput {
         let sink = progress
         let report: @Sendable (ProgressEvent.Kind) async -> Void = { kind in
             await sink.record(ProgressEvent(slot: slot, host: host.name, kind: kind))
@@ -99,7 +99,7 @@ struct Scheduler: Sendable {
         guard let attemptTimeout else {
             return try await builder.build(slot, on: host, mode: mode, progress: report)
         }
-        return try await withThrowingTaskGroup(of: BuiltImage.self) { group in
+        return try await withThrowingTaskGroup(of: SlotOutput.self) { group in
             group.addTask { try await builder.build(slot, on: host, mode: mode, progress: report) }
             group.addTask {
                 try await Task.sleep(for: attemptTimeout)

@@ -17,7 +17,8 @@ final class HandshakeGate: Sendable {
         self.limit = limit
     }
 
-    func enter(_ key: String) async throws {
+    /// Waits for a slot (not cancellable: a slot frees within one connect timeout).
+    func enter(_ key: String) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let admitted = slots.withLock { slots -> Bool in
                 var slot = slots[key, default: Slot()]

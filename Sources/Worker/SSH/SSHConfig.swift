@@ -9,9 +9,13 @@ import Foundation
 public struct SSHConfig: Sendable {
     /// The settings one host alias resolves to.
     public struct HostSettings: Sendable, Equatable {
+        /// `HostName`: the real host name or address behind the alias.
         public var hostName: String?
+        /// `User`.
         public var user: String?
+        /// `Port`.
         public var port: Int?
+        /// Every `IdentityFile` of every matching block, in order, `~` and tokens expanded.
         public var identityFiles: [String] = []
     }
 

@@ -16,9 +16,10 @@ import Glibc
 /// the verification (`wc -c`, `sha256sum`) runs in the same shell. It needs a POSIX shell on the
 /// host, which the builders need anyway; PowerShell hosts are not supported by these two methods.
 ///
-/// An upload streams into a temporary file next to the destination; the host reports its size
-/// and SHA-256, which must equal what was sent, and only then is it renamed over the destination
-/// (so a failed or cancelled upload never leaves a partial file under the real name).
+/// An upload streams through `tee` into a temporary file next to the destination while
+/// `sha256sum` hashes the same stream; the host then reports the file's size. Both must equal what
+/// was sent, and only then is the file renamed over the destination (so a failed or cancelled
+/// upload never leaves a partial file under the real name).
 extension SSHConnection {
     /// Uploads `bytes` to `remotePath` (its directory must exist) with permissions `mode`.
     /// Throws ``SSHError`` with kind `.transferMismatch` when the host received something else.
@@ -30,8 +31,8 @@ extension SSHConnection {
         let temporary = remotePath + ".coordinator-partial-" + String(UInt64.random(in: .min ... .max), radix: 16)
         let quotedTemporary = ShellQuote.single(temporary)
         let receive = """
-            umask 077 && cat > \(quotedTemporary) && chmod \(String(mode, radix: 8)) \(quotedTemporary) \
-            && wc -c < \(quotedTemporary) && sha256sum < \(quotedTemporary)
+            umask 077 && : > \(quotedTemporary) && { tee -- \(quotedTemporary) | sha256sum; } \
+            && chmod \(String(mode, radix: 8)) \(quotedTemporary) && wc -c < \(quotedTemporary)
             """
         let (process, input) = start(receive, hasInput: true)
         async let output = Self.collectOutput(process)
@@ -71,8 +72,8 @@ extension SSHConnection {
                 "upload to \(target.name):\(remotePath) failed (\(result.status)): \(Self.trimmed(result.stderrText)); check that the directory exists and is writable")
         }
         let lines = result.stdoutText.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-        let remoteSize = lines.first.flatMap { Int($0) }
-        let remoteDigest = lines.dropFirst().first?.split(separator: " ").first.map(String.init)
+        let remoteDigest = lines.first?.split(separator: " ").first.map(String.init)
+        let remoteSize = lines.dropFirst().first.flatMap { Int($0) }
         guard remoteSize == count, remoteDigest == digest else {
             await removeQuietly(temporary)
             throw SSHError(.transferMismatch, host: target.name,
@@ -180,43 +181,5 @@ extension SSHConnection {
     static func trimmed(_ text: String) -> String {
         let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
         return value.isEmpty ? "no error output" : String(value.suffix(2000))
-    }
-}
-
-/// A local file read in 1 MiB chunks.
-struct FileChunks: AsyncSequence, Sendable {
-    typealias Element = [UInt8]
-    let path: String
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        let handle: FileHandle?
-        let error: (any Error)?
-
-        mutating func next() async throws -> [UInt8]? {
-            if let error { throw error }
-            guard let handle else { return nil }
-            let data = try handle.read(upToCount: 1 << 20) ?? Data()
-            if data.isEmpty {
-                try? handle.close()
-                return nil
-            }
-            return [UInt8](data)
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator {
-        do {
-            return AsyncIterator(handle: try FileHandle(forReadingFrom: URL(fileURLWithPath: path)), error: nil)
-        } catch {
-            return AsyncIterator(handle: nil, error: error)
-        }
-    }
-}
-
-/// Quoting for values that reach a POSIX shell.
-enum ShellQuote {
-    /// `'value'`, with embedded single quotes written as `'\''`.
-    static func single(_ value: String) -> String {
-        "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

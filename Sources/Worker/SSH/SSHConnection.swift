@@ -31,7 +31,7 @@ public final class SSHConnection: Sendable {
         let resolved = try target.resolved()
         let gate = HandshakeGate.shared
         let key = resolved.endpoint
-        try await gate.enter(key)
+        await gate.enter(key)
         defer { gate.leave(key) }
         try Task.checkCancellation()
 

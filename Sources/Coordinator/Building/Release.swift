@@ -1,0 +1,194 @@
+import Foundation
+import Shared
+import Worker
+
+/// One run of `coordinator build`: resume check, parallel native builds with failover, then the
+/// list, pushed only when every platform succeeded (or, with `--allow-partial`, the ones that did).
+struct Release: Sendable {
+    let request: ReleaseRequest
+
+    /// The report and the exit code it earns.
+    struct Outcome: Sendable {
+        var report: BuildReport
+        var exitCode: CoordinatorExitCode
+    }
+
+    func run() async -> Outcome {
+        let startedAt = Date()
+        let clock = ContinuousClock.now
+        let target = request.plan.target
+        var report = BuildReport(
+            image: target.image, version: target.version, status: .failed, platforms: [], startedAt: startedAt, seconds: 0)
+        func finish(_ status: BuildReport.Status, _ code: CoordinatorExitCode, error: String? = nil) -> Outcome {
+            report.status = status
+            report.error = error
+            report.seconds = (ContinuousClock.now - clock).seconds
+            return Outcome(report: report, exitCode: code)
+        }
+
+        let sources: ReleaseSources
+        do {
+            sources = try await ReleaseSources.prepare(request)
+        } catch {
+            return finish(.failed, .usage, error: error.description)
+        }
+        let client = RegistryClient(configuration: request.registry)
+        let outcome = await run(sources: sources, client: client, report: &report)
+        try? await client.shutdown()
+        return finish(outcome.status, outcome.code, error: outcome.error)
+    }
+
+    private func run(
+        sources: ReleaseSources, client: RegistryClient, report: inout BuildReport
+    ) async -> (status: BuildReport.Status, code: CoordinatorExitCode, error: String?) {
+        let plan = request.plan
+        let logs = BuildLogs(directory: request.outputDirectory + "/logs", bin: plan.target.bin)
+        let display = makeDisplay(plan.assignments.map(\.slot))
+        let progress = ProgressFanOut(sinks: [display, logs])
+
+        // Resume: platforms whose tag already holds an image of the same sources are not rebuilt.
+        var reused: [BuildSlot: ResumeCheck.Existing] = [:]
+        if request.resume {
+            let check = ResumeCheck(client: client)
+            for assignment in plan.assignments {
+                if let existing = await check.existing(assignment.slot, fingerprint: sources.fingerprints[assignment.slot]!) {
+                    reused[assignment.slot] = existing
+                    await progress.record(ProgressEvent(slot: assignment.slot, host: nil, kind: .log(
+                        "\(assignment.slot.reference) already holds \(existing.digest) built from the same sources")))
+                    await progress.record(ProgressEvent(slot: assignment.slot, host: nil, kind: .phase(.skipped)))
+                }
+            }
+        }
+
+        let login = await registryLogin(client: client)
+        let registryHost = (try? ImageReference(parsing: plan.target.listReference).registry) ?? ""
+        let builder = RemotePlatformBuilder(
+            request: request, sources: sources, login: login,
+            insecureRegistry: request.registry.security.isInsecure(registryHost), digestCache: ContextDigestCache(),
+            client: client)
+        let toBuild = BuildPlan(target: plan.target, assignments: plan.assignments.filter { reused[$0.slot] == nil })
+        let scheduler = Scheduler(
+            plan: toBuild, builder: builder, progress: progress, retries: request.retries, backoff: .seconds(2),
+            attemptTimeout: request.attemptTimeout)
+        let results = await scheduler.run()
+        await progress.finish()
+
+        report.platforms = plan.assignments.map { assignment in
+            if let existing = reused[assignment.slot] {
+                return PlatformReport(
+                    platform: assignment.slot.platform.description, windowsVersion: assignment.slot.windowsVersion?.rawValue,
+                    tag: assignment.slot.reference, host: nil, outcome: .reused, digest: existing.digest,
+                    mediaType: existing.mediaType, size: existing.size, logFile: logs.path(for: assignment.slot))
+            }
+            let result = results.first { $0.assignment.slot == assignment.slot }!
+            return platformReport(result, logFile: logs.path(for: assignment.slot))
+        }
+
+        if Task.isCancelled {
+            return (.interrupted, .interrupted, "interrupted: remote builds were cancelled")
+        }
+        let failed = report.platforms.filter { $0.outcome == .failed || $0.outcome == .cancelled }
+        let code = failed.contains { $0.failureKind == .build } ? CoordinatorExitCode.buildFailed : .infrastructure
+
+        if request.output == .docker {
+            for platform in report.platforms where platform.outcome == .built {
+                if let problem = DockerLoad.load(platform.tarball ?? "") {
+                    return (.failed, .infrastructure, problem)
+                }
+            }
+        }
+        guard request.output == .registry else {
+            return failed.isEmpty ? (.succeeded, .success, nil) : (.failed, code, "\(failed.count) platform(s) failed")
+        }
+        if !failed.isEmpty && !request.allowPartial {
+            return (.failed, code, "\(failed.count) of \(report.platforms.count) platform(s) failed: the list "
+                + "\(plan.target.listReference) was not pushed (use --allow-partial to push the others)")
+        }
+        let succeeded = report.platforms.filter { $0.digest != nil && ($0.outcome == .built || $0.outcome == .reused) }
+        guard !succeeded.isEmpty else { return (.failed, code, "no platform succeeded; nothing was pushed") }
+        do {
+            let pushed = try await publish(succeeded, client: client)
+            report.list = plan.target.listReference
+            report.listDigest = pushed.digest.description
+            report.listMediaType = pushed.kind.mediaType
+        } catch {
+            let publishCode: CoordinatorExitCode =
+                switch error {
+                case .pushFailed, .verificationFailed: .infrastructure
+                default: .buildFailed
+                }
+            return (.failed, publishCode, "the list was not pushed: \(error)")
+        }
+        if !failed.isEmpty {
+            return (.partial, .buildFailed, "partial list pushed without \(failed.map(\.platform).joined(separator: ", "))")
+        }
+        return (.succeeded, .success, nil)
+    }
+
+    private func publish(_ platforms: [PlatformReport], client: RegistryClient) async throws(AssemblyError)
+        -> ManifestAssembler.PushedList
+    {
+        let target: ImageReference
+        do { target = try ImageReference(parsing: request.plan.target.listReference) } catch {
+            throw .pushFailed(target: ImageReference(registry: "", repository: ""), reason: "\(error)")
+        }
+        var slots: [ManifestSlot] = []
+        for platform in platforms {
+            guard let reference = try? ImageReference(parsing: platform.tag),
+                let digest = try? Digest(parsing: platform.digest ?? "")
+            else { continue }
+            let parsed = try? Platform(parsing: platform.platform)
+            slots.append(ManifestSlot(
+                expected: parsed, source: reference.withDigest(digest),
+                hostWindowsVersion: platform.windowsVersion.flatMap { WindowsVersion(parsing: $0)?.build }))
+        }
+        return try await ManifestAssembler(client: client).assemble(target: target, slots: slots)
+    }
+
+    private func platformReport(_ result: Scheduler.SlotResult, logFile: String) -> PlatformReport {
+        let slot = result.assignment.slot
+        let outcome: PlatformReport.Outcome =
+            result.image != nil ? .built : result.failureKind == .cancelled ? .cancelled : .failed
+        return PlatformReport(
+            platform: slot.platform.description, windowsVersion: slot.windowsVersion?.rawValue, tag: slot.reference,
+            host: result.host, outcome: outcome, digest: result.image?.digest, mediaType: result.image?.mediaType,
+            size: result.image?.size, tarball: result.image?.tarball, phases: result.image?.phases ?? [:],
+            seconds: result.seconds, attempts: result.attempts, error: result.error, failureKind: result.failureKind,
+            logFile: logFile)
+    }
+
+    /// Resolves the registry credentials the hosts' builders log in with (through stdin).
+    private func registryLogin(client: RegistryClient) async -> RegistryLogin? {
+        guard request.output == .registry, let store = request.registry.credentials,
+            let registry = try? ImageReference(parsing: request.plan.target.listReference).registry,
+            let credentials = try? await store.credentials(for: registry)
+        else { return nil }
+        return RegistryLogin(server: registry, username: credentials.username, password: credentials.password)
+    }
+
+    private func makeDisplay(_ slots: [BuildSlot]) -> any ProgressSink {
+        switch request.progress {
+        case .json: return JSONProgress()
+        case .plain: return PlainProgress()
+        case .tty: return TTYProgress.started(slots: slots)
+        case .auto: return isatty(STDERR_FILENO) == 1 ? TTYProgress.started(slots: slots) : PlainProgress()
+        }
+    }
+}
+
+/// `docker load` of a fetched tarball into the local engine, for `--output docker`.
+enum DockerLoad {
+    /// Loads `tarball`; returns what went wrong, or `nil`.
+    static func load(_ tarball: String) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["docker", "load", "--input", tarball]
+        do {
+            try process.run()
+            process.waitUntilExit()
+        } catch {
+            return "docker load could not start: \(error)"
+        }
+        return process.terminationStatus == 0 ? nil : "docker load --input \(tarball) exited \(process.terminationStatus)"
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Shared
+import Worker
+
+/// Everything `coordinator build` needs, resolved and checked before any host is contacted.
+struct ReleaseRequest: Sendable {
+    var plan: BuildPlan
+    var output: OutputType
+    /// Where the context comes from.
+    var contextPath: String
+    var isGitContext: Bool
+    var linuxDockerfile: String
+    var windowsDockerfile: String
+    var buildArguments: [BuildArgument]
+    var builderInstance: String?
+    var noCache: Bool
+    var resume: Bool
+    var allowPartial: Bool
+    var retries: Int
+    var attemptTimeout: Duration
+    var progress: ProgressMode
+    var hostKeyPolicy: HostKeyPolicy
+    var registry: RegistryClient.Configuration
+    /// `_output`, where tarballs and logs go.
+    var outputDirectory = "_output"
+
+    init(command: BuildCommand, plan: BuildPlan, environment: [String: String]) throws(UsageError) {
+        self.plan = plan
+        let outputText = command.output?.rawValue ?? environment["BUILD_OUTPUT_TYPE"] ?? OutputType.registry.rawValue
+        guard let output = OutputType(rawValue: outputText.lowercased()) else {
+            throw UsageError("BUILD_OUTPUT_TYPE \"\(outputText)\" is not an output type; use registry, tar or docker")
+        }
+        self.output = output
+        contextPath = command.context
+        isGitContext = GitContext.isURL(command.context)
+        if !isGitContext {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: command.context, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
+                throw UsageError("--context \"\(command.context)\" is not a directory (or a git URL)")
+            }
+        }
+        linuxDockerfile = command.file
+        if let windows = command.windowsFile {
+            windowsDockerfile = windows
+        } else if !isGitContext, FileManager.default.fileExists(atPath: command.context + "/Dockerfile-Windows") {
+            windowsDockerfile = "Dockerfile-Windows"
+        } else {
+            windowsDockerfile = command.file
+        }
+        buildArguments = try command.buildArgs.map { text throws(UsageError) in
+            guard let equals = text.firstIndex(of: "=") else {
+                guard let value = environment[text] else {
+                    throw UsageError("--build-arg \(text) has no value and \(text) is not set in the environment")
+                }
+                return BuildArgument(text, value)
+            }
+            return BuildArgument(String(text[..<equals]), String(text[text.index(after: equals)...]))
+        }
+        for argument in buildArguments where argument.name.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_") }) {
+            throw UsageError("--build-arg name \"\(argument.name)\" may hold only letters, digits and '_'")
+        }
+        builderInstance = command.builderInstance ?? environment["BUILDX_INSTANCE"].flatMap { $0.isEmpty ? nil : $0 }
+        noCache = command.noCache
+        resume = !command.noResume && output == .registry
+        allowPartial = command.allowPartial
+        retries = command.retries
+        attemptTimeout = try DurationArgument.parse(command.timeout, option: "--timeout")
+        progress = command.progress
+        hostKeyPolicy = command.acceptNewHostKeys ? .acceptNew : .strict
+        registry = command.registry.clientConfiguration
+        if output == .docker {
+            let local = LocalPlatform.current
+            for assignment in plan.assignments where assignment.slot.platform != local {
+                throw UsageError(
+                    "--output docker loads images into this machine's engine, which runs \(local); "
+                        + "\(assignment.slot.platform) cannot be loaded here: use --output registry or tar for it")
+            }
+        }
+    }
+
+    /// The Dockerfile for a slot.
+    func dockerfile(for slot: BuildSlot) -> String {
+        slot.platform.isWindows ? windowsDockerfile : linuxDockerfile
+    }
+
+    /// The local tarball of a slot, with the Velero name.
+    func tarball(for slot: BuildSlot) -> String {
+        outputDirectory + "/" + slot.platform.tarballPath(
+            bin: plan.target.bin, version: slot.version, windowsVersion: slot.windowsVersion
+        ).dropFirst("_output/".count)
+    }
+}
+
+/// The platform of this machine, for `--output docker`.
+enum LocalPlatform {
+    static var current: Platform {
+        var info = utsname()
+        uname(&info)
+        let machine = withUnsafeBytes(of: &info.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return (try? Platform(os: "linux", reportedArchitecture: machine)) ?? .linuxAMD64
+    }
+}

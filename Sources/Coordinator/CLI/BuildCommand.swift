@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `coordinator build`: every platform on a native host, in parallel, then the multi-arch list.
+struct BuildCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build every platform natively on its own host and push one multi-arch tag.",
+        discussion: """
+            Each platform goes to an inventory host that builds it (see `coordinator plan`), which pushes \
+            REGISTRY/REPO:VERSION-OS-ARCH. Once every platform has reported its digest, the list \
+            REGISTRY/REPO:VERSION is assembled, checked against each image's config, pushed and read back. \
+            If any platform fails, the list is not pushed (unless --allow-partial).
+
+            Environment variables in the Velero style fill absent flags: REGISTRY and BIN (--image), \
+            VERSION (--tag), BUILD_OS and BUILD_ARCH (--os, --arch), BUILD_WINDOWS_VERSION \
+            (--windows-version), BUILD_OUTPUT_TYPE (--output), BUILDX_INSTANCE (--builder).
+
+            Exit codes: 0 success, 1 a build failed (or a partial list was pushed), 2 usage or inventory \
+            error, 3 infrastructure failure that retries could not cure, 130 interrupted.
+            """
+    )
+
+    @OptionGroup var inventoryOption: InventoryOption
+    @OptionGroup var target: TargetOptions
+
+    @Option(name: [.customShort("f"), .long], help: ArgumentHelp(
+        "Dockerfile for Linux platforms, relative to the context.", valueName: "path"))
+    var file = "Dockerfile"
+
+    @Option(name: .customLong("windows-file"), help: ArgumentHelp(
+        "Dockerfile for Windows platforms (default: Dockerfile-Windows if the context has one, else --file).",
+        valueName: "path"))
+    var windowsFile: String?
+
+    @Option(name: .customLong("build-arg"), help: ArgumentHelp(
+        "A build argument NAME=VALUE (NAME alone takes the value from the environment). Repeatable.",
+        valueName: "name=value"))
+    var buildArgs: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("The build context: a directory or a git URL.", valueName: "path|url"))
+    var context = "."
+
+    @Option(name: .long, help: ArgumentHelp(
+        "registry (push tags and the list), tar (_output/BIN-VERSION-OS-ARCH.tar per platform) or docker "
+            + "(load into the local engine) (default: $BUILD_OUTPUT_TYPE, else registry).",
+        valueName: "type"))
+    var output: OutputType?
+
+    @Option(name: .customLong("builder"), help: ArgumentHelp(
+        "Named buildx builder instance on the hosts (default: $BUILDX_INSTANCE, else the host's).",
+        valueName: "name"))
+    var builderInstance: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Print the plan and exit; nothing runs.")
+    var dryRun = false
+
+    @Flag(name: .customLong("allow-partial"), help: "Push a list of the platforms that succeeded when some failed (exit 1).")
+    var allowPartial = false
+
+    @Flag(name: .customLong("no-resume"), help: "Rebuild platforms whose tag already holds an image of the same sources.")
+    var noResume = false
+
+    @Flag(name: .customLong("no-cache"), help: "Build without the builders' cache.")
+    var noCache = false
+
+    @Option(name: .long, help: ArgumentHelp("Extra attempts per platform after an infrastructure failure.", valueName: "n"))
+    var retries = 2
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Time limit of one attempt, e.g. 90s, 30m, 2h; past it the host counts as failed.", valueName: "duration"))
+    var timeout = "2h"
+
+    @Option(name: .long, help: ArgumentHelp("Write the report as JSON to this file.", valueName: "file"))
+    var json: String?
+
+    @Option(name: .long, help: ArgumentHelp("auto, tty, plain or json (progress goes to stderr).", valueName: "mode"))
+    var progress: ProgressMode = .auto
+
+    @Flag(name: .customLong("accept-new-host-keys"), help: ArgumentHelp(
+        "Trust and record host keys not yet in known_hosts (OpenSSH's accept-new). Changed keys are always refused."))
+    var acceptNewHostKeys = false
+
+    @OptionGroup var registry: RegistryOptions
+
+    func validate() throws {
+        guard (0...10).contains(retries) else { throw ValidationError("--retries must be 0...10.") }
+        _ = try DurationArgument.parse(timeout, option: "--timeout")
+        for argument in buildArgs where argument.isEmpty || argument.hasPrefix("=") {
+            throw ValidationError("--build-arg \"\(argument)\" needs a name: NAME=VALUE.")
+        }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let inventory = try inventoryOption.load()
+        let buildTarget = try target.resolve(environment: environment)
+        let plan = try Planner(inventory: inventory).plan(buildTarget)
+        if dryRun {
+            print(PlanRendering.table(plan), terminator: "")
+            return
+        }
+        let request = try ReleaseRequest(command: self, plan: plan, environment: environment)
+        let release = Release(request: request)
+        let task = Task { await release.run() }
+        let interrupt = InterruptSignal { task.cancel() }
+        let outcome = await task.value
+        interrupt.cancel()
+        try ReleaseReporting.finish(outcome, jsonFile: json)
+    }
+}
+
+/// `--output`.
+enum OutputType: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case registry, tar, docker
+}
+
+extension ProgressMode: ExpressibleByArgument {}
+
+/// Durations written as `90`, `90s`, `30m` or `2h`.
+enum DurationArgument {
+    static func parse(_ text: String, option: String) throws(UsageError) -> Duration {
+        let units: [(String, Int64)] = [("ms", 0), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, multiplier) in units where text.hasSuffix(suffix) {
+            if let value = Int64(text.dropLast(suffix.count)), value > 0 {
+                return multiplier == 0 ? .milliseconds(value) : .seconds(value * multiplier)
+            }
+        }
+        if let seconds = Int64(text), seconds > 0 { return .seconds(seconds) }
+        throw UsageError("\(option) \"\(text)\" is not a duration; use e.g. 90s, 30m or 2h")
+    }
+}

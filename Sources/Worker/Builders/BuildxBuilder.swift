@@ -1,0 +1,96 @@
+import Foundation
+import Shared
+
+/// `docker buildx build`, the default builder.
+///
+/// Registry output: `--platform P -f F --build-arg … --provenance=false --sbom=false --metadata-file M
+/// --push -t TAG` (a single-platform manifest, not a list), digest from the metadata's
+/// `containerimage.digest`. Archive output: `--output type=docker|oci,dest=PATH` where the driver can
+/// export; with the `docker` driver, which refuses that, `--load -t TAG` and `docker save`.
+public struct BuildxBuilder: ImageBuilder {
+    public var kind: BuilderKind { .buildx }
+
+    /// Creates the builder.
+    public init() {}
+
+    public var pushMarkers: [String] { ["pushing layers", "pushing manifest"] }
+
+    public func plan(_ invocation: BuildInvocation) throws -> BuildPlan {
+        let shell = invocation.shell
+        let request = invocation.request
+        var script = RemoteScript([.makeDirectory(invocation.runDirectory, privateToUser: true)])
+        let input = try DockerLogin.add(request.login, to: &script, invocation: invocation, builder: kind)
+        let metadata = shell.join(invocation.runDirectory, "metadata.json")
+        var arguments = ["docker", "buildx", "build"]
+        if let instance = invocation.builderInstance {
+            arguments += ["--builder", instance]
+        }
+        arguments += ["--progress=plain", "--platform", request.platform.description, "-f", invocation.dockerfilePath]
+        arguments += try invocation.buildArgumentFlags()
+        arguments += ["--provenance=false", "--sbom=false", "--metadata-file", metadata]
+        arguments += invocation.commonFlags
+        var tarball: String?
+        var afterBuild: [[String]] = []
+        switch request.output {
+        case .registry:
+            arguments += ["--push", "-t", request.tag]
+        case .tarball(let format):
+            let path = invocation.tarballPath
+            tarball = path
+            if invocation.buildxDriver == nil || invocation.buildxDriver == "docker" {
+                arguments += ["--load", "-t", request.tag]
+                afterBuild = [["docker", "save", "-o", path, request.tag]]
+            } else {
+                guard !path.contains(","), !path.contains("\"") else {
+                    throw BuilderError(builder: kind, message: "the archive path \(path) contains `,` or `\"`, which "
+                        + "buildx's --output cannot hold; choose another workDir for the host")
+                }
+                arguments += ["--output", "type=\(format.rawValue),dest=\(path)", "-t", request.tag]
+            }
+        }
+        arguments.append(invocation.contextDirectory)
+        script.run(RemoteCommand(arguments))
+        for command in afterBuild {
+            script.run(RemoteCommand(command))
+        }
+        return BuildPlan(
+            script: script, standardInput: input, digestFile: metadata, tarball: tarball,
+            secrets: request.login.map { [$0.password] } ?? [])
+    }
+
+    public func image(for invocation: BuildInvocation, digestFile: String?, log: String) throws -> BuiltImage {
+        let metadata = try Self.parseMetadata(digestFile ?? "")
+        if invocation.request.output == .registry, metadata.digest == nil {
+            throw BuilderError(builder: kind, message: "the build wrote no containerimage.digest to its metadata file, "
+                + "so the pushed manifest cannot be identified; check that buildx is 0.10 or newer")
+        }
+        return metadata
+    }
+
+    /// Reads buildx's `--metadata-file` JSON: `containerimage.digest` and, when present,
+    /// `containerimage.descriptor` (media type and size).
+    public static func parseMetadata(_ text: String) throws -> BuiltImage {
+        guard let data = text.data(using: .utf8), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            return BuiltImage(digest: nil)
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw BuilderError(builder: .buildx, message: "the metadata file is not a JSON object: \(text.prefix(200))")
+        }
+        let digest = object["containerimage.digest"] as? String
+        let descriptor = object["containerimage.descriptor"] as? [String: Any]
+        let size = (descriptor?["size"] as? NSNumber)?.int64Value
+        if let digest, !Digests.isValid(digest) {
+            throw BuilderError(builder: .buildx, message: "containerimage.digest \(String(reflecting: digest)) is not a digest")
+        }
+        return BuiltImage(digest: digest, mediaType: descriptor?["mediaType"] as? String, size: size)
+    }
+}
+
+/// Checks on `sha256:<64 hex>` digests.
+enum Digests {
+    static func isValid(_ digest: String) -> Bool {
+        guard digest.hasPrefix("sha256:") else { return false }
+        let hex = digest.utf8.dropFirst(7)
+        return hex.count == 64 && hex.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+}

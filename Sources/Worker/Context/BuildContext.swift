@@ -1,0 +1,110 @@
+import Crypto
+
+/// A local build context directory, scanned: the entries Docker would send for one Dockerfile, and a
+/// fingerprint of their metadata that tells, without reading any file, whether the context changed.
+public struct BuildContext: Sendable {
+    /// The context directory (absolute or relative to the working directory).
+    public let root: String
+    /// The Dockerfile, relative to ``root`` and `/`-separated.
+    public let dockerfile: String
+    /// The ignore file that applied (`<Dockerfile>.dockerignore` beside the Dockerfile, else `.dockerignore`),
+    /// relative to ``root``; nil when there is none.
+    public let ignoreFile: String?
+    /// What is sent, in archive order.
+    public let entries: [ContextEntry]
+    /// SHA-256 (hex) of every entry's path, kind, size, mode, times, inode and device, and of the archive
+    /// format; equal fingerprints mean the archive would be byte-for-byte equal.
+    public let fingerprint: String
+
+    /// Scans `root` for a build with `dockerfile` (relative to `root`).
+    /// - Throws: ``ContextReadError`` for unreadable files or a Dockerfile outside the context,
+    ///   ``DockerIgnoreError`` for an ignore file Docker would refuse.
+    public static func scan(root: String, dockerfile: String = "Dockerfile") throws -> BuildContext {
+        let dockerfilePath = GoPath.clean(dockerfile)
+        guard !dockerfilePath.hasPrefix("/"), !dockerfilePath.hasPrefix("../"), dockerfilePath != ".." else {
+            throw ContextReadError(
+                path: dockerfile, operation: "use the Dockerfile",
+                reason: "it must be inside the context directory \(root); give its path relative to the context")
+        }
+        let dockerfileInfo = try FileSystem.status(root + "/" + dockerfilePath)
+        guard FileSystem.isRegular(dockerfileInfo) else {
+            throw ContextReadError(path: root + "/" + dockerfilePath, operation: "use the Dockerfile",
+                reason: "it is not a regular file")
+        }
+        var ignoreFile: String?
+        var ignore: DockerIgnore?
+        for candidate in [dockerfilePath + ".dockerignore", ".dockerignore"] {
+            guard let bytes = try readIfPresent(root + "/" + candidate) else { continue }
+            ignore = try DockerIgnore(contents: bytes, file: candidate)
+            ignoreFile = candidate
+            break
+        }
+        let entries = try ContextWalker.entries(
+            root: root, ignore: ignore, alwaysInclude: Set([dockerfilePath] + (ignoreFile.map { [$0] } ?? [])))
+        return BuildContext(
+            root: root, dockerfile: dockerfilePath, ignoreFile: ignoreFile, entries: entries,
+            fingerprint: fingerprint(of: entries))
+    }
+
+    /// The paths sent, in order (directories without a trailing `/`).
+    public var paths: [String] {
+        entries.map(\.path)
+    }
+
+    /// The total size of the regular files sent.
+    public var fileBytes: Int64 {
+        entries.reduce(0) { total, entry in
+            if case .file(let size) = entry.kind { total + size } else { total }
+        }
+    }
+
+    /// The archive of this context as a stream of chunks, hashed while it is produced.
+    public func archive(chunkSize: Int = 1 << 20) -> ContextArchive {
+        ContextArchive(context: self, chunkSize: chunkSize)
+    }
+
+    static func fingerprint(of entries: [ContextEntry]) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Array("coordinator-context-v1\n".utf8))
+        var record: [Int64] = []
+        record.reserveCapacity(16)
+        for entry in entries {
+            var path = entry.path
+            path.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            record.removeAll(keepingCapacity: true)
+            switch entry.kind {
+            case .directory:
+                record += [0, 0]
+            case .file(let size):
+                record += [1, size]
+            case .symlink(let target):
+                var target = target
+                target.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+                record += [2, Int64(target.utf8.count)]
+            }
+            let stamp = entry.changeStamp
+            record += [Int64(entry.path.utf8.count), Int64(entry.mode), entry.modificationTime,
+                stamp.modificationNanoseconds, stamp.changeTime, stamp.changeNanoseconds, stamp.inode, stamp.device]
+            record.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        }
+        return hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+
+    private static func readIfPresent(_ path: String) throws -> [UInt8]? {
+        guard let info = try? FileSystem.status(path), FileSystem.isRegular(info) else { return nil }
+        var reader = try FileReader(path: path)
+        defer { reader.close() }
+        var bytes: [UInt8] = []
+        while case let chunk = try reader.read(upTo: 1 << 16), !chunk.isEmpty {
+            bytes += chunk
+        }
+        return bytes
+    }
+}
+
+extension String {
+    /// The string with `0` in front up to `width` characters (for hex bytes).
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

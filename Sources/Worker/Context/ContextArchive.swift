@@ -1,0 +1,216 @@
+import Crypto
+import Dispatch
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A build context as a tar stream: an `AsyncSequence` of chunks, produced on a dedicated serial queue
+/// (file reads never block the cooperative pool) and SHA-256-hashed as they are produced.
+///
+/// The archive is deterministic: entries in ``BuildContext/entries`` order, owner 0:0 without names,
+/// permission bits and modification seconds kept. Iterate it once at a time; ``summary`` holds the byte
+/// count and, at the end, the digest of that iteration.
+public struct ContextArchive: AsyncSequence, Sendable {
+    public typealias Element = [UInt8]
+
+    /// The context being archived.
+    public let context: BuildContext
+    /// The size of each chunk (the last one may be shorter).
+    public let chunkSize: Int
+    /// The bytes produced so far and the digest once the stream ended.
+    public let summary = ArchiveSummary()
+
+    init(context: BuildContext, chunkSize: Int) {
+        self.context = context
+        self.chunkSize = Swift.max(chunkSize, TarHeader.blockSize * 4)
+    }
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(producer: TarProducer(context: context, chunkSize: chunkSize, summary: summary))
+    }
+
+    /// Produces the chunks.
+    public struct Iterator: AsyncIteratorProtocol {
+        let producer: TarProducer
+
+        public mutating func next() async throws -> [UInt8]? {
+            try Task.checkCancellation()
+            return try await producer.next()
+        }
+    }
+
+    /// Writes the whole archive to a local file and returns its digest (for tests and tools).
+    public func write(to path: String) async throws -> String {
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw ContextReadError(path: path, operation: "create", reason: "cannot create the file")
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        for try await chunk in self {
+            try handle.write(contentsOf: chunk)
+        }
+        guard let digest = summary.digest else {
+            throw ContextReadError(path: path, operation: "finish", reason: "the archive ended without a digest")
+        }
+        return digest
+    }
+}
+
+/// What an archive stream produced: bytes so far and, once it ended, the SHA-256 of the whole stream.
+public final class ArchiveSummary: @unchecked Sendable {
+    private let lock = NSLock()
+    private var producedBytes: Int64 = 0
+    private var finalDigest: String?
+
+    /// Bytes produced so far.
+    public var bytes: Int64 {
+        lock.withLock { producedBytes }
+    }
+
+    /// The hex SHA-256 of the stream, available once the stream ended.
+    public var digest: String? {
+        lock.withLock { finalDigest }
+    }
+
+    func reset() {
+        lock.withLock {
+            producedBytes = 0
+            finalDigest = nil
+        }
+    }
+
+    func add(_ count: Int) {
+        lock.withLock { producedBytes += Int64(count) }
+    }
+
+    func finish(_ digest: String) {
+        lock.withLock { finalDigest = digest }
+    }
+}
+
+/// The archive's state machine; every method runs on its own serial queue, which is what makes the
+/// unchecked `Sendable` sound. Chunks are assembled in one reusable buffer with `memcpy` and direct
+/// `read(2)` calls, so the cost per byte does not depend on the optimisation level.
+public final class TarProducer: @unchecked Sendable {
+    private let context: BuildContext
+    private let chunkSize: Int
+    private let summary: ArchiveSummary
+    private let queue = DispatchQueue(label: "coordinator.context-archive", qos: .userInitiated)
+    /// Room for a full chunk plus the largest header and padding that can follow it.
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var filled = 0
+    private var hasher = SHA256()
+    private var nextEntry = 0
+    private var reader: FileReader?
+    private var remaining: Int64 = 0
+    private var pendingPadding = 0
+    private var wroteEnd = false
+    private var finished = false
+
+    init(context: BuildContext, chunkSize: Int, summary: ArchiveSummary) {
+        self.context = context
+        self.chunkSize = chunkSize
+        self.summary = summary
+        buffer = .allocate(byteCount: chunkSize + 64 * 1024, alignment: 16)
+        summary.reset()
+    }
+
+    deinit {
+        reader?.close()
+        buffer.deallocate()
+    }
+
+    func next() async throws -> [UInt8]? {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { try self.produce() })
+            }
+        }
+    }
+
+    private func produce() throws -> [UInt8]? {
+        guard !finished else { return nil }
+        filled = 0
+        do {
+            while filled < chunkSize {
+                if reader != nil {
+                    try readFile()
+                } else if nextEntry < context.entries.count {
+                    try startEntry(context.entries[nextEntry])
+                    nextEntry += 1
+                } else if !wroteEnd {
+                    appendZeros(TarHeader.end.count)
+                    wroteEnd = true
+                } else {
+                    break
+                }
+            }
+        } catch {
+            finished = true
+            reader?.close()
+            reader = nil
+            throw error
+        }
+        if filled == 0 {
+            finished = true
+            summary.finish(hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined())
+            return nil
+        }
+        let produced = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
+        hasher.update(bufferPointer: produced)
+        summary.add(filled)
+        return [UInt8](unsafeUninitializedCapacity: filled) { destination, initialized in
+            _ = memcpy(destination.baseAddress!, produced.baseAddress!, filled)
+            initialized = filled
+        }
+    }
+
+    private func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { source in
+            _ = memcpy(buffer.baseAddress! + filled, source.baseAddress!, source.count)
+        }
+        filled += bytes.count
+    }
+
+    private func appendZeros(_ count: Int) {
+        _ = memset(buffer.baseAddress! + filled, 0, count)
+        filled += count
+    }
+
+    private func startEntry(_ entry: ContextEntry) throws {
+        append(TarHeader.blocks(for: entry))
+        if case .file(let size) = entry.kind, size > 0 {
+            reader = try FileReader(path: context.root + "/" + entry.path)
+            remaining = size
+            pendingPadding = TarHeader.padding(for: size)
+        }
+    }
+
+    private func readFile() throws {
+        guard var file = reader else { return }
+        let wanted = Int(Swift.min(remaining, Int64(chunkSize - filled)))
+        if wanted > 0 {
+            let got = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + wanted)]))
+            if got == 0 {
+                throw ContextReadError(path: file.path, operation: "send",
+                    reason: "the file became shorter while the context was being sent; retry the build")
+            }
+            filled += got
+            remaining -= Int64(got)
+        }
+        if remaining == 0 {
+            var probe: UInt8 = 0
+            if try withUnsafeMutableBytes(of: &probe, { try file.read(into: $0) }) != 0 {
+                throw ContextReadError(path: file.path, operation: "send",
+                    reason: "the file grew while the context was being sent; retry the build")
+            }
+            file.close()
+            reader = nil
+            appendZeros(pendingPadding)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+/// How long build contexts stay on a host and how much room they may take: contexts unused for more than
+/// ``maximumAgeDays`` days are removed, then the least recently used ones until the rest fit in
+/// ``maximumTotalBytes``. Interrupted uploads and run directories (`WORKDIR/runs/ID`, left by a build whose
+/// connection died) older than a day are removed too.
+public struct ContextRetention: Sendable, Hashable {
+    /// Days a context may stay unused.
+    public var maximumAgeDays: Int
+    /// Bytes all contexts of a host may take together.
+    public var maximumTotalBytes: Int64
+
+    /// The default: a week, 10 GiB.
+    public static let standard = ContextRetention(maximumAgeDays: 7, maximumTotalBytes: 10 << 30)
+
+    /// Creates a policy.
+    public init(maximumAgeDays: Int, maximumTotalBytes: Int64) {
+        self.maximumAgeDays = max(0, maximumAgeDays)
+        self.maximumTotalBytes = max(0, maximumTotalBytes)
+    }
+
+    /// Only 64-digit lowercase hex names are contexts; anything else in the folder is left alone.
+    static func isDigest(_ name: String) -> Bool {
+        name.utf8.count == 64 && name.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    /// The POSIX sh script (only POSIX `find`, `du`, `ls` options).
+    func posixScript(directory: String, runs: String, keep: [String]) throws -> String {
+        let kept = keep.filter(Self.isDigest)
+        let keepCase = kept.isEmpty ? "" : "\(kept.joined(separator: "|"))) continue ;; "
+        let limit = (maximumTotalBytes + 1023) / 1024
+        return """
+            if cd \(try POSIXShell.quote(runs)) 2>/dev/null; then
+              find . ! -name . -prune -type d -mtime +0 -exec rm -rf {} +
+            fi
+            cd \(try POSIXShell.quote(directory)) 2>/dev/null || exit 0
+            find . ! -name . -prune -type d -name '.incoming-*' -mtime +0 -exec rm -rf {} +
+            for d in $(ls -t -r); do
+              case "$d" in *[!0-9a-f]*|'') continue ;; \(keepCase)esac
+              [ "${#d}" -eq 64 ] || continue
+              if [ -n "$(find "$d" -prune -mtime +\(maximumAgeDays))" ]; then rm -rf -- "$d"; fi
+            done
+            total=$(du -s -k . | cut -f1)
+            for d in $(ls -t -r); do
+              [ "$total" -le \(limit) ] && break
+              case "$d" in *[!0-9a-f]*|'') continue ;; \(keepCase)esac
+              [ "${#d}" -eq 64 ] || continue
+              size=$(du -s -k "$d" | cut -f1)
+              rm -rf -- "$d"
+              total=$((total - size))
+            done
+            """
+    }
+
+    /// The Windows PowerShell script.
+    func powerShellScript(directory: String, runs: String, keep: [String]) throws -> String {
+        let kept = keep.filter(Self.isDigest).map { "'\($0)'" }.joined(separator: ", ")
+        return """
+            $ErrorActionPreference = 'Stop'
+            $runs = \(try PowerShell.quote(runs))
+            if (Test-Path -LiteralPath $runs -PathType Container) {
+                Get-ChildItem -LiteralPath $runs -Directory -Force |
+                    Where-Object { $_.LastWriteTime -lt (Get-Date).AddDays(-1) } | Remove-Item -Recurse -Force
+            }
+            $dir = \(try PowerShell.quote(directory))
+            if (-not (Test-Path -LiteralPath $dir -PathType Container)) { exit 0 }
+            $keep = @(\(kept))
+            $now = Get-Date
+            Get-ChildItem -LiteralPath $dir -Directory -Force | Where-Object {
+                $_.Name -like '.incoming-*' -and $_.LastWriteTime -lt $now.AddDays(-1) } |
+                Remove-Item -Recurse -Force
+            $contexts = @(Get-ChildItem -LiteralPath $dir -Directory | Where-Object {
+                $_.Name -cmatch '^[0-9a-f]{64}$' -and $keep -notcontains $_.Name } | Sort-Object LastWriteTime)
+            $total = [long]0
+            $sizes = @{}
+            foreach ($context in $contexts) {
+                $size = [long](Get-ChildItem -LiteralPath $context.FullName -Recurse -File -Force |
+                    Measure-Object -Property Length -Sum).Sum
+                $sizes[$context.Name] = $size
+                $total += $size
+            }
+            foreach ($context in $contexts) {
+                if ($context.LastWriteTime -lt $now.AddDays(-\(maximumAgeDays)) -or $total -gt \(maximumTotalBytes)) {
+                    Remove-Item -LiteralPath $context.FullName -Recurse -Force
+                    $total -= $sizes[$context.Name]
+                }
+            }
+            """
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Shared
+
+/// Sends a build context to a host unless the host already has it.
+///
+/// The archive digest of an unchanged context is known locally from its fingerprint (a metadata walk,
+/// no file read): when the host answers that `contexts/DIGEST` exists, nothing is sent. Otherwise the
+/// archive streams into `tar -x` on the host, is hashed while it streams, and is then published under its
+/// digest.
+struct ContextShipment {
+    let connection: SSHConnection
+    let shell: RemoteShell
+    let workDirectory: String
+    let cache: ContextDigestCache
+
+    struct Shipped: Sendable {
+        var digest: String
+        var directory: String
+        var bytesSent: Int64
+    }
+
+    func ship(_ context: BuildContext) async throws -> Shipped {
+        let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
+        if let known = await cache.digest(for: context.fingerprint) {
+            let answer = try await connection.run(store.checkCommand(digest: known.digest))
+            if answer.status == .exited(0), answer.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "present" {
+                return Shipped(digest: known.digest, directory: store.path(for: known.digest), bytesSent: 0)
+            }
+        }
+        let uploadID = RemoteWorker.randomID()
+        let archive = context.archive()
+        let process = connection.execute(try store.receiveCommand(uploadID: uploadID), stdin: archive)
+        let errors = try await withThrowingTaskGroup(of: [UInt8].self) { group in
+            group.addTask {
+                for try await _ in process.stdout {}
+                return []
+            }
+            group.addTask {
+                var collected: [UInt8] = []
+                for try await chunk in process.stderr where collected.count < 65_536 { collected += chunk }
+                return collected
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let status = try await process.wait()
+        guard status == .exited(0), let digest = archive.summary.digest else {
+            throw RemoteBuildError(
+                phase: .uploading, host: connection.target.name,
+                message: "extracting the build context on the host failed (\(status)): "
+                    + String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    + "; check that tar is installed and the workDir is writable",
+                failureKind: .infrastructure, logTail: [])
+        }
+        let published = try await connection.run(store.publishCommand(digest: digest, uploadID: uploadID))
+        guard published.status == .exited(0) else {
+            throw RemoteBuildError(
+                phase: .uploading, host: connection.target.name,
+                message: "publishing the context as \(store.path(for: digest)) failed: \(published.stderrText)",
+                failureKind: .infrastructure, logTail: [])
+        }
+        await cache.record(fingerprint: context.fingerprint, digest: digest, bytes: archive.summary.bytes)
+        return Shipped(digest: digest, directory: store.path(for: digest), bytesSent: archive.summary.bytes)
+    }
+}

@@ -1,0 +1,35 @@
+import Shared
+
+extension HostProbe {
+    /// Asks `host` about itself over an open connection (one command) and parses the answer; also asks
+    /// whether `contextDirectory` is there, when given.
+    /// - Throws: ``HostProbeError`` when the host does not answer the basic questions; SSH errors as they are.
+    public static func probe(
+        _ host: BuildHost, over connection: SSHConnection, contextDirectory: String? = nil
+    ) async throws -> HostProbe {
+        let answer = try await connection.run(command(for: host, contextDirectory: contextDirectory))
+        return try parse(answer.stdoutText, builder: host.builder, host: host.name)
+    }
+}
+
+extension RemoteWorker {
+    /// Connects, probes and checks the host against its inventory entry without building anything
+    /// (`coordinator hosts check`).
+    /// - Throws: ``RemoteBuildError`` (infrastructure) naming what the host says and what the inventory says.
+    public func check() async throws -> HostProbe {
+        var phases: [BuildPhase: Duration] = [:]
+        let connection = try await timed(.connecting, into: &phases) { try await SSHConnection.connect(to: target) }
+        do {
+            let probe = try await timed(.probing, into: &phases) {
+                let probe = try await HostProbe.probe(host, over: connection)
+                try probe.verify(against: host)
+                return probe
+            }
+            await connection.close()
+            return probe
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Shared
+
+/// What one platform's build on one host produced.
+public struct RemoteBuildResult: Sendable {
+    /// The platform built.
+    public var platform: Platform
+    /// The inventory name of the host.
+    public var host: String
+    /// The per-platform tag.
+    public var tag: String
+    /// The manifest digest in the registry (nil for archive output when the builder gives none).
+    public var digest: String?
+    /// The manifest media type, when known.
+    public var mediaType: String?
+    /// The manifest size in bytes, when known.
+    public var size: Int64?
+    /// The local image archive, for tarball output.
+    public var tarball: String?
+    /// The archive's SHA-256, as checked after the download.
+    public var tarballSHA256: String?
+    /// The SHA-256 of the context archive (the host's `contexts/DIGEST`).
+    public var contextDigest: String
+    /// Context bytes sent to the host: 0 when the host already had the context.
+    public var contextBytesSent: Int64
+    /// Time spent in each phase (connecting, probing, uploading, building, pushing, fetching).
+    public var phases: [BuildPhase: Duration]
+    /// The saved log, if one was asked for.
+    public var logFile: String?
+    /// What the host said about itself.
+    public var probe: HostProbe
+
+    /// The phases in seconds, keyed by name, as the build report stores them.
+    public var phaseSeconds: [String: Double] {
+        Dictionary(uniqueKeysWithValues: phases.map { phase, duration in
+            (phase.rawValue, Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        })
+    }
+}
+
+/// A failed remote build: the phase, whether it is the host's fault or the build's, and the last log lines.
+public struct RemoteBuildError: ClassifiedError, Sendable {
+    /// The phase that failed.
+    public var phase: BuildPhase
+    /// The inventory name of the host.
+    public var host: String
+    /// What happened and what to do.
+    public var message: String
+    /// Infrastructure (try another host) or build (the Dockerfile failed).
+    public var failureKind: FailureKind
+    /// The last lines of the build log, for build failures.
+    public var logTail: [String]
+
+    public var description: String {
+        var text = "host \(host), \(phase): \(message)"
+        if !logTail.isEmpty {
+            text += "\n  " + logTail.joined(separator: "\n  ")
+        }
+        return text
+    }
+
+    /// Output that shows the host, not the Dockerfile, is at fault.
+    static let infrastructureSigns = [
+        "Cannot connect to the Docker daemon", "error during connect", "no space left on device",
+        "connection refused", "connection reset by peer", "i/o timeout", "TLS handshake timeout",
+        "502 Bad Gateway", "503 Service Unavailable", "server misbehaving", "database is locked",
+    ]
+
+    /// Classifies a failed build command by its output.
+    static func kind(ofFailedBuild log: [String]) -> FailureKind {
+        log.contains { line in infrastructureSigns.contains { line.localizedCaseInsensitiveContains($0) } }
+            ? .infrastructure : .build
+    }
+}

@@ -1,0 +1,300 @@
+import Foundation
+import Shared
+
+/// Builds one platform on one host over SSH: connect, probe (and refuse a host that is not what the
+/// inventory says), ship the build context unless the host already has it, log in through standard input,
+/// run the builder while streaming its log, read the digest, fetch an image archive back, clean up.
+///
+/// Every value that reaches the host is quoted for its shell (``RemoteShell``); credentials travel only on
+/// standard input; the run directory (`WORKDIR/runs/ID`) is removed whether the build succeeds or not.
+public struct RemoteWorker: Sendable {
+    /// The host, from the inventory.
+    public let host: BuildHost
+    /// How to reach it.
+    public let target: SSHTarget
+    /// The local memory of context digests (shared by the workers of one run).
+    public let digestCache: ContextDigestCache
+    /// How long contexts stay on the host.
+    public let retention: ContextRetention
+
+    /// Creates a worker for `host`; `target` defaults to the host's own SSH settings.
+    public init(
+        host: BuildHost, target: SSHTarget? = nil, digestCache: ContextDigestCache = ContextDigestCache(),
+        retention: ContextRetention = .standard
+    ) {
+        self.host = host
+        self.target = target ?? SSHTarget(host: host)
+        self.digestCache = digestCache
+        self.retention = retention
+    }
+
+    /// Options of one build that are not part of the request.
+    public struct Options: Sendable {
+        /// Where to store an image archive locally (`_output/BIN-VERSION-OS[-WINVER]-ARCH.tar`).
+        public var tarballDestination: String?
+        /// Where to save the log, or nil.
+        public var logFile: String?
+        /// Receives each log line as it arrives.
+        public var onLog: @Sendable (BuildLogLine) -> Void
+        /// Receives each phase as it starts.
+        public var onPhase: @Sendable (BuildPhase) -> Void
+        /// Looks up a pushed manifest's media type and size (the coordinator's registry client) when the
+        /// builder does not report them (buildah gives only the digest).
+        public var describe: (@Sendable (_ tag: String, _ digest: String) async throws -> (mediaType: String, size: Int64))?
+
+        /// Creates options.
+        public init(
+            tarballDestination: String? = nil, logFile: String? = nil,
+            onLog: @escaping @Sendable (BuildLogLine) -> Void = { _ in },
+            onPhase: @escaping @Sendable (BuildPhase) -> Void = { _ in },
+            describe: (@Sendable (_ tag: String, _ digest: String) async throws -> (mediaType: String, size: Int64))? = nil
+        ) {
+            self.tarballDestination = tarballDestination
+            self.logFile = logFile
+            self.onLog = onLog
+            self.onPhase = onPhase
+            self.describe = describe
+        }
+    }
+
+    /// Builds `request` from a local context directory on the host.
+    /// - Throws: ``RemoteBuildError`` (classified: infrastructure, build or cancelled).
+    public func build(_ request: BuildRequest, context: BuildContext, options: Options = Options()) async throws
+        -> RemoteBuildResult
+    {
+        try await build(request, source: .context(context), options: options)
+    }
+
+    /// Builds `request` from `source` (a local context, shipped unless the host has it, or a git URL).
+    /// - Throws: ``RemoteBuildError`` (classified: infrastructure, build or cancelled).
+    public func build(_ request: BuildRequest, source: BuildSource, options: Options = Options()) async throws
+        -> RemoteBuildResult
+    {
+        var phases: [BuildPhase: Duration] = [:]
+        options.onPhase(.connecting)
+        let connection = try await timed(.connecting, into: &phases) {
+            try await SSHConnection.connect(to: target)
+        }
+        do {
+            let result = try await build(request, source: source, options: options, on: connection, phases: phases)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    private func build(
+        _ request: BuildRequest, source: BuildSource, options: Options, on connection: SSHConnection,
+        phases initial: [BuildPhase: Duration]
+    ) async throws -> RemoteBuildResult {
+        var phases = initial
+        let shell = RemoteShell(host.shell)
+        // When the context's digest is already known and the work directory needs no home directory, the
+        // probe also answers whether the host has the context: no extra round trip for an unchanged context.
+        var knownDigest: String?
+        if case .context(let context) = source {
+            knownDigest = await digestCache.digest(for: context.fingerprint)?.digest
+        }
+        let knownDirectory = knownDigest.flatMap { digest in
+            shell.isAbsolute(host.workDir)
+                ? RemoteContextStore(shell: shell, workDirectory: host.workDir).path(for: digest) : nil
+        }
+        options.onPhase(.probing)
+        let probe = try await timed(.probing, into: &phases) {
+            let probe = try await HostProbe.probe(host, over: connection, contextDirectory: knownDirectory)
+            try probe.verify(against: host)
+            return probe
+        }
+        let workDirectory = try classified(.probing, kind: .infrastructure) {
+            try shell.resolve(host.workDir, home: probe.home ?? "")
+        }
+        let shipped: ContextShipment.Shipped
+        switch source {
+        case .context(let context):
+            if let knownDigest, let knownDirectory, probe.contextPresent == true {
+                shipped = ContextShipment.Shipped(digest: knownDigest, directory: knownDirectory, bytesSent: 0)
+                phases[.uploading] = .zero
+            } else {
+                options.onPhase(.uploading)
+                shipped = try await timed(.uploading, into: &phases) {
+                    try await ContextShipment(connection: connection, shell: shell, workDirectory: workDirectory,
+                        cache: digestCache).ship(context)
+                }
+            }
+        case .git(let url):
+            shipped = ContextShipment.Shipped(digest: url, directory: url, bytesSent: 0)
+        }
+        let runDirectory = shell.join(workDirectory, "runs", Self.randomID())
+        let invocation = BuildInvocation(
+            request: request, shell: shell, contextDirectory: shipped.directory, runDirectory: runDirectory,
+            builderInstance: host.builderInstance, buildxDriver: probe.builder.buildxDriver,
+            hostDockerConfig: probe.dockerConfig)
+        let builder = host.builder.builder
+        do {
+            let image = try await runBuild(builder, invocation, connection: connection, options: options, phases: &phases)
+            var tarball: (path: String, sha256: String)?
+            if let remote = image.tarball, let destination = options.tarballDestination {
+                options.onPhase(.fetching)
+                tarball = try await timed(.fetching, into: &phases) {
+                    let directory = (destination as NSString).deletingLastPathComponent
+                    if !directory.isEmpty {
+                        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                    }
+                    let summary = try await connection.download(remote, to: destination)
+                    return (destination, summary.sha256)
+                }
+            }
+            await cleanUp(runDirectory, keeping: shipped.digest, prune: shipped.bytesSent > 0, shell: shell,
+                workDirectory: workDirectory, connection: connection)
+            var built = image.built
+            if let digest = built.digest, built.mediaType == nil || built.size == nil, let describe = options.describe {
+                if let described = try? await describe(request.tag, digest) {
+                    built.mediaType = built.mediaType ?? described.mediaType
+                    built.size = built.size ?? described.size
+                }
+            }
+            return RemoteBuildResult(
+                platform: request.platform, host: host.name, tag: request.tag, digest: built.digest,
+                mediaType: built.mediaType, size: built.size, tarball: tarball?.path,
+                tarballSHA256: tarball?.sha256, contextDigest: shipped.digest, contextBytesSent: shipped.bytesSent,
+                phases: phases, logFile: options.logFile, probe: probe)
+        } catch {
+            await cleanUp(runDirectory, keeping: shipped.digest, prune: false, shell: shell,
+                workDirectory: workDirectory, connection: connection)
+            throw error
+        }
+    }
+
+    /// Runs the builder's script, streaming its log; reads the digest.
+    private func runBuild(
+        _ builder: any ImageBuilder, _ invocation: BuildInvocation, connection: SSHConnection, options: Options,
+        phases: inout [BuildPhase: Duration]
+    ) async throws -> (built: BuiltImage, tarball: String?) {
+        let plan = try classified(.building, kind: .build) { try builder.plan(invocation) }
+        let command = try classified(.building, kind: .build) { try invocation.shell.command(for: plan.script) }
+        let log = try classified(.building, kind: .infrastructure) {
+            try BuildLog(host: host.name, platform: invocation.request.platform, secrets: plan.secrets,
+                pushMarkers: builder.pushMarkers, file: options.logFile, onLine: options.onLog)
+        }
+        options.onPhase(.building)
+        let started = ContinuousClock.now
+        let status = try await classifiedAsync(.building, kind: .infrastructure) {
+            try await Self.stream(command, stdin: plan.standardInput, on: connection, into: log)
+        }
+        await log.finish()
+        let ended = ContinuousClock.now
+        if let pushed = await log.pushStarted {
+            phases[.building] = pushed - started
+            phases[.pushing] = ended - pushed
+        } else {
+            phases[.building] = ended - started
+        }
+        guard status == .exited(0) else {
+            let tail = await log.tail(30)
+            throw RemoteBuildError(
+                phase: .building, host: host.name,
+                message: "the \(builder.kind.rawValue) build ended with \(status); the log follows",
+                failureKind: RemoteBuildError.kind(ofFailedBuild: tail), logTail: tail)
+        }
+        var digestText: String?
+        if let file = plan.digestFile {
+            let answer = try await classifiedAsync(.pushing, kind: .infrastructure) {
+                try await connection.run(invocation.shell.readFileCommand(file))
+            }
+            digestText = answer.status == .exited(0) ? answer.stdoutText : nil
+        }
+        let text = await log.text
+        let built = try classified(.pushing, kind: .infrastructure) {
+            try builder.image(for: invocation, digestFile: digestText, log: text)
+        }
+        return (built, plan.tarball)
+    }
+
+    /// Runs `command`, feeding `stdin` (if any), reading both output streams into `log`.
+    private static func stream(
+        _ command: String, stdin: [UInt8], on connection: SSHConnection, into log: BuildLog
+    ) async throws -> ExitStatus {
+        let process: RemoteProcess
+        if stdin.isEmpty {
+            process = connection.execute(command)
+        } else {
+            let input = AsyncThrowingStream<[UInt8], any Error> { continuation in
+                continuation.yield(stdin)
+                continuation.finish()
+            }
+            process = connection.execute(command, stdin: input)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await chunk in process.stdout { await log.append(chunk, from: .stdout) }
+            }
+            group.addTask {
+                for try await chunk in process.stderr { await log.append(chunk, from: .stderr) }
+            }
+            try await group.waitForAll()
+        }
+        return try await process.wait()
+    }
+
+    /// Removes the run directory and, after a new context arrived, prunes old ones; failures here are not the
+    /// build's. Runs in its own task, so that it still happens when the build was cancelled.
+    private func cleanUp(
+        _ runDirectory: String, keeping digest: String, prune: Bool, shell: RemoteShell, workDirectory: String,
+        connection: SSHConnection
+    ) async {
+        let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
+        let retention = retention
+        await Task {
+            if let remove = try? shell.command(for: RemoteScript([.removeTree(runDirectory)])) {
+                _ = try? await connection.run(remove)
+            }
+            if prune, let command = try? store.pruneCommand(retention, keep: [digest]) {
+                _ = try? await connection.run(command)
+            }
+        }.value
+    }
+
+    /// Runs `body`, records its duration under `phase`, and classifies what it throws.
+    func timed<T>(
+        _ phase: BuildPhase, into phases: inout [BuildPhase: Duration], _ body: () async throws -> T
+    ) async throws -> T {
+        let started = ContinuousClock.now
+        defer { phases[phase] = ContinuousClock.now - started }
+        return try await classifiedAsync(phase, kind: .infrastructure, body)
+    }
+
+    private func classified<T>(_ phase: BuildPhase, kind: FailureKind, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw wrap(error, phase: phase, kind: kind)
+        }
+    }
+
+    private func classifiedAsync<T>(
+        _ phase: BuildPhase, kind: FailureKind, _ body: () async throws -> T
+    ) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw wrap(error, phase: phase, kind: kind)
+        }
+    }
+
+    private func wrap(_ error: any Error, phase: BuildPhase, kind: FailureKind) -> any Error {
+        if error is RemoteBuildError { return error }
+        if error is CancellationError || Task.isCancelled {
+            return RemoteBuildError(phase: phase, host: host.name, message: "cancelled", failureKind: .cancelled,
+                logTail: [])
+        }
+        let kind = (error as? any ClassifiedError)?.failureKind ?? kind
+        return RemoteBuildError(phase: phase, host: host.name, message: String(describing: error), failureKind: kind,
+            logTail: [])
+    }
+
+    static func randomID() -> String {
+        String(UInt64.random(in: .min ... .max), radix: 16)
+    }
+}

@@ -1,0 +1,68 @@
+import Shared
+
+/// Quoting for POSIX `sh` (dash, bash, busybox ash, ksh, zsh in sh mode).
+///
+/// Every value is either a word made only of characters that no POSIX shell treats specially, or is wrapped
+/// in single quotes, inside which every character is literal; a single quote itself is written as `'\''`
+/// (close the quote, an escaped quote, reopen). That is the whole rule: no expansion happens inside single
+/// quotes, so `$`, backticks, `\`, `!`, `%`, newlines and unicode arrive unchanged.
+public enum POSIXShell {
+    /// The longest single argument Linux accepts (`MAX_ARG_STRLEN`, 32 pages, including the final NUL).
+    public static let maximumArgumentLength = 131_072 - 1
+
+    /// Quotes `value` as one shell word.
+    /// - Throws: ``ShellQuotingError`` when the value contains NUL.
+    public static func quote(_ value: String) throws -> String {
+        try refuseNUL(value)
+        if !value.isEmpty, value.unicodeScalars.allSatisfy(isPlain) {
+            return value
+        }
+        return singleQuoted(value)
+    }
+
+    /// `value` in single quotes, each `'` written as `'\''`; works on Unicode scalars, so a quote followed by a
+    /// combining mark is still seen as a quote.
+    static func singleQuoted(_ value: String) -> String {
+        var quoted = String.UnicodeScalarView()
+        quoted.append("'")
+        for scalar in value.unicodeScalars {
+            if scalar == "'" {
+                quoted.append(contentsOf: #"'\''"#.unicodeScalars)
+            } else {
+                quoted.append(scalar)
+            }
+        }
+        quoted.append("'")
+        return String(quoted)
+    }
+
+    /// Renders `arguments` as one simple command: each argument is quoted, the first (the program) is
+    /// quoted even when it contains `=`, so that it can never be read as a variable assignment.
+    public static func commandLine(_ arguments: [String]) throws -> String {
+        var words: [String] = []
+        for (index, argument) in arguments.enumerated() {
+            if index == 0, argument.unicodeScalars.contains("=") {
+                try refuseNUL(argument)
+                words.append(singleQuoted(argument))
+            } else {
+                words.append(try quote(argument))
+            }
+        }
+        return words.joined(separator: " ")
+    }
+
+    /// Characters that mean nothing to a POSIX shell in any position of a word (Python's `shlex` set).
+    static func isPlain(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9": true
+        case "_", "@", "%", "+", "=", ":", ",", ".", "/", "-": true
+        default: false
+        }
+    }
+
+    static func refuseNUL(_ value: String) throws {
+        if value.unicodeScalars.contains("\0") {
+            throw ShellQuotingError(shell: .sh, value: value, reason: .nulCharacter)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+extension RemoteShell {
+    /// Renders `script` as a POSIX sh script: `set -eu`, a trap that removes ``RemoteScript/removeOnExit``
+    /// and keeps the exit status, and one line per step with every value single-quoted.
+    func renderPOSIX(_ script: RemoteScript) throws -> String {
+        var lines = ["set -eu"]
+        if !script.removeOnExit.isEmpty || !script.removeOnFailure.isEmpty {
+            var body = ["status=$?"]
+            if !script.removeOnFailure.isEmpty {
+                let paths = try script.removeOnFailure.map(POSIXShell.quote).joined(separator: " ")
+                body.append("if [ \"$status\" -ne 0 ]; then rm -rf -- \(paths); fi")
+            }
+            if !script.removeOnExit.isEmpty {
+                body.append("rm -rf -- " + (try script.removeOnExit.map(POSIXShell.quote).joined(separator: " ")))
+            }
+            body.append("exit \"$status\"")
+            lines.append("cleanup() { \(body.joined(separator: "; ")); }")
+            lines.append("trap cleanup EXIT")
+            lines.append("trap 'exit 129' HUP")
+            lines.append("trap 'exit 130' INT")
+            lines.append("trap 'exit 143' TERM")
+        }
+        for step in script.steps {
+            lines.append(try renderPOSIX(step))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func renderPOSIX(_ step: RemoteScript.Step) throws -> String {
+        switch step {
+        case .run(let command):
+            var words = try command.environment.map { variable in
+                let variable = try validated(variable)
+                return variable.name + "=" + (try POSIXShell.quote(variable.value))
+            }
+            words.append(try POSIXShell.commandLine(command.arguments))
+            if !command.readsScriptInput {
+                words.append("</dev/null")
+            }
+            if let file = command.outputFile {
+                words.append(">" + (try POSIXShell.quote(file)))
+            }
+            return words.joined(separator: " ") + (command.allowFailure ? " || true" : "")
+        case .makeDirectory(let path, let privateToUser):
+            let quoted = try POSIXShell.quote(path)
+            return privateToUser
+                ? "mkdir -p -- \"$(dirname -- \(quoted))\" && mkdir -m 700 -- \(quoted)"
+                : "mkdir -p -- \(quoted)"
+        case .removeTree(let path):
+            return "rm -rf -- " + (try POSIXShell.quote(path))
+        case .writeFile(let path, let contents):
+            return "printf '%s' \(try POSIXShell.quote(contents)) >\(try POSIXShell.quote(path))"
+        case .setEnvironment(let variable):
+            let variable = try validated(variable)
+            return "export " + variable.name + "=" + (try POSIXShell.quote(variable.value))
+        case .moveIfAbsent(let source, let target):
+            let target = try POSIXShell.quote(target)
+            return "[ -e \(target) ] || mv -- \(try POSIXShell.quote(source)) \(target)"
+        }
+    }
+}

@@ -1,0 +1,76 @@
+extension RemoteShell {
+    /// The helper every rendered PowerShell script defines: it starts a native program with a command line
+    /// quoted in Swift by the C runtime rules, feeds it the script's input or nothing, optionally captures
+    /// its output to a file, and exits the script with the program's status when it fails.
+    static let powerShellPrelude = """
+        $ErrorActionPreference = 'Stop'
+        $ProgressPreference = 'SilentlyContinue'
+        function Invoke-Native([string]$File, [string]$Arguments, [bool]$ReadsInput, [bool]$AllowFailure,
+                [hashtable]$Environment, [string]$OutputFile) {
+            $info = New-Object System.Diagnostics.ProcessStartInfo
+            $info.FileName = $File
+            $info.Arguments = $Arguments
+            $info.UseShellExecute = $false
+            $info.RedirectStandardInput = $true
+            $info.RedirectStandardOutput = [bool]$OutputFile
+            foreach ($name in $Environment.Keys) { $info.EnvironmentVariables[$name] = $Environment[$name] }
+            $process = [System.Diagnostics.Process]::Start($info)
+            if ($ReadsInput) { [Console]::OpenStandardInput().CopyTo($process.StandardInput.BaseStream) }
+            $process.StandardInput.Close()
+            if ($OutputFile) { [System.IO.File]::WriteAllText($OutputFile, $process.StandardOutput.ReadToEnd()) }
+            $process.WaitForExit()
+            if ($process.ExitCode -ne 0 -and -not $AllowFailure) { exit $process.ExitCode }
+        }
+        """
+
+    /// Renders `script` as a Windows PowerShell 5.1 script, with ``RemoteScript/removeOnExit`` (and, when the
+    /// steps did not all complete, ``RemoteScript/removeOnFailure``) in a `finally`.
+    func renderPowerShell(_ script: RemoteScript) throws -> String {
+        var lines = [Self.powerShellPrelude, "$completed = $false", "try {"]
+        for step in script.steps {
+            lines.append("    " + (try renderPowerShell(step)))
+        }
+        lines.append("    $completed = $true")
+        lines.append("} finally {")
+        for path in script.removeOnFailure {
+            lines.append("    if (-not $completed) { Remove-Item -LiteralPath \(try PowerShell.quote(path)) -Recurse "
+                + "-Force -ErrorAction SilentlyContinue }")
+        }
+        for path in script.removeOnExit {
+            lines.append("    Remove-Item -LiteralPath \(try PowerShell.quote(path)) -Recurse -Force "
+                + "-ErrorAction SilentlyContinue")
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func renderPowerShell(_ step: RemoteScript.Step) throws -> String {
+        switch step {
+        case .run(let command):
+            guard let program = command.arguments.first else { return "" }
+            let environment = try command.environment.map { variable in
+                let variable = try validated(variable)
+                return "'\(variable.name)' = \(try PowerShell.quote(variable.value))"
+            }
+            let tail = try WindowsCommandLine.join(Array(command.arguments.dropFirst()))
+            return "Invoke-Native -File \(try PowerShell.quote(program)) -Arguments \(try PowerShell.quote(tail)) "
+                + "-ReadsInput $\(command.readsScriptInput) -AllowFailure $\(command.allowFailure) "
+                + "-Environment @{\(environment.joined(separator: "; "))} "
+                + "-OutputFile \(try PowerShell.quote(command.outputFile ?? ""))"
+        case .makeDirectory(let path, _):
+            return "[System.IO.Directory]::CreateDirectory(\(try PowerShell.quote(path))) | Out-Null"
+        case .removeTree(let path):
+            return "if (Test-Path -LiteralPath \(try PowerShell.quote(path))) { "
+                + "Remove-Item -LiteralPath \(try PowerShell.quote(path)) -Recurse -Force }"
+        case .writeFile(let path, let contents):
+            return "[System.IO.File]::WriteAllText(\(try PowerShell.quote(path)), \(try PowerShell.quote(contents)))"
+        case .setEnvironment(let variable):
+            let variable = try validated(variable)
+            return "$env:\(variable.name) = \(try PowerShell.quote(variable.value))"
+        case .moveIfAbsent(let source, let target):
+            let target = try PowerShell.quote(target)
+            return "if (-not (Test-Path -LiteralPath \(target))) { "
+                + "Move-Item -LiteralPath \(try PowerShell.quote(source)) -Destination \(target) }"
+        }
+    }
+}

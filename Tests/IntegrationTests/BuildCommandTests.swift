@@ -1,0 +1,318 @@
+import Foundation
+import Shared
+import TestSupport
+import Testing
+
+/// `coordinator build` end to end on the test fleet: the real executable, real sshd hosts, the
+/// fleet's Docker engine and buildah, and the plain registry; results checked with skopeo and
+/// `docker manifest inspect`.
+@Suite("coordinator build on the fleet", .serialized)
+struct BuildCommandTests {
+    /// A scratch project: a context with the example's Dockerfiles, in a fresh directory.
+    struct Project {
+        let directory: String
+        let fleet: Fleet
+
+        init(fleet: Fleet, dockerfile: String? = nil) throws {
+            self.fleet = fleet
+            directory = NSTemporaryDirectory() + "build-test-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("examples/hello").path
+            for file in ["Dockerfile", "Dockerfile-Windows", "hello.txt", ".dockerignore"] {
+                try FileManager.default.copyItem(atPath: example + "/" + file, toPath: directory + "/" + file)
+            }
+            if let dockerfile {
+                try dockerfile.write(toFile: directory + "/Dockerfile", atomically: true, encoding: .utf8)
+            }
+            // A unique file makes every project's context (and so its fingerprint) distinct.
+            try UUID().uuidString.write(toFile: directory + "/id.txt", atomically: true, encoding: .utf8)
+        }
+
+        func inventory(_ json: String) throws -> String {
+            let path = directory + "/inventory.json"
+            try json.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+
+        func build(
+            _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(300)
+        ) async throws -> Shell.Result {
+            try await CoordinatorBinary.run(
+                ["build", "--progress", "plain"] + arguments,
+                environment: environment.merging(["DOCKER_CONFIG": directory + "/docker-config"]) { own, _ in own },
+                directory: directory, timeout: timeout)
+        }
+
+        func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    static func image(_ fleet: Fleet) throws -> String {
+        "\(try fleet.value("TESTBED_REGISTRY"))/itest/build-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    static func inspect(_ reference: String, os: String, arch: String) async throws -> [String: Any] {
+        let result = try await Shell.run([
+            "skopeo", "inspect", "--tls-verify=false", "--override-os", os, "--override-arch", arch, "--config",
+            "docker://" + reference,
+        ])
+        #expect(result.succeeded, "\(result.stderr)")
+        return try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any] ?? [:]
+    }
+
+    static func listExists(_ reference: String) async throws -> Bool {
+        try await Shell.run(["skopeo", "inspect", "--tls-verify=false", "--raw", "docker://" + reference]).succeeded
+    }
+
+    @Test("three platforms on three hosts, one list, verified by skopeo and docker manifest inspect")
+    func threePlatforms() async throws {
+        let fleet = try Fleet.require()
+        let project = try Project(fleet: fleet)
+        defer { project.remove() }
+        let image = try Self.image(fleet)
+        let json = project.directory + "/report.json"
+        let result = try await project.build([
+            "--inventory", try fleet.value("TESTBED_INVENTORY"), "--image", image, "--tag", "v1",
+            "--platform", "linux/amd64,linux/arm64,windows/amd64", "--json", json,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("list: \(image):v1@sha256:"))
+
+        let manifest = try await Shell.run(
+            ["docker", "manifest", "inspect", "--insecure", "\(image):v1"],
+            environment: ["DOCKER_CONFIG": project.directory + "/docker-config"])
+        #expect(manifest.succeeded, "\(manifest.stderr)")
+        let list = try JSONSerialization.jsonObject(with: manifest.stdoutData) as? [String: Any] ?? [:]
+        let entries = (list["manifests"] as? [[String: Any]] ?? []).compactMap { $0["platform"] as? [String: Any] }
+        #expect(entries.map { "\($0["os"]!)/\($0["architecture"]!)" }.sorted() == ["linux/amd64", "linux/arm64", "windows/amd64"])
+        #expect(entries.first { $0["os"] as? String == "windows" }?["os.version"] as? String == "10.0.20348")
+
+        for (os, arch) in [("linux", "amd64"), ("linux", "arm64"), ("windows", "amd64")] {
+            let config = try await Self.inspect("\(image):v1", os: os, arch: arch)
+            #expect(config["os"] as? String == os)
+            #expect(config["architecture"] as? String == arch)
+        }
+
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        #expect(report?["status"] as? String == "succeeded")
+        let platforms = report?["platforms"] as? [[String: Any]] ?? []
+        #expect(platforms.map { $0["host"] as? String } == ["amd64-1", "arm64-1", "wincross-1"])
+        #expect(platforms.allSatisfy { ($0["digest"] as? String)?.hasPrefix("sha256:") == true })
+        #expect(FileManager.default.fileExists(atPath: project.directory + "/_output/logs/"
+            + image.split(separator: "/").last! + "-v1-linux-arm64.log"))
+    }
+
+    @Test("a host that is down: the platform is built on the next eligible host")
+    func failover() async throws {
+        let fleet = try Fleet.require()
+        let project = try Project(fleet: fleet)
+        defer { project.remove() }
+        let key = try fleet.value("TESTBED_SSH_KEY"), knownHosts = try fleet.value("TESTBED_KNOWN_HOSTS")
+        // `down-1` points at an address where no sshd listens: connection refused, an infrastructure failure.
+        let inventory = try project.inventory("""
+            { "defaults": { "user": "root", "port": 2222, "identityFiles": ["\(key)"], "agent": false,
+                            "knownHostsFile": "\(knownHosts)" },
+              "hosts": [
+                { "name": "down-1", "address": "127.0.0.9", "platforms": ["linux/amd64"], "capacity": 4,
+                  "workDir": "\(fleet.values["TESTBED_DIR"]!)/hosts/amd64-2/work" },
+                { "name": "amd64-2", "address": "\(try fleet.value("TESTBED_HOST_SPARE"))", "platforms": ["linux/amd64"],
+                  "workDir": "\(fleet.values["TESTBED_DIR"]!)/hosts/amd64-2/work" } ] }
+            """)
+        let image = try Self.image(fleet)
+        let json = project.directory + "/report.json"
+        let result = try await project.build([
+            "--inventory", inventory, "--image", image, "--tag", "v1", "--platform", "linux/amd64", "--json", json,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let platform = (report?["platforms"] as? [[String: Any]])?.first
+        #expect(platform?["host"] as? String == "amd64-2")
+        let attempts = platform?["attempts"] as? [[String: Any]] ?? []
+        #expect(attempts.map { $0["host"] as? String } == ["down-1", "amd64-2"])
+        #expect(attempts.first?["failureKind"] as? String == "infrastructure")
+        #expect(try await Self.listExists("\(image):v1"))
+    }
+
+    @Test("a failing Dockerfile: exit 1, the log's last lines, no list, no retry elsewhere")
+    func failingBuild() async throws {
+        let fleet = try Fleet.require()
+        let project = try Project(fleet: fleet, dockerfile: "FROM scratch\nCOPY does-not-exist.txt /\n")
+        defer { project.remove() }
+        let image = try Self.image(fleet)
+        let json = project.directory + "/report.json"
+        let result = try await project.build([
+            "--inventory", try fleet.value("TESTBED_INVENTORY"), "--image", image, "--tag", "v1",
+            "--platform", "linux/amd64,linux/arm64", "--json", json,
+        ])
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stderr.contains("was not pushed"))
+        #expect(result.stdout.contains("does-not-exist.txt"))
+        #expect(try await !Self.listExists("\(image):v1"))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let platforms = report?["platforms"] as? [[String: Any]] ?? []
+        // amd64 had a second eligible host, but a build failure is not retried there.
+        #expect(platforms.allSatisfy { ($0["attempts"] as? [Any])?.count == 1 })
+        #expect(platforms.allSatisfy { $0["failureKind"] as? String == "build" })
+    }
+
+    @Test("a host whose architecture lies is refused before any build; no list")
+    func lyingHost() async throws {
+        let fleet = try Fleet.require()
+        let project = try Project(fleet: fleet)
+        defer { project.remove() }
+        let key = try fleet.value("TESTBED_SSH_KEY"), knownHosts = try fleet.value("TESTBED_KNOWN_HOSTS")
+        // amd64-2 has no uname fixture: it is x86_64, but this inventory claims arm64.
+        let inventory = try project.inventory("""
+            { "hosts": [ { "name": "liar", "address": "\(try fleet.value("TESTBED_HOST_SPARE"))", "port": 2222,
+                "user": "root", "identityFiles": ["\(key)"], "agent": false, "knownHostsFile": "\(knownHosts)",
+                "platforms": ["linux/arm64"], "workDir": "\(fleet.values["TESTBED_DIR"]!)/hosts/amd64-2/work" } ] }
+            """)
+        let image = try Self.image(fleet)
+        let result = try await project.build([
+            "--inventory", inventory, "--image", image, "--tag", "v1", "--platform", "linux/arm64", "--retries", "0",
+        ])
+        #expect(result.status != 0)
+        #expect(result.stdout.contains("x86_64") || result.stdout.contains("amd64"), "\(result.stdout)")
+        #expect(!result.stdout.contains("pushing"))
+        #expect(try await !Self.listExists("\(image):v1-linux-arm64"))
+        #expect(try await !Self.listExists("\(image):v1"))
+    }
+
+    @Test("a platform that cannot be built: no list (exit 3); with --allow-partial a list of the rest (exit 1)")
+    func partial() async throws {
+        let fleet = try Fleet.require()
+        let project = try Project(fleet: fleet)
+        defer { project.remove() }
+        let key = try fleet.value("TESTBED_SSH_KEY"), knownHosts = try fleet.value("TESTBED_KNOWN_HOSTS")
+        let work = "\(fleet.values["TESTBED_DIR"]!)/hosts/amd64-2/work"
+        let inventory = try project.inventory("""
+            { "defaults": { "user": "root", "port": 2222, "identityFiles": ["\(key)"], "agent": false,
+                            "knownHostsFile": "\(knownHosts)", "workDir": "\(work)" },
+              "hosts": [
+                { "name": "arm-down", "address": "127.0.0.9", "platforms": ["linux/arm64"] },
+                { "name": "amd64-2", "address": "\(try fleet.value("TESTBED_HOST_SPARE"))", "platforms": ["linux/amd64"] } ] }
+            """)
+        let image = try Self.image(fleet)
+        let common = ["--inventory", inventory, "--image", image, "--platform", "linux/amd64,linux/arm64", "--retries", "0"]
+        let strict = try await project.build(common + ["--tag", "v1"])
+        #expect(strict.status == 3, "\(strict.stderr)")
+        #expect(strict.stderr.contains("was not pushed"))
+        #expect(try await !Self.listExists("\(image):v1"))
+        #expect(try await Self.listExists("\(image):v1-linux-amd64"))  // the per-platform tag is pushed either way
+
+        let partial = try await project.build(common + ["--tag", "v2", "--allow-partial"])
+        #expect(partial.status == 1, "\(partial.stderr)")
+        #expect(partial.stderr.contains("partial list pushed without linux/arm64"))
+        let raw = try await Shell.run(["skopeo", "inspect", "--tls-verify=false", "--raw", "docker://\(image):v2"])
+        let list = try JSONSerialization.jsonObject(with: raw.stdoutData) as? [String: Any]
+        let platforms = (list?["manifests"] as? [[String: Any]] ?? []).compactMap { $0["platform"] as? [String: Any] }
+        #expect(platforms.map { $0["architecture"] as? String } == ["amd64"])
+    }
+
+    @Test("--output docker: built on a native host, loaded into the local engine")
+    func dockerOutput() async throws {
+        let fleet = try Fleet.require()
+        let project = try Project(fleet: fleet)
+        defer { project.remove() }
+        let image = try Self.image(fleet)
+        let dockerHost = try fleet.value("TESTBED_DOCKER_HOST")
+        let result = try await project.build(
+            ["--inventory", try fleet.value("TESTBED_INVENTORY"), "--image", image, "--tag", "v4",
+             "--platform", "linux/amd64", "--output", "docker"], environment: ["DOCKER_HOST": dockerHost])
+        #expect(result.status == 0, "\(result.stderr)")
+        let inspected = try await Shell.run(
+            ["docker", "image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", "\(image):v4-linux-amd64"],
+            environment: ["DOCKER_HOST": dockerHost])
+        #expect(inspected.trimmedStdout == "linux/amd64", "\(inspected.stderr)")
+        // The fleet's hosts share this engine, so the image may be there already: the proof that the fetched
+        // tarball was loaded is docker load's own report.
+        #expect(result.stdout.contains("Loaded image: \(image):v4-linux-amd64"), "\(result.stdout)")
+        #expect(try await !Self.listExists("\(image):v4"))
+    }
+
+    @Test("--output tar: one Velero-named tarball per platform, readable by skopeo")
+    func tarOutput() async throws {
+        let fleet = try Fleet.require()
+        let project = try Project(fleet: fleet)
+        defer { project.remove() }
+        let image = try Self.image(fleet)
+        let bin = String(image.split(separator: "/").last!)
+        let result = try await project.build([
+            "--inventory", try fleet.value("TESTBED_INVENTORY"), "--image", image, "--tag", "v2",
+            "--platform", "linux/amd64,linux/arm64,windows/amd64", "--output", "tar",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        for (suffix, os, arch) in [("linux-amd64", "linux", "amd64"), ("linux-arm64", "linux", "arm64"),
+                                   ("windows-ltsc2022-amd64", "windows", "amd64")] {
+            let tarball = "\(project.directory)/_output/\(bin)-v2-\(suffix).tar"
+            #expect(FileManager.default.fileExists(atPath: tarball), "\(tarball)")
+            let inspected = try await Shell.run(["skopeo", "inspect", "--config", "docker-archive:" + tarball])
+            #expect(inspected.succeeded, "\(inspected.stderr)")
+            let config = try JSONSerialization.jsonObject(with: inspected.stdoutData) as? [String: Any]
+            #expect(config?["os"] as? String == os)
+            #expect(config?["architecture"] as? String == arch)
+        }
+        #expect(try await !Self.listExists("\(image):v2"))
+    }
+
+    @Test("after an interrupted release, a re-run builds only the missing platform")
+    func resume() async throws {
+        let fleet = try Fleet.require()
+        let project = try Project(fleet: fleet)
+        defer { project.remove() }
+        let image = try Self.image(fleet)
+        let inventory = try fleet.value("TESTBED_INVENTORY")
+        // The first run got as far as linux/amd64 only.
+        let first = try await project.build([
+            "--inventory", inventory, "--image", image, "--tag", "v3", "--platform", "linux/amd64",
+        ])
+        #expect(first.status == 0, "\(first.stderr)")
+        let json = project.directory + "/report.json"
+        let second = try await project.build([
+            "--inventory", inventory, "--image", image, "--tag", "v3", "--platform", "linux/amd64,linux/arm64",
+            "--json", json,
+        ])
+        #expect(second.status == 0, "\(second.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let outcomes = (report?["platforms"] as? [[String: Any]] ?? []).map { $0["outcome"] as? String }
+        #expect(outcomes == ["reused", "built"])
+        #expect(try await Self.listExists("\(image):v3"))
+    }
+}
+
+@Suite("coordinator build interrupted", .serialized)
+struct BuildInterruptTests {
+    @Test("SIGTERM/Ctrl-C mid-build: exit 130, no build process left on the host, no list")
+    func interrupt() async throws {
+        let fleet = try Fleet.require()
+        let base = try fleet.value("TESTBED_BASE_IMAGE")
+        let marker = Int.random(in: 100_000...999_999)
+        let project = try BuildCommandTests.Project(
+            fleet: fleet, dockerfile: "FROM \(base)\nRUN --network=none sleep \(marker)\n")
+        defer { project.remove() }
+        let image = try BuildCommandTests.image(fleet)
+        let start = ContinuousClock.now
+        // Shell.run sends SIGTERM at the timeout, as Ctrl-C would send SIGINT; both cancel the build.
+        let result = try await project.build(
+            ["--inventory", try fleet.value("TESTBED_INVENTORY"), "--image", image, "--tag", "v1",
+             "--platform", "linux/amd64"], timeout: .seconds(12))
+        #expect(result.status == 130, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stderr.contains("interrupted"))
+        // 12 s until the signal, then the cancellation; generous for a loaded 2-core machine.
+        #expect(ContinuousClock.now - start < .seconds(30))
+        // The interrupt came while the RUN step was running on the host.
+        let bin = image.split(separator: "/").last!
+        let log = try String(contentsOfFile: "\(project.directory)/_output/logs/\(bin)-v1-linux-amd64.log", encoding: .utf8)
+        #expect(log.contains("RUN --network=none sleep \(marker)"), "\(log)")
+        // Every fleet host runs on this machine: no `sleep MARKER` may survive anywhere.
+        var left = true
+        for _ in 0..<50 {
+            let pgrep = try await Shell.run(["pgrep", "-f", "sleep \(marker)"])
+            left = pgrep.succeeded
+            if !left { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(!left, "a build process survived the interrupt")
+        #expect(try await !BuildCommandTests.listExists("\(image):v1"))
+    }
+}

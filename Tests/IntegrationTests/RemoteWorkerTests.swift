@@ -1,0 +1,299 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+@testable import Worker
+
+/// Remote builds on the test fleet: real sshd hosts, the fleet's Docker engine with buildx, buildah, and the
+/// local registry.
+@Suite("Remote builds on the fleet", .serialized)
+struct RemoteWorkerTests {
+    struct Fixture {
+        let fleet: Fleet
+        let inventory: Inventory
+        let registry: String
+        let directory: String
+
+        init() throws {
+            fleet = try Fleet.require()
+            inventory = try Inventory.load(path: try fleet.value("TESTBED_INVENTORY"))
+            registry = try fleet.value("TESTBED_REGISTRY")
+            directory = NSTemporaryDirectory() + "coordinator-remote-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+
+        func host(_ name: String) throws -> BuildHost {
+            try #require(inventory.host(named: name))
+        }
+
+        /// A context directory with the given files.
+        func context(_ files: [String: String]) throws -> String {
+            let root = directory + "/ctx-\(UUID().uuidString)"
+            for (path, contents) in files {
+                let full = root + "/" + path
+                try FileManager.default.createDirectory(
+                    atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try Data(contents.utf8).write(to: URL(fileURLWithPath: full))
+            }
+            return root
+        }
+
+        func worker(_ host: BuildHost) -> RemoteWorker {
+            RemoteWorker(host: host, digestCache: ContextDigestCache(path: directory + "/digests.json"))
+        }
+
+        func remove() {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    @Test("linux/amd64 with buildx on amd64-1 and linux/arm64 with buildx on arm64-1 push single-platform manifests")
+    func buildxBothArchitectures() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let root = try fixture.context(["Dockerfile": "FROM scratch\nCOPY hello.txt /\n", "hello.txt": "hello\n"])
+        let context = try BuildContext.scan(root: root)
+        for (name, platform) in [("amd64-1", Platform.linuxAMD64), ("arm64-1", Platform.linuxARM64)] {
+            let tag = "\(fixture.registry)/worker-test/buildx:v1-\(platform.tagSuffix(windowsVersion: nil))"
+            let lines = LineCollector()
+            let result = try await fixture.worker(try fixture.host(name)).build(
+                BuildRequest(tag: tag, platform: platform), context: context,
+                options: .init(logFile: fixture.directory + "/\(name).log", onLog: { lines.add($0.text) }))
+            #expect(result.digest.map(Digests.isValid) == true)
+            #expect(result.host == name)
+            #expect(result.phases[.connecting] != nil && result.phases[.building] != nil)
+            #expect(!lines.all.isEmpty)
+            let inspect = try runTool("skopeo", ["inspect", "--tls-verify=false", "--raw", "docker://\(tag)"], environment: [:])
+            #expect(inspect.status == 0)
+            let config = try runTool("skopeo", ["inspect", "--tls-verify=false", "--config", "docker://\(tag)"], environment: [:])
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(config.output.utf8)) as? [String: Any])
+            #expect(json["architecture"] as? String == platform.architecture)
+            let manifest = try #require(try JSONSerialization.jsonObject(with: Data(inspect.output.utf8)) as? [String: Any])
+            #expect(manifest["manifests"] == nil, "a single-platform manifest, not a list")
+        }
+    }
+
+    @Test("windows/amd64 cross-built with buildah carries os.version 10.0.20348.x")
+    func windowsWithBuildah() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let root = try fixture.context([
+            "Dockerfile-Windows": "ARG OS_VERSION\nFROM scratch\nCOPY hello.txt /\n", "hello.txt": "hello windows\n",
+        ])
+        let context = try BuildContext.scan(root: root, dockerfile: "Dockerfile-Windows")
+        let tag = "\(fixture.registry)/worker-test/buildah:v1-windows-ltsc2022-amd64"
+        let result = try await fixture.worker(try fixture.host("wincross-1")).build(
+            BuildRequest(tag: tag, platform: Platform.windowsAMD64, windowsVersion: .ltsc2022,
+                windowsOSVersion: "10.0.20348.2527", dockerfile: "Dockerfile-Windows", insecureRegistry: true),
+            context: context)
+        #expect(result.digest.map(Digests.isValid) == true)
+        #expect(result.mediaType == ManifestFormat.docker.mediaType)
+        let config = try runTool("skopeo", ["inspect", "--tls-verify=false", "--config", "docker://\(tag)"], environment: [:])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(config.output.utf8)) as? [String: Any])
+        #expect(json["os"] as? String == "windows")
+        #expect(json["architecture"] as? String == "amd64")
+        #expect((json["os.version"] as? String)?.hasPrefix("10.0.20348.") == true)
+    }
+
+    @Test("a second build of an unchanged context sends zero context bytes")
+    func unchangedContextIsNotResent() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let root = try fixture.context([
+            "Dockerfile": "FROM scratch\nCOPY . /\n", "data.bin": String(repeating: "x", count: 200_000) + UUID().uuidString,
+        ])
+        let worker = fixture.worker(try fixture.host("amd64-1"))
+        let request = BuildRequest(tag: "\(fixture.registry)/worker-test/cache:v1-linux-amd64", platform: .linuxAMD64)
+        let first = try await worker.build(request, context: try BuildContext.scan(root: root))
+        #expect(first.contextBytesSent > 200_000)
+        let second = try await worker.build(request, context: try BuildContext.scan(root: root))
+        #expect(second.contextBytesSent == 0)
+        #expect(second.phases[.uploading] == .zero, "the probe already said the host has the context")
+        #expect(second.contextDigest == first.contextDigest)
+        #expect(second.digest == first.digest)
+    }
+
+    @Test("tar output lands under the Velero name and skopeo reads it as a docker-archive")
+    func tarballOutput() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let root = try fixture.context(["Dockerfile": "FROM scratch\nCOPY hello.txt /\n", "hello.txt": "tar\n"])
+        let destination = fixture.directory + "/" + Platform.linuxARM64.tarballPath(bin: "velero", version: "main",
+            windowsVersion: nil)
+        #expect(destination.hasSuffix("_output/velero-main-linux-arm64.tar"))
+        let result = try await fixture.worker(try fixture.host("arm64-1")).build(
+            BuildRequest(tag: "worker-test/velero:main-linux-arm64", platform: .linuxARM64, output: .tarball(.docker)),
+            context: try BuildContext.scan(root: root), options: .init(tarballDestination: destination))
+        #expect(result.tarball == destination)
+        let inspect = try runTool("skopeo", ["inspect", "docker-archive:\(destination)"], environment: [:])
+        #expect(inspect.status == 0, "\(inspect.output)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(inspect.output.utf8)) as? [String: Any])
+        #expect(json["Architecture"] as? String == "arm64")
+        let sum = try runTool("sha256sum", [destination], environment: [:])
+        #expect(sum.output.hasPrefix(try #require(result.tarballSHA256)))
+    }
+
+    @Test("hostile build-arg values arrive literally in the image and execute nothing")
+    func hostileBuildArguments() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let marker = "/tmp/coordinator-pwned-\(UUID().uuidString)"
+        let hostile = [
+            "$(touch \(marker))", "`touch \(marker)`", "'; touch \(marker); '", "\"; touch \(marker); \"",
+            "a\\\"b\\'c $HOME ${PATH} %PATH% !x! ^& | > < * ? [x] ~ # é ☃",
+            "two\nlines; touch \(marker)",
+        ]
+        let base = try fixture.fleet.value("TESTBED_BASE_IMAGE")
+        var dockerfile = "FROM \(base)\n"
+        for index in hostile.indices {
+            dockerfile += "ARG HOSTILE\(index)\nRUN --network=none printf '%s' \"$HOSTILE\(index)\" > /arg\(index).txt\n"
+        }
+        let root = try fixture.context(["Dockerfile": dockerfile])
+        let tag = "\(fixture.registry)/worker-test/hostile:v1-linux-amd64"
+        let request = BuildRequest(tag: tag, platform: .linuxAMD64,
+            buildArguments: hostile.enumerated().map { BuildArgument("HOSTILE\($0.offset)", $0.element) }, noCache: true)
+        _ = try await fixture.worker(try fixture.host("amd64-1")).build(request, context: try BuildContext.scan(root: root))
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        let docker = ["DOCKER_HOST": try fixture.fleet.value("TESTBED_DOCKER_HOST")]
+        _ = try runTool("docker", ["pull", "-q", tag], environment: docker)
+        for (index, value) in hostile.enumerated() {
+            let read = try runTool("docker", ["run", "--rm", "--network", "none", tag, "cat", "/arg\(index).txt"],
+                environment: docker)
+            #expect(read.output == value)
+        }
+    }
+
+    @Test("classic docker build + docker push: digest from the push output, equal to the registry's")
+    func dockerClassic() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        var host = try fixture.host("amd64-1")
+        host.builder = .docker
+        let root = try fixture.context(["Dockerfile": "FROM scratch\nCOPY c.txt /\n", "c.txt": UUID().uuidString])
+        let tag = "\(fixture.registry)/worker-test/classic:v1-linux-amd64"
+        let result = try await fixture.worker(host).build(
+            BuildRequest(tag: tag, platform: .linuxAMD64), context: try BuildContext.scan(root: root))
+        let digest = try #require(result.digest)
+        #expect(Digests.isValid(digest))
+        #expect(result.size != nil)
+        let inspect = try runTool("skopeo", ["inspect", "--tls-verify=false", "docker://\(tag)"], environment: [:])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(inspect.output.utf8)) as? [String: Any])
+        #expect(json["Digest"] as? String == digest)
+    }
+
+    @Test("a host whose architecture lies is refused before any build")
+    func lyingHostRefused() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        var liar = try fixture.host("amd64-2")
+        liar.platforms = [.linuxARM64]
+        let runs = liar.workDir + "/runs"
+        let contextsBefore = (try? FileManager.default.contentsOfDirectory(atPath: liar.workDir + "/contexts")) ?? []
+        let root = try fixture.context(["Dockerfile": "FROM scratch\n", "unique": UUID().uuidString])
+        await #expect {
+            try await fixture.worker(liar).build(
+                BuildRequest(tag: "\(fixture.registry)/worker-test/liar:v1-linux-arm64", platform: .linuxARM64),
+                context: try BuildContext.scan(root: root))
+        } throws: { error in
+            guard let error = error as? RemoteBuildError else { return false }
+            return error.phase == .probing && error.failureKind == .infrastructure
+                && error.description.contains("linux/arm64") && error.description.contains("x86_64")
+        }
+        let contextsAfter = (try? FileManager.default.contentsOfDirectory(atPath: liar.workDir + "/contexts")) ?? []
+        #expect(Set(contextsAfter) == Set(contextsBefore), "no context was shipped")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []).isEmpty, "no build ran")
+    }
+
+    @Test("registry credentials reach the host on stdin only; a build failure is classified and logged")
+    func credentialsAndFailures() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let password = try fixture.fleet.value("TESTBED_REGISTRY_PASSWORD")
+        let login = RegistryLogin(server: try fixture.fleet.value("TESTBED_REGISTRY_TOKEN"),
+            username: try fixture.fleet.value("TESTBED_REGISTRY_USER"), password: password)
+        let root = try fixture.context(["Dockerfile": "FROM scratch\nCOPY missing-file /\n"])
+        let lines = LineCollector()
+        let logFile = fixture.directory + "/failure.log"
+        await #expect {
+            try await fixture.worker(try fixture.host("wincross-1")).build(
+                BuildRequest(tag: "\(login.server)/worker-test/fail:v1-linux-amd64", platform: .linuxAMD64,
+                    insecureRegistry: true, login: login),
+                context: try BuildContext.scan(root: root), options: .init(logFile: logFile, onLog: { lines.add($0.text) }))
+        } throws: { error in
+            guard let error = error as? RemoteBuildError else { return false }
+            return error.phase == .building && error.failureKind == .build && !error.logTail.isEmpty
+        }
+        #expect(lines.all.contains { $0.contains("Login Succeeded") })
+        #expect(!lines.all.contains { $0.contains(password) })
+        #expect(!(try String(contentsOfFile: logFile, encoding: .utf8)).contains(password))
+        let sshdLog = try String(contentsOfFile: try fixture.fleet.value("TESTBED_DIR") + "/hosts/wincross-1/sshd.log",
+            encoding: .utf8)
+        #expect(!sshdLog.contains(password))
+    }
+}
+
+/// Collects log lines from the worker's callback.
+final class LineCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func add(_ line: String) {
+        lock.withLock { lines.append(line) }
+    }
+
+    var all: [String] {
+        lock.withLock { lines }
+    }
+}
+
+/// Arbitrary strings round-trip through POSIX quoting and the fleet hosts' real sh over SSH.
+@Suite("Quoting through the fleet's shells")
+struct FleetQuotingTests {
+    @Test("random strings with quotes, $, backticks, %, !, ^, newlines and unicode come back unchanged")
+    func roundTrip() async throws {
+        let fleet = try Fleet.require()
+        let inventory = try Inventory.load(path: try fleet.value("TESTBED_INVENTORY"))
+        let alphabet = Array("'\"`$\\%!^&|;<>()[]{}*?~#= \t\nabcXYZ019é☃\u{2019}\u{301}\r-_./:")
+        var random = SplitMix(seed: 42)
+        var values = hostileValuesForFleet
+        for _ in 0..<200 {
+            let length = Int(random.next() % 24)
+            values.append(String((0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }))
+        }
+        for host in inventory.hosts.prefix(2) {
+            let connection = try await SSHConnection.connect(to: SSHTarget(host: host))
+            defer { Task { await connection.close() } }
+            let command = try POSIXShell.commandLine(["printf", "%s\\0"] + values)
+            let result = try await connection.run(command)
+            let echoed = result.stdout.split(separator: 0, omittingEmptySubsequences: false).dropLast()
+                .map { String(decoding: $0, as: UTF8.self) }
+            #expect(echoed == values, "host \(host.name)")
+        }
+    }
+}
+
+let hostileValuesForFleet = [
+    "", "'", "''", "\"", "$HOME", "$(id)", "`id`", "\\", "%PATH%", "!!", "^", "\n", "\r\n", "é☃", "a b", "*", "~",
+]
+
+@Suite("Host checks on the fleet")
+struct HostCheckTests {
+    @Test("every fleet host passes its check; the arm64 fixture host reports aarch64")
+    func fleetHostsCheck() async throws {
+        let fleet = try Fleet.require()
+        let inventory = try Inventory.load(path: try fleet.value("TESTBED_INVENTORY"))
+        for host in inventory.hosts {
+            let probe = try await RemoteWorker(host: host, digestCache: ContextDigestCache(path: nil)).check()
+            #expect(probe.operatingSystem == "linux", "\(host.name)")
+            #expect(probe.builder.problem == nil, "\(host.name)")
+            #expect(probe.builder.version != nil, "\(host.name)")
+            if host.name == "arm64-1" {
+                #expect(probe.reportedArchitecture == "aarch64")
+            }
+            if host.builder == .buildx {
+                #expect(probe.builder.buildxDriver == "docker", "\(host.name)")
+            }
+        }
+    }
+}

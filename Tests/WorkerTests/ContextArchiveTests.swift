@@ -1,0 +1,210 @@
+import Crypto
+import Foundation
+import Testing
+
+@testable import Worker
+
+/// A temporary directory tree for context tests, removed by `remove()`.
+struct ContextFixture {
+    let root: String
+
+    init() throws {
+        root = NSTemporaryDirectory() + "coordinator-context-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    }
+
+    func write(_ path: String, _ contents: String = "x", mode: Int = 0o644) throws {
+        let full = root + "/" + path
+        try FileManager.default.createDirectory(
+            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(contents.utf8).write(to: URL(fileURLWithPath: full))
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: full)
+    }
+
+    func link(_ path: String, to target: String) throws {
+        try FileManager.default.createSymbolicLink(atPath: root + "/" + path, withDestinationPath: target)
+    }
+
+    func directory(_ path: String) throws {
+        try FileManager.default.createDirectory(atPath: root + "/" + path, withIntermediateDirectories: true)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
+
+/// Runs a program and returns its standard output.
+func run(_ executable: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}
+
+@Suite("Build context scan and archive")
+struct ContextArchiveTests {
+    @Test("the walk keeps what Docker keeps, in walk order, with excluded parents of re-included files")
+    func walk() throws {
+        let fixture = try ContextFixture()
+        defer { fixture.remove() }
+        try fixture.write("Dockerfile", "FROM scratch\n")
+        try fixture.write(".dockerignore", "*.log\nbuild\n!build/keep.txt\nsecret*\n**/*.tmp\nDockerfile\n")
+        try fixture.write("app.go")
+        try fixture.write("debug.log")
+        try fixture.write("build/out.bin")
+        try fixture.write("build/keep.txt")
+        try fixture.write("src/a.tmp")
+        try fixture.write("src/b.go")
+        try fixture.write("src/nested/c.tmp")
+        try fixture.write("secrets.env")
+        try fixture.write("a-b")
+        try fixture.write("a/z")
+        try fixture.link("link", to: "src/b.go")
+        let context = try BuildContext.scan(root: fixture.root)
+        #expect(context.ignoreFile == ".dockerignore")
+        #expect(context.paths == [
+            ".dockerignore", "Dockerfile", "a", "a/z", "a-b", "app.go", "build", "build/keep.txt", "link", "src",
+            "src/b.go", "src/nested",
+        ])
+    }
+
+    @Test("a Dockerfile-specific ignore file wins over .dockerignore and is sent")
+    func dockerfileSpecificIgnore() throws {
+        let fixture = try ContextFixture()
+        defer { fixture.remove() }
+        try fixture.write("Dockerfile-Windows", "FROM scratch\n")
+        try fixture.write("Dockerfile-Windows.dockerignore", "*\n")
+        try fixture.write(".dockerignore", "")
+        try fixture.write("file")
+        let context = try BuildContext.scan(root: fixture.root, dockerfile: "Dockerfile-Windows")
+        #expect(context.ignoreFile == "Dockerfile-Windows.dockerignore")
+        #expect(context.paths == ["Dockerfile-Windows", "Dockerfile-Windows.dockerignore"])
+    }
+
+    @Test("a Dockerfile outside the context is refused")
+    func dockerfileOutside() throws {
+        let fixture = try ContextFixture()
+        defer { fixture.remove() }
+        #expect(throws: ContextReadError.self) { try BuildContext.scan(root: fixture.root, dockerfile: "../Dockerfile") }
+    }
+
+    @Test("the archive is a valid tar with modes, links and long names; its digest is the SHA-256 of its bytes")
+    func archive() async throws {
+        let fixture = try ContextFixture()
+        defer { fixture.remove() }
+        let longDirectory = String(repeating: "d", count: 120) + "/" + String(repeating: "e", count: 90)
+        let veryLong = String(repeating: "n", count: 180) + "/" + String(repeating: "m", count: 150) + ".txt"
+        try fixture.write("Dockerfile", "FROM scratch\n")
+        try fixture.write("run.sh", "#!/bin/sh\necho hi\n", mode: 0o755)
+        try fixture.write(longDirectory + "/file.txt", "long")
+        try fixture.write(veryLong, "very long")
+        try fixture.write("big.bin", String(repeating: "0123456789", count: 300_000))
+        try fixture.link("far", to: String(repeating: "t", count: 150))
+        try fixture.write("é unicode ☃.txt", "u")
+        let context = try BuildContext.scan(root: fixture.root)
+        let output = fixture.root + ".tar"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let archive = context.archive(chunkSize: 64 * 1024)
+        let digest = try await archive.write(to: output)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: output))
+        #expect(digest == SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+        #expect(archive.summary.bytes == Int64(bytes.count))
+        #expect(bytes.count % 512 == 0)
+        let listing = try run("/usr/bin/tar", ["-tvf", output])
+        #expect(listing.contains("-rwxr-xr-x 0/0") && listing.contains("run.sh"))
+        #expect(listing.contains(longDirectory + "/file.txt"))
+        #expect(listing.contains(veryLong))
+        #expect(listing.contains("far -> " + String(repeating: "t", count: 150)))
+        #expect(listing.contains("é unicode ☃.txt"))
+        let extracted = fixture.root + "-x"
+        try FileManager.default.createDirectory(atPath: extracted, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: extracted) }
+        _ = try run("/usr/bin/tar", ["-xf", output, "-C", extracted])
+        #expect(try String(contentsOfFile: extracted + "/" + veryLong, encoding: .utf8) == "very long")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: extracted + "/big.bin")).count == 3_000_000)
+    }
+
+    @Test("the same tree gives the same archive and fingerprint; a touched file changes both")
+    func determinism() async throws {
+        let fixture = try ContextFixture()
+        defer { fixture.remove() }
+        try fixture.write("Dockerfile", "FROM scratch\n")
+        try fixture.write("a/b/c.txt", "c")
+        let first = try BuildContext.scan(root: fixture.root)
+        let second = try BuildContext.scan(root: fixture.root)
+        #expect(first.fingerprint == second.fingerprint)
+        let firstDigest = try await digest(of: first)
+        #expect(try await digest(of: second) == firstDigest)
+        try fixture.write("a/b/c.txt", "d")
+        let changed = try BuildContext.scan(root: fixture.root)
+        #expect(changed.fingerprint != first.fingerprint)
+        #expect(try await digest(of: changed) != firstDigest)
+    }
+
+    @Test("the digest cache remembers digests by fingerprint across instances")
+    func digestCache() async throws {
+        let path = NSTemporaryDirectory() + "coordinator-cache-\(UUID().uuidString)/digests.json"
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let cache = ContextDigestCache(path: path, capacity: 2)
+        await cache.record(fingerprint: "f1", digest: "d1", bytes: 10)
+        await cache.record(fingerprint: "f2", digest: "d2", bytes: 20)
+        await cache.record(fingerprint: "f3", digest: "d3", bytes: 30)
+        let reopened = ContextDigestCache(path: path, capacity: 2)
+        #expect(await reopened.digest(for: "f1") == nil)
+        #expect(await reopened.digest(for: "f3")?.digest == "d3")
+    }
+
+    private func digest(of context: BuildContext) async throws -> String {
+        let archive = context.archive()
+        for try await _ in archive {}
+        return try #require(archive.summary.digest)
+    }
+}
+
+@Suite("Remote context store")
+struct RemoteContextStoreTests {
+    @Test("receiving, checking and pruning work with a local sh as the host")
+    func localRoundTrip() async throws {
+        let fixture = try ContextFixture()
+        defer { fixture.remove() }
+        try fixture.write("Dockerfile", "FROM scratch\n")
+        try fixture.write("sub/file", "content")
+        let work = fixture.root + "-work"
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let context = try BuildContext.scan(root: fixture.root)
+        let tarball = fixture.root + ".tar"
+        defer { try? FileManager.default.removeItem(atPath: tarball) }
+        let digest = try await context.archive().write(to: tarball)
+        let store = RemoteContextStore(shell: RemoteShell(.sh), workDirectory: work)
+        #expect(try runSh(store.checkCommand(digest: digest)) == "absent\n")
+        _ = try runSh(store.receiveCommand(uploadID: "one") + " < '\(tarball)'")
+        _ = try runSh(store.publishCommand(digest: digest, uploadID: "one"))
+        #expect(try String(contentsOfFile: store.path(for: digest) + "/sub/file", encoding: .utf8) == "content")
+        #expect(try runSh(store.checkCommand(digest: digest)) == "present\n")
+        // A second upload of the same digest leaves the first in place and nothing behind.
+        _ = try runSh(store.receiveCommand(uploadID: "two") + " < '\(tarball)'")
+        _ = try runSh(store.publishCommand(digest: digest, uploadID: "two"))
+        // A broken stream leaves nothing behind.
+        _ = try runSh("printf 'not a tar archive' | " + store.receiveCommand(uploadID: "three"))
+        let entries = try FileManager.default.contentsOfDirectory(atPath: store.directory)
+        #expect(entries == [digest])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.path(for: digest)).sorted()
+            == ["Dockerfile", "sub"])
+        let staleRun = work + "/runs/dead"
+        try FileManager.default.createDirectory(atPath: staleRun, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3 * 86_400)],
+            ofItemAtPath: staleRun)
+        try FileManager.default.createDirectory(atPath: work + "/runs/live", withIntermediateDirectories: true)
+        let other = String(repeating: "a", count: 64)
+        try FileManager.default.createDirectory(atPath: store.path(for: other), withIntermediateDirectories: true)
+        _ = try runSh(store.pruneCommand(ContextRetention(maximumAgeDays: 7, maximumTotalBytes: 0), keep: [digest]))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.directory) == [digest])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/runs") == ["live"])
+    }
+}

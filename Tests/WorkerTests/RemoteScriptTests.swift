@@ -1,0 +1,107 @@
+import Foundation
+import Shared
+import Testing
+
+@testable import Worker
+
+@Suite("Remote scripts")
+struct RemoteScriptTests {
+    @Test("a POSIX script runs its steps, gives stdin only to the command that reads it, and cleans up on failure")
+    func posixScriptBehaviour() throws {
+        let directory = NSTemporaryDirectory() + "coordinator-script-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let secretDirectory = directory + "/secret dir"
+        let script = RemoteScript([
+            .makeDirectory(secretDirectory, privateToUser: true),
+            .writeFile(secretDirectory + "/note", contents: "it's $HOME"),
+            .setEnvironment(EnvironmentVariable("GREETING", "a 'quoted' $value")),
+            .run(RemoteCommand(["sh", "-c", "cat > \"$1\"", "sh", directory + "/first-reader"])),
+            .run(RemoteCommand(["sh", "-c", "cat > \"$1\"", "sh", directory + "/stdin"], readsScriptInput: true)),
+            .run(RemoteCommand(["sh", "-c", "printf '%s' \"$GREETING\""], outputFile: directory + "/greeting")),
+            .run(RemoteCommand(["sh", "-c", "printf '%s' \"$LOCAL\""],
+                environment: [EnvironmentVariable("LOCAL", "only here")], outputFile: directory + "/local")),
+            .run(RemoteCommand(["false"], allowFailure: true)),
+            .moveIfAbsent(from: directory + "/greeting", to: directory + "/moved"),
+            .run(RemoteCommand(["false"])),
+            .writeFile(directory + "/never", contents: "not reached"),
+        ], removeOnExit: [secretDirectory])
+        let command = try RemoteShell(.sh).command(for: script)
+        _ = try runSh(command + "; echo \"status $?\" > '\(directory)/status'", input: "p@ss'word")
+        let read = { (name: String) in try? String(contentsOfFile: directory + "/" + name, encoding: .utf8) }
+        #expect(read("first-reader") == "")
+        #expect(read("stdin") == "p@ss'word")
+        #expect(read("moved") == "a 'quoted' $value")
+        #expect(read("local") == "only here")
+        #expect(read("never") == nil)
+        #expect(read("status")?.trimmingCharacters(in: .whitespacesAndNewlines) == "status 1")
+        #expect(!FileManager.default.fileExists(atPath: secretDirectory))
+    }
+
+    @Test("a private directory is mode 0700")
+    func privateDirectory() throws {
+        let directory = NSTemporaryDirectory() + "coordinator-private-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let command = try RemoteShell(.sh).command(for: RemoteScript([.makeDirectory(directory + "/p", privateToUser: true)]))
+        _ = try runSh(command)
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/p")
+        #expect((attributes[.posixPermissions] as? Int) == 0o700)
+    }
+
+    @Test("a PowerShell script starts native programs with C-runtime quoting and cleans up in finally")
+    func powerShellRendering() throws {
+        let script = RemoteScript([
+            .makeDirectory(#"C:\work\run"#, privateToUser: true),
+            .setEnvironment(EnvironmentVariable("DOCKER_CONFIG", #"C:\work\run\cfg"#)),
+            .run(RemoteCommand(["docker", "login", "--password-stdin", "it's here"], readsScriptInput: true)),
+        ], removeOnExit: [#"C:\work\run\cfg"#])
+        let text = try RemoteShell(.powershell).render(script)
+        #expect(text.contains("[System.IO.Directory]::CreateDirectory('C:\\work\\run')"))
+        #expect(text.contains("$env:DOCKER_CONFIG = 'C:\\work\\run\\cfg'"))
+        #expect(text.contains("Invoke-Native -File 'docker' -Arguments 'login --password-stdin \"it''s here\"' "
+            + "-ReadsInput $true"))
+        #expect(text.contains("} finally {\n    Remove-Item -LiteralPath 'C:\\work\\run\\cfg' -Recurse -Force"))
+        let command = try RemoteShell(.powershell).command(for: script)
+        #expect(command.hasPrefix("powershell.exe -NoProfile -NonInteractive -EncodedCommand "))
+    }
+
+    @Test("commands longer than the shell accepts are refused", arguments: [ShellKind.cmd, .powershell])
+    func tooLong(kind: ShellKind) {
+        let script = RemoteScript([.run(RemoteCommand(["docker"] + Array(repeating: "argument", count: 3000)))])
+        #expect {
+            try RemoteShell(kind).command(for: script)
+        } throws: { error in
+            guard let error = error as? ShellQuotingError, case .tooLong = error.reason else { return false }
+            return true
+        }
+    }
+
+    @Test("invalid environment names are refused", arguments: ["", "1A", "A-B", "A B", "A=B"])
+    func invalidEnvironmentName(name: String) {
+        #expect(throws: ShellQuotingError.self) {
+            try RemoteShell(.sh).render(RemoteScript([.setEnvironment(EnvironmentVariable(name, "x"))]))
+        }
+    }
+
+    @Test(
+        "paths join and resolve per family",
+        arguments: [
+            (ShellKind.sh, "/var/tmp/c", "contexts/abc", "/var/tmp/c/contexts/abc"),
+            (.sh, "/var/tmp/c/", "x", "/var/tmp/c/x"),
+            (.powershell, #"C:\coordinator"#, "contexts/abc", #"C:\coordinator\contexts\abc"#),
+            (.cmd, "C:/ProgramData/coordinator", "runs/1", #"C:/ProgramData/coordinator\runs\1"#),
+        ])
+    func joining(kind: ShellKind, base: String, component: String, expected: String) {
+        #expect(RemoteShell(kind).join(base, component) == expected)
+    }
+
+    @Test("relative work directories are refused; ~ starts at the home directory")
+    func resolving() throws {
+        let sh = RemoteShell(.sh)
+        #expect(try sh.resolve("~/coordinator", home: "/home/builder") == "/home/builder/coordinator")
+        #expect(try sh.resolve("/var/tmp", home: "/root") == "/var/tmp")
+        #expect(throws: ShellQuotingError.self) { try sh.resolve("relative/dir", home: "/root") }
+        let windows = RemoteShell(.powershell)
+        #expect(windows.isAbsolute(#"C:\x"#) && windows.isAbsolute("C:/x") && windows.isAbsolute(#"\\server\share"#))
+        #expect(!windows.isAbsolute(#"x\y"#))
+    }
+}
