@@ -12,7 +12,7 @@ extension SSHTests {
         private func remoteProcesses(_ fleet: SSHFleet, matching pattern: String) async throws -> [String] {
             let probe = try await fleet.connect()
             let expression = "[\(pattern.prefix(1))]\(pattern.dropFirst())"
-            let result = try await probe.run("pgrep -f -- \(ShellQuote.single(expression)) || true")
+            let result = try await probe.run("pgrep -f -- \(POSIXShell.singleQuoted(expression)) || true")
             await probe.close()
             return result.stdoutText.split(separator: "\n").map(String.init)
         }

@@ -52,6 +52,6 @@ struct SSHConfigTests {
 
     @Test("shell quoting survives single quotes")
     func quoting() {
-        #expect(ShellQuote.single("it's") == "'it'\\''s'")
+        #expect(POSIXShell.singleQuoted("it's") == "'it'\\''s'")
     }
 }

@@ -19,7 +19,7 @@ extension SSHTests {
             let up = try await connection.upload(input, to: remote, mode: 0o640)
             #expect(up.bytes == 16 << 20)
             #expect(up.sha256 == expected.hex)
-            let check = try await connection.run("stat -c %a \(ShellQuote.single(remote)); sha256sum < \(ShellQuote.single(remote)); ls \(ShellQuote.single(remoteDirectory))")
+            let check = try await connection.run("stat -c %a \(POSIXShell.singleQuoted(remote)); sha256sum < \(POSIXShell.singleQuoted(remote)); ls \(POSIXShell.singleQuoted(remoteDirectory))")
             let lines = check.stdoutText.split(separator: "\n")
             #expect(lines.first == "640")
             #expect(lines.dropFirst().first?.hasPrefix(expected.hex) == true)
@@ -32,7 +32,7 @@ extension SSHTests {
             #expect(down.sha256 == expected.hex)
             let data = try Data(contentsOf: URL(fileURLWithPath: local))
             #expect(sha256Hex([UInt8](data)) == expected.hex)
-            _ = try await connection.run("rm -rf \(ShellQuote.single(remoteDirectory))")
+            _ = try await connection.run("rm -rf \(POSIXShell.singleQuoted(remoteDirectory))")
             await connection.close()
         }
 
@@ -45,15 +45,15 @@ extension SSHTests {
                 try await connection.upload(PseudoRandomChunks(chunks: 100_000, seed: 7), to: remoteDirectory + "/big")
             }
             for _ in 0..<100 {  // wait until the partial file is growing
-                let size = try await connection.run("cat \(ShellQuote.single(remoteDirectory))/* 2>/dev/null | wc -c").stdoutText
+                let size = try await connection.run("cat \(POSIXShell.singleQuoted(remoteDirectory))/* 2>/dev/null | wc -c").stdoutText
                 if Int(size.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 > 1 << 20 { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
             task.cancel()
             await #expect(throws: CancellationError.self) { try await task.value }
-            let left = try await connection.run("ls -A \(ShellQuote.single(remoteDirectory))").stdoutText
+            let left = try await connection.run("ls -A \(POSIXShell.singleQuoted(remoteDirectory))").stdoutText
             #expect(left.isEmpty, "left behind: \(left)")
-            _ = try await connection.run("rm -rf \(ShellQuote.single(remoteDirectory))")
+            _ = try await connection.run("rm -rf \(POSIXShell.singleQuoted(remoteDirectory))")
             await connection.close()
         }
 

@@ -29,7 +29,7 @@ extension SSHConnection {
         try requirePOSIXShell(for: "upload")
         let started = ContinuousClock.now
         let temporary = remotePath + ".coordinator-partial-" + String(UInt64.random(in: .min ... .max), radix: 16)
-        let quotedTemporary = ShellQuote.single(temporary)
+        let quotedTemporary = POSIXShell.singleQuoted(temporary)
         let receive = """
             umask 077 && : > \(quotedTemporary) && { tee -- \(quotedTemporary) | sha256sum; } \
             && chmod \(String(mode, radix: 8)) \(quotedTemporary) && wc -c < \(quotedTemporary)
@@ -79,7 +79,7 @@ extension SSHConnection {
             throw SSHError(.transferMismatch, host: target.name,
                 "upload to \(target.name):\(remotePath) arrived damaged: sent \(count) bytes with SHA-256 \(digest), the host has \(remoteSize.map(String.init) ?? "?") bytes with SHA-256 \(remoteDigest ?? "?"); nothing was written")
         }
-        let rename = try await run("mv -f -- \(quotedTemporary) \(ShellQuote.single(remotePath))")
+        let rename = try await run("mv -f -- \(quotedTemporary) \(POSIXShell.singleQuoted(remotePath))")
         guard rename.status.succeeded else {
             await removeQuietly(temporary)
             throw SSHError(.transferFailed, host: target.name,
@@ -101,7 +101,7 @@ extension SSHConnection {
         try requirePOSIXShell(for: "download")
         let started = ContinuousClock.now
         let marker = "coordinator-transfer-" + String(UInt64.random(in: .min ... .max), radix: 16)
-        let file = ShellQuote.single(remotePath)
+        let file = POSIXShell.singleQuoted(remotePath)
         let send = """
             [ -f \(file) ] && [ -r \(file) ] || { echo "not a readable regular file: "\(file) >&2; exit 66; }
             cat -- \(file) && s=$(wc -c < \(file)) && h=$(sha256sum < \(file)) && printf '%s %s %s\\n' '\(marker)' "$s" "${h%% *}" >&2
@@ -163,7 +163,7 @@ extension SSHConnection {
     private func removeQuietly(_ path: String) async {
         // A detached task: this cleanup must run even when the caller was cancelled.
         let connection = self
-        _ = await Task.detached { try? await connection.run("rm -f -- \(ShellQuote.single(path))") }.value
+        _ = await Task.detached { try? await connection.run("rm -f -- \(POSIXShell.singleQuoted(path))") }.value
     }
 
     private static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws {
