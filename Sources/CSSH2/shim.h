@@ -74,6 +74,7 @@ static inline int cssh2_knownhost_readfile(LIBSSH2_KNOWNHOSTS *hosts, const char
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -141,6 +142,11 @@ static inline int cssh2_pipe_nonblocking(int fds[2]) {
 /// Names the calling thread (15 characters at most), visible in /proc/self/task/*/comm.
 static inline void cssh2_name_current_thread(const char *name) {
     pthread_setname_np(pthread_self(), name);
+}
+
+/// The kernel's id of the calling thread (its /proc/self/task entry).
+static inline long cssh2_current_thread_id(void) {
+    return syscall(SYS_gettid);
 }
 #endif
 

@@ -36,12 +36,13 @@ struct BuildCommandTests {
         }
 
         func build(
-            _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(300)
+            _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(300),
+            terminateWhen: (@Sendable () async -> Bool)? = nil
         ) async throws -> Shell.Result {
             try await CoordinatorBinary.run(
                 ["build", "--progress", "plain"] + arguments,
                 environment: environment.merging(["DOCKER_CONFIG": directory + "/docker-config"]) { own, _ in own },
-                directory: directory, timeout: timeout)
+                directory: directory, timeout: timeout, terminateWhen: terminateWhen)
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: directory) }
@@ -291,28 +292,40 @@ struct BuildInterruptTests {
             fleet: fleet, dockerfile: "FROM \(base)\nRUN --network=none sleep \(marker)\n")
         defer { project.remove() }
         let image = try BuildCommandTests.image(fleet)
-        let start = ContinuousClock.now
-        // Shell.run sends SIGTERM at the timeout, as Ctrl-C would send SIGINT; both cancel the build.
+        // SIGTERM (what Ctrl-C's SIGINT also does) as soon as the RUN step's `sleep` runs on the host.
+        let signalled = Signalled()
         let result = try await project.build(
             ["--inventory", try fleet.value("TESTBED_INVENTORY"), "--image", image, "--tag", "v1",
-             "--platform", "linux/amd64"], timeout: .seconds(12))
+             "--platform", "linux/amd64"], timeout: .seconds(240),
+            terminateWhen: {
+                guard (try? await Shell.run(["pgrep", "-f", "sleep \(marker)"]).succeeded) == true else { return false }
+                await signalled.mark()
+                return true
+            })
+        let exited = ContinuousClock.now
         #expect(result.status == 130, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stderr.contains("interrupted"))
-        // 12 s until the signal, then the cancellation; generous for a loaded 2-core machine.
-        #expect(ContinuousClock.now - start < .seconds(30))
+        let signalledAt = try #require(await signalled.instant, "the build never reached its RUN step")
+        // Ctrl-C: the coordinator is gone within 5 s of the signal.
+        #expect(exited - signalledAt < .seconds(5), "exit took \(exited - signalledAt) after SIGTERM")
         // The interrupt came while the RUN step was running on the host.
         let bin = image.split(separator: "/").last!
         let log = try String(contentsOfFile: "\(project.directory)/_output/logs/\(bin)-v1-linux-amd64.log", encoding: .utf8)
         #expect(log.contains("RUN --network=none sleep \(marker)"), "\(log)")
         // Every fleet host runs on this machine: no `sleep MARKER` may survive anywhere.
+        // ...and every one of them is gone within 5 s of the signal.
         var left = true
-        for _ in 0..<50 {
-            let pgrep = try await Shell.run(["pgrep", "-f", "sleep \(marker)"])
-            left = pgrep.succeeded
-            if !left { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        #expect(!left, "a build process survived the interrupt")
+        repeat {
+            left = try await Shell.run(["pgrep", "-f", "sleep \(marker)"]).succeeded
+            if left { try await Task.sleep(for: .milliseconds(100)) }
+        } while left && ContinuousClock.now - signalledAt < .seconds(5)
+        #expect(!left, "a build process was still running 5 s after the interrupt")
         #expect(try await !BuildCommandTests.listExists("\(image):v1"))
     }
+}
+
+/// When a test sent its signal.
+private actor Signalled {
+    private(set) var instant: ContinuousClock.Instant?
+    func mark() { instant = .now }
 }

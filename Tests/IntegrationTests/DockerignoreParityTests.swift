@@ -44,7 +44,7 @@ struct DockerignoreParityTests {
     ]
 
     @Test("a tricky .dockerignore sends exactly what Docker sends")
-    func parity() throws {
+    func parity() async throws {
         let fleet = try Fleet.require()
         let root = NSTemporaryDirectory() + "coordinator-parity-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -56,14 +56,14 @@ struct DockerignoreParityTests {
         try FileManager.default.createDirectory(atPath: root + "/empty-dir", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: root + "/link-to-app", withDestinationPath: "app.go")
         try FileManager.default.createSymbolicLink(atPath: root + "/build/link", withDestinationPath: "../app.go")
-        let sent = try compare(root: root, fleet: fleet)
+        let sent = try await compare(root: root, fleet: fleet)
         #expect(sent.contains("build/keep/sub/also.bin") && !sent.contains("build/out.bin"))
         // `[!x]` is a class of `!` and `x` (Go globs negate with `^` only).
         #expect(!sent.contains("!y") && !sent.contains("xy") && sent.contains("zy"))
     }
 
     @Test("randomised trees and ignore files send what Docker sends", arguments: 1...16)
-    func randomised(seed: UInt64) throws {
+    func randomised(seed: UInt64) async throws {
         let fleet = try Fleet.require()
         var random = SplitMix(seed: seed)
         let root = NSTemporaryDirectory() + "coordinator-parity-random-\(seed)-\(UUID().uuidString)"
@@ -89,12 +89,12 @@ struct DockerignoreParityTests {
             lines.append(pattern)
         }
         try write(root, ".dockerignore", lines.joined(separator: "\n") + "\n")
-        try compare(root: root, fleet: fleet)
+        try await compare(root: root, fleet: fleet)
     }
 
     /// Builds the context with the fleet's engine and compares the exported paths with our archive's.
     @discardableResult
-    private func compare(root: String, fleet: Fleet) throws -> Set<String> {
+    private func compare(root: String, fleet: Fleet) async throws -> Set<String> {
         let context = try BuildContext.scan(root: root)
         let ignore = try context.ignoreFile.map { file in
             try DockerIgnore(contents: Array(try Data(contentsOf: URL(fileURLWithPath: root + "/" + file))), file: file)
@@ -106,11 +106,11 @@ struct DockerignoreParityTests {
         })
         let output = root + ".export.tar"
         defer { try? FileManager.default.removeItem(atPath: output) }
-        let build = try runTool(
+        let build = try await runTool(
             "docker", ["buildx", "build", "--no-cache", "--output", "type=tar,dest=\(output)", root],
             environment: ["DOCKER_HOST": try fleet.value("TESTBED_DOCKER_HOST")])
         #expect(build.status == 0, "docker buildx build failed: \(build.output)")
-        let listing = try runTool("tar", ["-tf", output], environment: [:])
+        let listing = try await runTool("tar", ["-tf", output], environment: [:])
         let theirs = Set(listing.output.split(separator: "\n").compactMap { line -> String? in
             guard line.hasPrefix("ctx/"), line != "ctx/" else { return nil }
             var path = String(line.dropFirst(4))
@@ -144,16 +144,7 @@ struct SplitMix {
 }
 
 /// Runs a tool found on PATH; returns its exit status and combined output.
-func runTool(_ tool: String, _ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [tool] + arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+func runTool(_ tool: String, _ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String) {
+    let result = try await Shell.run([tool] + arguments, environment: environment)
+    return (result.terminatedBySignal ? -result.status : result.status, result.stdout + result.stderr)
 }

@@ -64,9 +64,9 @@ struct RemoteWorkerTests {
             #expect(result.host == name)
             #expect(result.phases[.connecting] != nil && result.phases[.building] != nil)
             #expect(!lines.all.isEmpty)
-            let inspect = try runTool("skopeo", ["inspect", "--tls-verify=false", "--raw", "docker://\(tag)"], environment: [:])
+            let inspect = try await runTool("skopeo", ["inspect", "--tls-verify=false", "--raw", "docker://\(tag)"], environment: [:])
             #expect(inspect.status == 0)
-            let config = try runTool("skopeo", ["inspect", "--tls-verify=false", "--config", "docker://\(tag)"], environment: [:])
+            let config = try await runTool("skopeo", ["inspect", "--tls-verify=false", "--config", "docker://\(tag)"], environment: [:])
             let json = try #require(try JSONSerialization.jsonObject(with: Data(config.output.utf8)) as? [String: Any])
             #expect(json["architecture"] as? String == platform.architecture)
             let manifest = try #require(try JSONSerialization.jsonObject(with: Data(inspect.output.utf8)) as? [String: Any])
@@ -89,7 +89,7 @@ struct RemoteWorkerTests {
             context: context)
         #expect(result.digest.map(Digests.isValid) == true)
         #expect(result.mediaType == ManifestFormat.docker.mediaType)
-        let config = try runTool("skopeo", ["inspect", "--tls-verify=false", "--config", "docker://\(tag)"], environment: [:])
+        let config = try await runTool("skopeo", ["inspect", "--tls-verify=false", "--config", "docker://\(tag)"], environment: [:])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(config.output.utf8)) as? [String: Any])
         #expect(json["os"] as? String == "windows")
         #expect(json["architecture"] as? String == "amd64")
@@ -126,11 +126,11 @@ struct RemoteWorkerTests {
             BuildRequest(tag: "worker-test/velero:main-linux-arm64", platform: .linuxARM64, output: .tarball(.docker)),
             context: try BuildContext.scan(root: root), options: .init(tarballDestination: destination))
         #expect(result.tarball == destination)
-        let inspect = try runTool("skopeo", ["inspect", "docker-archive:\(destination)"], environment: [:])
+        let inspect = try await runTool("skopeo", ["inspect", "docker-archive:\(destination)"], environment: [:])
         #expect(inspect.status == 0, "\(inspect.output)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(inspect.output.utf8)) as? [String: Any])
         #expect(json["Architecture"] as? String == "arm64")
-        let sum = try runTool("sha256sum", [destination], environment: [:])
+        let sum = try await runTool("sha256sum", [destination], environment: [:])
         #expect(sum.output.hasPrefix(try #require(result.tarballSHA256)))
     }
 
@@ -156,9 +156,9 @@ struct RemoteWorkerTests {
         _ = try await fixture.worker(try fixture.host("amd64-1")).build(request, context: try BuildContext.scan(root: root))
         #expect(!FileManager.default.fileExists(atPath: marker))
         let docker = ["DOCKER_HOST": try fixture.fleet.value("TESTBED_DOCKER_HOST")]
-        _ = try runTool("docker", ["pull", "-q", tag], environment: docker)
+        _ = try await runTool("docker", ["pull", "-q", tag], environment: docker)
         for (index, value) in hostile.enumerated() {
-            let read = try runTool("docker", ["run", "--rm", "--network", "none", tag, "cat", "/arg\(index).txt"],
+            let read = try await runTool("docker", ["run", "--rm", "--network", "none", tag, "cat", "/arg\(index).txt"],
                 environment: docker)
             #expect(read.output == value)
         }
@@ -177,7 +177,7 @@ struct RemoteWorkerTests {
         let digest = try #require(result.digest)
         #expect(Digests.isValid(digest))
         #expect(result.size != nil)
-        let inspect = try runTool("skopeo", ["inspect", "--tls-verify=false", "docker://\(tag)"], environment: [:])
+        let inspect = try await runTool("skopeo", ["inspect", "--tls-verify=false", "docker://\(tag)"], environment: [:])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(inspect.output.utf8)) as? [String: Any])
         #expect(json["Digest"] as? String == digest)
     }

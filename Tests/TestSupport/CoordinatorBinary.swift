@@ -20,10 +20,10 @@ public enum CoordinatorBinary {
     /// (so Velero variables of the test process do not leak in), off the cooperative pool.
     public static func run(
         _ arguments: [String], environment: [String: String] = [:], directory: String? = nil,
-        timeout: Duration = .seconds(600)
+        timeout: Duration = .seconds(600), terminateWhen: (@Sendable () async -> Bool)? = nil
     ) async throws -> Shell.Result {
         try await Shell.run(
             [path] + arguments, environment: environment, timeout: timeout, directory: directory,
-            inheritEnvironment: false)
+            inheritEnvironment: false, terminateWhen: terminateWhen)
     }
 }

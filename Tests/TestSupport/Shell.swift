@@ -47,10 +47,13 @@ public enum Shell {
     ///   - timeout: the command is sent SIGTERM, then SIGKILL, when it runs longer.
     ///   - directory: the working directory (default: the test process's).
     ///   - inheritEnvironment: when false, the command sees only `environment` plus PATH and HOME.
+    ///   - terminateWhen: polled every 100 ms while the command runs; the command is sent SIGTERM
+    ///     (as Ctrl-C would send SIGINT) the first time it returns true.
     /// - Returns: the status and the output; a non-zero exit is a value, not an error.
     public static func run(
         _ arguments: [String], input: Data? = nil, environment: [String: String] = [:],
-        timeout: Duration = .seconds(300), directory: String? = nil, inheritEnvironment: Bool = true
+        timeout: Duration = .seconds(300), directory: String? = nil, inheritEnvironment: Bool = true,
+        terminateWhen: (@Sendable () async -> Bool)? = nil
     ) async throws -> Result {
         guard let command = arguments.first else {
             throw LaunchError(arguments: arguments, reason: "no command given")
@@ -83,6 +86,18 @@ public enum Shell {
         let child = UncheckedBox(process)
         let pipes = UncheckedBox((stdout, stderr, stdin))
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let trigger = terminateWhen.map { condition in
+            Task {
+                while !Task.isCancelled {
+                    if await condition() {
+                        if child.value.isRunning { child.value.terminate() }
+                        return
+                    }
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
+        defer { trigger?.cancel() }
         return await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 let (stdout, stderr, stdin) = pipes.value

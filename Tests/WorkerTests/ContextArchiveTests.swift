@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Worker
@@ -35,16 +36,8 @@ struct ContextFixture {
 }
 
 /// Runs a program and returns its standard output.
-func run(_ executable: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+func run(_ executable: String, _ arguments: [String]) async throws -> String {
+    try await Shell.run([executable] + arguments).stdout
 }
 
 @Suite("Build context scan and archive")
@@ -116,7 +109,7 @@ struct ContextArchiveTests {
         #expect(digest == SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
         #expect(archive.summary.bytes == Int64(bytes.count))
         #expect(bytes.count % 512 == 0)
-        let listing = try run("/usr/bin/tar", ["-tvf", output])
+        let listing = try await run("/usr/bin/tar", ["-tvf", output])
         #expect(listing.contains("-rwxr-xr-x 0/0") && listing.contains("run.sh"))
         #expect(listing.contains(longDirectory + "/file.txt"))
         #expect(listing.contains(veryLong))
@@ -125,7 +118,7 @@ struct ContextArchiveTests {
         let extracted = fixture.root + "-x"
         try FileManager.default.createDirectory(atPath: extracted, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: extracted) }
-        _ = try run("/usr/bin/tar", ["-xf", output, "-C", extracted])
+        _ = try await run("/usr/bin/tar", ["-xf", output, "-C", extracted])
         #expect(try String(contentsOfFile: extracted + "/" + veryLong, encoding: .utf8) == "very long")
         #expect(try Data(contentsOf: URL(fileURLWithPath: extracted + "/big.bin")).count == 3_000_000)
     }
@@ -182,16 +175,16 @@ struct RemoteContextStoreTests {
         defer { try? FileManager.default.removeItem(atPath: tarball) }
         let digest = try await context.archive().write(to: tarball)
         let store = RemoteContextStore(shell: RemoteShell(.sh), workDirectory: work)
-        #expect(try runSh(store.checkCommand(digest: digest)) == "absent\n")
-        _ = try runSh(store.receiveCommand(uploadID: "one") + " < '\(tarball)'")
-        _ = try runSh(store.publishCommand(digest: digest, uploadID: "one"))
+        #expect(try await runSh(store.checkCommand(digest: digest)) == "absent\n")
+        _ = try await runSh(store.receiveCommand(uploadID: "one") + " < '\(tarball)'")
+        _ = try await runSh(store.publishCommand(digest: digest, uploadID: "one"))
         #expect(try String(contentsOfFile: store.path(for: digest) + "/sub/file", encoding: .utf8) == "content")
-        #expect(try runSh(store.checkCommand(digest: digest)) == "present\n")
+        #expect(try await runSh(store.checkCommand(digest: digest)) == "present\n")
         // A second upload of the same digest leaves the first in place and nothing behind.
-        _ = try runSh(store.receiveCommand(uploadID: "two") + " < '\(tarball)'")
-        _ = try runSh(store.publishCommand(digest: digest, uploadID: "two"))
+        _ = try await runSh(store.receiveCommand(uploadID: "two") + " < '\(tarball)'")
+        _ = try await runSh(store.publishCommand(digest: digest, uploadID: "two"))
         // A broken stream leaves nothing behind.
-        _ = try runSh("printf 'not a tar archive' | " + store.receiveCommand(uploadID: "three"))
+        _ = try await runSh("printf 'not a tar archive' | " + store.receiveCommand(uploadID: "three"))
         let entries = try FileManager.default.contentsOfDirectory(atPath: store.directory)
         #expect(entries == [digest])
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.path(for: digest)).sorted()
@@ -203,7 +196,7 @@ struct RemoteContextStoreTests {
         try FileManager.default.createDirectory(atPath: work + "/runs/live", withIntermediateDirectories: true)
         let other = String(repeating: "a", count: 64)
         try FileManager.default.createDirectory(atPath: store.path(for: other), withIntermediateDirectories: true)
-        _ = try runSh(store.pruneCommand(ContextRetention(maximumAgeDays: 7, maximumTotalBytes: 0), keep: [digest]))
+        _ = try await runSh(store.pruneCommand(ContextRetention(maximumAgeDays: 7, maximumTotalBytes: 0), keep: [digest]))
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.directory) == [digest])
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/runs") == ["live"])
     }

@@ -159,18 +159,18 @@ struct HostProbeTests {
     }
 
     @Test("the probe command runs locally and describes this machine")
-    func localProbe() throws {
+    func localProbe() async throws {
         let host = BuildHost(name: "local", address: "127.0.0.1", platforms: [Platform.linuxAMD64], builder: .buildah)
-        let output = try runSh(HostProbe.command(for: host))
+        let output = try await runSh(HostProbe.command(for: host))
         let probe = try HostProbe.parse(output, builder: .buildah)
         #expect(probe.operatingSystem == "linux")
-        #expect(probe.reportedArchitecture == (try runSh("uname -m")).trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(probe.reportedArchitecture == (try await runSh("uname -m")).trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(probe.home == NSHomeDirectory())
         #expect(probe.contextPresent == nil)
-        let present = try HostProbe.parse(runSh(HostProbe.command(for: host, contextDirectory: NSTemporaryDirectory())),
+        let present = try await HostProbe.parse(runSh(HostProbe.command(for: host, contextDirectory: NSTemporaryDirectory())),
             builder: .buildah)
         #expect(present.contextPresent == true)
-        let absent = try HostProbe.parse(runSh(HostProbe.command(for: host, contextDirectory: "/nonexistent/it's")),
+        let absent = try await HostProbe.parse(runSh(HostProbe.command(for: host, contextDirectory: "/nonexistent/it's")),
             builder: .buildah)
         #expect(absent.contextPresent == false)
     }

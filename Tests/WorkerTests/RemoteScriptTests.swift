@@ -7,7 +7,7 @@ import Testing
 @Suite("Remote scripts")
 struct RemoteScriptTests {
     @Test("a POSIX script runs its steps, gives stdin only to the command that reads it, and cleans up on failure")
-    func posixScriptBehaviour() throws {
+    func posixScriptBehaviour() async throws {
         let directory = NSTemporaryDirectory() + "coordinator-script-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let secretDirectory = directory + "/secret dir"
@@ -26,7 +26,7 @@ struct RemoteScriptTests {
             .writeFile(directory + "/never", contents: "not reached"),
         ], removeOnExit: [secretDirectory])
         let command = try RemoteShell(.sh).command(for: script)
-        _ = try runSh(command + "; echo \"status $?\" > '\(directory)/status'", input: "p@ss'word")
+        _ = try await runSh(command + "; echo \"status $?\" > '\(directory)/status'", input: "p@ss'word")
         let read = { (name: String) in try? String(contentsOfFile: directory + "/" + name, encoding: .utf8) }
         #expect(read("first-reader") == "")
         #expect(read("stdin") == "p@ss'word")
@@ -38,11 +38,11 @@ struct RemoteScriptTests {
     }
 
     @Test("a private directory is mode 0700")
-    func privateDirectory() throws {
+    func privateDirectory() async throws {
         let directory = NSTemporaryDirectory() + "coordinator-private-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let command = try RemoteShell(.sh).command(for: RemoteScript([.makeDirectory(directory + "/p", privateToUser: true)]))
-        _ = try runSh(command)
+        _ = try await runSh(command)
         let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/p")
         #expect((attributes[.posixPermissions] as? Int) == 0o700)
     }

@@ -21,7 +21,7 @@ extension SSHTests {
             let fleet = try SSHFleet.load()
             let directory = try TemporaryDirectory()
             let file = try directory.file("known_hosts", contents: try fleet.knownHostsLine() + "\n")
-            try runLocal("/usr/bin/ssh-keygen", ["-H", "-f", file])
+            try await runLocal("/usr/bin/ssh-keygen", ["-H", "-f", file])
             let hashed = try String(contentsOfFile: file, encoding: .utf8)
             #expect(hashed.hasPrefix("|1|"))
             let connection = try await fleet.connect(fleet.target(knownHosts: [file]))
@@ -44,7 +44,7 @@ extension SSHTests {
 
                 """)
             let before = try String(contentsOfFile: file, encoding: .utf8)
-            let expectedFingerprint = try realFingerprint(fleet)
+            let expectedFingerprint = try await realFingerprint(fleet)
             let error = await #expect(throws: SSHError.self) {
                 try await SSHConnection.connect(to: fleet.target(knownHosts: [file], policy: policy))
             }
@@ -66,7 +66,8 @@ extension SSHTests {
                 try await SSHConnection.connect(to: fleet.target(knownHosts: [file]))
             }
             #expect(error?.kind == .hostKeyUnknown)
-            #expect(error?.description.contains(try realFingerprint(fleet)) == true)
+            let fingerprint = try await realFingerprint(fleet)
+            #expect(error?.description.contains(fingerprint) == true)
             #expect(try String(contentsOfFile: file, encoding: .utf8).isEmpty)
         }
 
@@ -103,10 +104,10 @@ extension SSHTests {
         }
 
         /// The fingerprint OpenSSH prints for the fleet host's key.
-        private func realFingerprint(_ fleet: SSHFleet) throws -> String {
+        private func realFingerprint(_ fleet: SSHFleet) async throws -> String {
             let directory = try TemporaryDirectory()
             let file = try directory.file("line", contents: try fleet.knownHostsLine() + "\n")
-            let output = try runLocal("/usr/bin/ssh-keygen", ["-l", "-E", "sha256", "-f", file])
+            let output = try await runLocal("/usr/bin/ssh-keygen", ["-l", "-E", "sha256", "-f", file])
             guard let fingerprint = output.split(separator: " ").first(where: { $0.hasPrefix("SHA256:") }) else {
                 throw SSHError(.internalError, host: "", "ssh-keygen printed no fingerprint: \(output)")
             }

@@ -104,17 +104,8 @@ final class TemporaryDirectory {
 
 /// Runs a local program and returns its standard output.
 @discardableResult
-func runLocal(_ executable: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+func runLocal(_ executable: String, _ arguments: [String]) async throws -> String {
+    try await Shell.run([executable] + arguments).stdout
 }
 
 func sha256Hex(_ bytes: [UInt8]) -> String {

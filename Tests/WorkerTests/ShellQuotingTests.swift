@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Shared
 import Testing
 
@@ -15,15 +16,15 @@ let hostileValues = [
 @Suite("POSIX sh quoting")
 struct POSIXShellTests {
     @Test("quoted values come back unchanged from /bin/sh", arguments: hostileValues)
-    func roundTripThroughSh(value: String) throws {
+    func roundTripThroughSh(value: String) async throws {
         let quoted = try POSIXShell.quote(value)
-        #expect(try runSh("printf '%s' \(quoted)") == value)
+        #expect(try await runSh("printf '%s' \(quoted)") == value)
     }
 
     @Test("a command line keeps every argument separate and literal")
-    func commandLineRoundTrip() throws {
+    func commandLineRoundTrip() async throws {
         let line = try POSIXShell.commandLine(["printf", "%s\\0"] + hostileValues)
-        let output = try runSh(line)
+        let output = try await runSh(line)
         #expect(output.split(separator: "\0", omittingEmptySubsequences: false).dropLast().map(String.init)
             == hostileValues)
     }
@@ -158,20 +159,8 @@ struct CmdShellTests {
 }
 
 /// Runs `command` with /bin/sh -c and returns its standard output.
-func runSh(_ command: String, input: String = "") throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", command]
-    let output = Pipe()
-    let inputPipe = Pipe()
-    process.standardOutput = output
-    process.standardInput = inputPipe
-    try process.run()
-    inputPipe.fileHandleForWriting.write(Data(input.utf8))
-    try inputPipe.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+func runSh(_ command: String, input: String = "") async throws -> String {
+    try await Shell.run(["/bin/sh", "-c", command], input: Data(input.utf8)).stdout
 }
 
 /// PowerShell's tokenizer rule for a single-quoted string (any of the four single quotes opens and closes

@@ -92,7 +92,7 @@ struct Release: Sendable {
 
         if request.output == .docker {
             for platform in report.platforms where platform.outcome == .built {
-                if let problem = DockerLoad.load(platform.tarball ?? "") {
+                if let problem = await DockerLoad.load(platform.tarball ?? "") {
                     return (.failed, .infrastructure, problem)
                 }
             }
@@ -178,8 +178,17 @@ struct Release: Sendable {
 
 /// `docker load` of a fetched tarball into the local engine, for `--output docker`.
 enum DockerLoad {
-    /// Loads `tarball`; returns what went wrong, or `nil`.
-    static func load(_ tarball: String) -> String? {
+    /// Loads `tarball` on a thread of its own (never a cooperative-pool thread); returns what went
+    /// wrong, or `nil`.
+    static func load(_ tarball: String) async -> String? {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: loadBlocking(tarball)) }
+            thread.name = "docker-load"
+            thread.start()
+        }
+    }
+
+    private static func loadBlocking(_ tarball: String) -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["docker", "load", "--input", tarball]

@@ -61,6 +61,7 @@ final class SessionLoop: @unchecked Sendable {
         var threadDone = false
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
         var setupSocket: Int32 = -1
+        var threadID: Int?
         var setupCancelled = false
     }
 
@@ -137,6 +138,10 @@ final class SessionLoop: @unchecked Sendable {
     /// Why the session stopped accepting work, if it did.
     var endedError: SSHError? { shared.withLock { $0.ended } }
 
+    /// The kernel thread id of the session thread once it started (its `/proc/self/task` entry),
+    /// so diagnostics and leak checks can tell this session's thread from others.
+    var threadID: Int? { shared.withLock { $0.threadID } }
+
     private var closedError: SSHError {
         SSHError(.closed, host: target.name, "the SSH connection to \(target.displayName) was closed")
     }
@@ -198,6 +203,8 @@ final class SessionLoop: @unchecked Sendable {
     private func main(onSetup: @Sendable (Result<Void, any Error>) -> Void) {
         #if os(Linux)
         cssh2_name_current_thread("ssh-session")
+        let tid = Int(cssh2_current_thread_id())
+        shared.withLock { $0.threadID = tid }
         #endif
         do {
             try setup()
