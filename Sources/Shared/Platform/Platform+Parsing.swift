@@ -22,7 +22,8 @@ extension Platform {
 
     /// Architectures it knows, in GOARCH spelling.
     public static let knownArchitectures = [
-        "amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "mips64le", "loong64",
+        "amd64", "arm64", "arm", "386", "ppc64le", "ppc64", "s390x", "riscv64", "mips64le", "mips64", "mipsle",
+        "mips", "loong64",
     ]
 
     /// Platforms used for suggestions when a string is not recognised.
