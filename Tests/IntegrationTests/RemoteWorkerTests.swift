@@ -64,6 +64,8 @@ struct RemoteWorkerTests {
             #expect(result.host == name)
             #expect(result.phases[.connecting] != nil && result.phases[.building] != nil)
             #expect(!lines.all.isEmpty)
+            #expect(!lines.all.contains { $0.contains(HostProbe.marker) || $0.contains("containerimage.digest") },
+                "the metadata the script prints after the build is its result, not log")
             let inspect = try await runTool("skopeo", ["inspect", "--tls-verify=false", "--raw", "docker://\(tag)"], environment: [:])
             #expect(inspect.status == 0)
             let config = try await runTool("skopeo", ["inspect", "--tls-verify=false", "--config", "docker://\(tag)"], environment: [:])

@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import Testing
+import TestSupport
 
 @testable import Worker
 
@@ -173,5 +174,30 @@ struct HostProbeTests {
         let absent = try await HostProbe.parse(runSh(HostProbe.command(for: host, contextDirectory: "/nonexistent/it's")),
             builder: .buildah)
         #expect(absent.contextPresent == false)
+    }
+
+    @Test("the builder questions run at once, and one after another when no temporary directory can be made")
+    func concurrentBuilderQuestions() async throws {
+        let fleet = try Fleet.require()
+        let host = BuildHost(name: "local", address: "127.0.0.1", platforms: [Platform.linuxAMD64], builder: .buildx)
+        let command = try HostProbe.command(for: host)
+        #expect(command.contains("mktemp -d"))
+        let scratch = NSTemporaryDirectory() + "coordinator-probe-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var probes: [HostProbe] = []
+        for temporary in [scratch, scratch + "/missing"] {
+            let output = try await Shell.run(["/bin/sh", "-c", command], environment: [
+                "DOCKER_HOST": try fleet.value("TESTBED_DOCKER_HOST"), "TMPDIR": temporary,
+            ]).stdout
+            probes.append(try HostProbe.parse(output, builder: .buildx))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).isEmpty, "the answers were removed")
+        for probe in probes {
+            #expect(probe.builder.problem == nil)
+            #expect(probe.builder.version != nil && probe.builder.buildxVersion != nil)
+            #expect(probe.builder.buildxDriver == "docker")
+        }
+        #expect(probes[0] == probes[1])
     }
 }

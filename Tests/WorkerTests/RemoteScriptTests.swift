@@ -104,4 +104,36 @@ struct RemoteScriptTests {
         #expect(windows.isAbsolute(#"C:\x"#) && windows.isAbsolute("C:/x") && windows.isAbsolute(#"\\server\share"#))
         #expect(!windows.isAbsolute(#"x\y"#))
     }
+
+    @Test("a build script hands back its digest file after the marker and removes its run directory")
+    func resultsHandedBack() async throws {
+        let runDirectory = NSTemporaryDirectory() + "coordinator-run-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: runDirectory) }
+        let digestFile = runDirectory + "/it's metadata.json"
+        let plan = BuildPlan(
+            script: RemoteScript([
+                .makeDirectory(runDirectory, privateToUser: true),
+                .writeFile(digestFile, contents: "{\"containerimage.digest\": \"sha256:00\"}\nsecond line"),
+            ]),
+            digestFile: digestFile)
+        let marker = "@@coordinator:result 1f2e"
+        let script = plan.scriptHandingBackResults(marker: marker, runDirectory: runDirectory)
+        let output = try await runSh(try RemoteShell(.sh).command(for: script) + "; echo \"status $?\"")
+        #expect(output == marker + "\n{\"containerimage.digest\": \"sha256:00\"}\nsecond line" + "status 0\n")
+        #expect(!FileManager.default.fileExists(atPath: runDirectory))
+
+        let missing = BuildPlan(script: RemoteScript([]), digestFile: runDirectory + "/never-written")
+        let quiet = try await runSh(
+            try RemoteShell(.sh).command(for: missing.scriptHandingBackResults(marker: marker, runDirectory: runDirectory))
+                + "; echo \"status $?\"")
+        #expect(quiet == marker + "\nstatus 0\n", "a missing digest file is no failure: the builder decides")
+
+        let archive = BuildPlan(script: RemoteScript([]), tarball: runDirectory + "/image.tar")
+        #expect(archive.scriptHandingBackResults(marker: marker, runDirectory: runDirectory).removeOnExit.isEmpty,
+            "the run directory stays until its archive is fetched")
+        let powerShell = try RemoteShell(.powershell).render(plan.scriptHandingBackResults(marker: marker,
+            runDirectory: #"C:\work\runs\1"#))
+        #expect(powerShell.contains("[Console]::Out.Write('@@coordinator:result 1f2e' + \"`n\")"))
+        #expect(powerShell.contains("Remove-Item -LiteralPath 'C:\\work\\runs\\1' -Recurse -Force"))
+    }
 }

@@ -26,20 +26,21 @@ struct Release: Sendable {
             return Outcome(report: report, exitCode: code)
         }
 
+        let digestCache = ContextDigestCache()
         let sources: ReleaseSources
         do {
-            sources = try await ReleaseSources.prepare(request)
+            sources = try await ReleaseSources.prepare(request, cache: digestCache)
         } catch {
             return finish(.failed, .usage, error: error.description)
         }
         let client = RegistryClient(configuration: request.registry)
-        let outcome = await run(sources: sources, client: client, report: &report)
+        let outcome = await run(sources: sources, digestCache: digestCache, client: client, report: &report)
         try? await client.shutdown()
         return finish(outcome.status, outcome.code, error: outcome.error)
     }
 
     private func run(
-        sources: ReleaseSources, client: RegistryClient, report: inout BuildReport
+        sources: ReleaseSources, digestCache: ContextDigestCache, client: RegistryClient, report: inout BuildReport
     ) async -> (status: BuildReport.Status, code: CoordinatorExitCode, error: String?) {
         let plan = request.plan
         let logs = BuildLogs(directory: request.outputDirectory + "/logs", bin: plan.target.bin)
@@ -64,7 +65,7 @@ struct Release: Sendable {
         let registryHost = (try? ImageReference(parsing: plan.target.listReference).registry) ?? ""
         let builder = RemotePlatformBuilder(
             request: request, sources: sources, login: login,
-            insecureRegistry: request.registry.security.isInsecure(registryHost), digestCache: ContextDigestCache(),
+            insecureRegistry: request.registry.security.isInsecure(registryHost), digestCache: digestCache,
             client: client)
         let toBuild = BuildPlan(target: plan.target, assignments: plan.assignments.filter { reused[$0.slot] == nil })
         let scheduler = Scheduler(

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Shared
 import Worker
@@ -17,7 +16,9 @@ struct ReleaseSources: Sendable {
         var exitCode: CoordinatorExitCode { .usage }
     }
 
-    static func prepare(_ request: ReleaseRequest) async throws(Problem) -> ReleaseSources {
+    /// Scans the contexts and fingerprints every slot. A context whose metadata fingerprint is in `cache` is
+    /// not read again (its archive digest is known); otherwise its archive is hashed once and remembered.
+    static func prepare(_ request: ReleaseRequest, cache: ContextDigestCache) async throws(Problem) -> ReleaseSources {
         let slots = request.plan.assignments.map(\.slot)
         let arguments = Dictionary(request.buildArguments.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
         var sources: [String: BuildSource] = [:]
@@ -32,7 +33,7 @@ struct ReleaseSources: Sendable {
                 let context = try BuildContext.scan(root: request.contextPath, dockerfile: dockerfile)
                 sources[dockerfile] = .context(context)
                 let bytes = FileManager.default.contents(atPath: request.contextPath + "/" + context.dockerfile) ?? Data()
-                digests[dockerfile] = (try await contentDigest(of: context), Array(bytes))
+                digests[dockerfile] = (try await contentDigest(of: context, cache: cache), Array(bytes))
             } catch {
                 throw Problem(description: "build context \(request.contextPath) with \(dockerfile): \(error)")
             }
@@ -48,9 +49,16 @@ struct ReleaseSources: Sendable {
     }
 
     /// SHA-256 of the context archive exactly as it would be shipped.
-    private static func contentDigest(of context: BuildContext) async throws -> String {
-        var hasher = SHA256()
-        for try await chunk in context.archive() { hasher.update(data: chunk) }
-        return "sha256:" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    private static func contentDigest(of context: BuildContext, cache: ContextDigestCache) async throws -> String {
+        if let known = await cache.digest(for: context.fingerprint) {
+            return "sha256:" + known.digest
+        }
+        let archive = context.archive()
+        for try await _ in archive {}
+        guard let digest = archive.summary.digest else {
+            throw Problem(description: "the archive of \(context.root) ended without a digest")
+        }
+        await cache.record(fingerprint: context.fingerprint, digest: digest, bytes: archive.summary.bytes)
+        return "sha256:" + digest
     }
 }

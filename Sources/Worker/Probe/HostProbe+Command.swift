@@ -34,9 +34,7 @@ extension HostProbe {
                 "printf '%s%s\\n%s\\n' '\(marker)' 'home 0' \"$HOME\"",
                 "printf '%s%s\\n%s\\n' '\(marker)' 'docker-config 0' \"${DOCKER_CONFIG:-$HOME/.docker}\"",
             ]
-            for (name, arguments) in questions {
-                lines.append("ask \(name) " + (try POSIXShell.commandLine(arguments)))
-            }
+            lines += try concurrentQuestions(questions)
             if let contextDirectory {
                 let path = try POSIXShell.quote(contextDirectory)
                 lines.append("if [ -d \(path) ]; then touch -c -- \(path); answer=present; else answer=absent; fi")
@@ -69,6 +67,24 @@ extension HostProbe {
             }
             return try shell.command(forScriptText: lines.joined(separator: "\n"))
         }
+    }
+
+    /// POSIX lines that ask the builder questions at once (each answer into its own file of a temporary
+    /// directory, printed once all are in), or one after another when no temporary directory can be made.
+    /// The builder CLIs are the slow part of a probe; run together they cost about the slowest one.
+    static func concurrentQuestions(_ questions: [(String, [String])]) throws -> [String] {
+        let asks = try questions.map { name, arguments in "ask \(name) " + (try POSIXShell.commandLine(arguments)) }
+        guard asks.count > 1 else { return asks }
+        let files = asks.indices.map { "\"$answers/\($0)\"" }
+        var lines = [
+            "if answers=$(mktemp -d 2>/dev/null); then",
+            "    trap 'rm -rf -- \"$answers\"' EXIT",
+        ]
+        lines += zip(asks, files).map { ask, file in "    \(ask) >\(file) &" }
+        lines += ["    wait", "    cat -- \(files.joined(separator: " "))", "else"]
+        lines += asks.map { "    " + $0 }
+        lines.append("fi")
+        return lines
     }
 
     /// Splits probe output into sections: name → (status, text).

@@ -20,12 +20,15 @@ public struct BuildLogLine: Sendable, Hashable {
 
 /// Collects a build's output: splits it into lines (at `\n` and at the `\r` of progress updates), masks
 /// secrets, hands each line to the caller, appends it to the log file and keeps the tail for errors and
-/// digest parsing. Notes when the push starts (the builder's push markers).
+/// digest parsing. Notes when the push starts (the builder's push markers). Standard output after the
+/// line `resultMarker` is the result file the script prints at its end: it is kept apart, not logged.
 actor BuildLog {
     private let host: String
     private let platform: Platform
     private let secrets: [String]
     private let pushMarkers: [String]
+    private let resultMarker: String?
+    private var resultLines: [String]?
     private let onLine: @Sendable (BuildLogLine) -> Void
     private let file: FileHandle?
     private var partial: [BuildLogLine.Stream: [UInt8]] = [:]
@@ -35,10 +38,11 @@ actor BuildLog {
     private(set) var pushStarted: ContinuousClock.Instant?
 
     init(
-        host: String, platform: Platform, secrets: [String], pushMarkers: [String], file: String?,
-        onLine: @escaping @Sendable (BuildLogLine) -> Void
+        host: String, platform: Platform, secrets: [String], pushMarkers: [String], resultMarker: String? = nil,
+        file: String?, onLine: @escaping @Sendable (BuildLogLine) -> Void
     ) throws {
         self.host = host
+        self.resultMarker = resultMarker
         self.platform = platform
         self.secrets = secrets.filter { !$0.isEmpty }
         self.pushMarkers = pushMarkers
@@ -81,6 +85,11 @@ actor BuildLog {
         lines.joined(separator: "\n")
     }
 
+    /// The result file's text (standard output after the result marker), or nil when the marker never came.
+    var result: String? {
+        resultLines?.joined(separator: "\n")
+    }
+
     /// The last `count` lines.
     func tail(_ count: Int) -> [String] {
         Array(lines.suffix(count))
@@ -88,6 +97,17 @@ actor BuildLog {
 
     private func emit(_ bytes: [UInt8], from stream: BuildLogLine.Stream) {
         guard !bytes.isEmpty else { return }
+        if stream == .stdout, let resultMarker {
+            let text = String(decoding: bytes, as: UTF8.self)
+            if resultLines != nil {
+                resultLines?.append(text)
+                return
+            }
+            if text == resultMarker {
+                resultLines = []
+                return
+            }
+        }
         var text = String(decoding: bytes, as: UTF8.self)
         for secret in secrets {
             text = text.replacingOccurrences(of: secret, with: "********")

@@ -146,8 +146,9 @@ public struct RemoteWorker: Sendable {
                     return (destination, summary.sha256)
                 }
             }
-            await cleanUp(runDirectory, keeping: shipped.digest, prune: shipped.bytesSent > 0, shell: shell,
-                workDirectory: workDirectory, connection: connection)
+            // Without an archive to fetch, the build script already removed the run directory.
+            await cleanUp(image.tarball == nil ? nil : runDirectory, keeping: shipped.digest,
+                prune: shipped.bytesSent > 0, shell: shell, workDirectory: workDirectory, connection: connection)
             var built = image.built
             if let digest = built.digest, built.mediaType == nil || built.size == nil, let describe = options.describe {
                 if let described = try? await describe(request.tag, digest) {
@@ -173,10 +174,14 @@ public struct RemoteWorker: Sendable {
         phases: inout [BuildPhase: Duration]
     ) async throws -> (built: BuiltImage, tarball: String?) {
         let plan = try classified(.building, kind: .build) { try builder.plan(invocation) }
-        let command = try classified(.building, kind: .build) { try invocation.shell.command(for: plan.script) }
+        // The script prints the digest file and removes the run directory itself: one command for the build.
+        let resultMarker = HostProbe.marker + "result " + Self.randomID()
+        let script = plan.scriptHandingBackResults(marker: resultMarker, runDirectory: invocation.runDirectory)
+        let command = try classified(.building, kind: .build) { try invocation.shell.command(for: script) }
         let log = try classified(.building, kind: .infrastructure) {
             try BuildLog(host: host.name, platform: invocation.request.platform, secrets: plan.secrets,
-                pushMarkers: builder.pushMarkers, file: options.logFile, onLine: options.onLog)
+                pushMarkers: builder.pushMarkers, resultMarker: plan.digestFile == nil ? nil : resultMarker,
+                file: options.logFile, onLine: options.onLog)
         }
         options.onPhase(.building)
         let started = ContinuousClock.now
@@ -198,13 +203,7 @@ public struct RemoteWorker: Sendable {
                 message: "the \(builder.kind.rawValue) build ended with \(status); the log follows",
                 failureKind: RemoteBuildError.kind(ofFailedBuild: tail), logTail: tail)
         }
-        var digestText: String?
-        if let file = plan.digestFile {
-            let answer = try await classifiedAsync(.pushing, kind: .infrastructure) {
-                try await connection.run(invocation.shell.readFileCommand(file))
-            }
-            digestText = answer.status == .exited(0) ? answer.stdoutText : nil
-        }
+        let digestText = await log.result
         let text = await log.text
         let built = try classified(.pushing, kind: .infrastructure) {
             try builder.image(for: invocation, digestFile: digestText, log: text)
@@ -238,16 +237,16 @@ public struct RemoteWorker: Sendable {
         return try await process.wait()
     }
 
-    /// Removes the run directory and, after a new context arrived, prunes old ones; failures here are not the
-    /// build's. Runs in its own task, so that it still happens when the build was cancelled.
+    /// Removes the run directory (when given) and, after a new context arrived, prunes old ones; failures here
+    /// are not the build's. Runs in its own task, so that it still happens when the build was cancelled.
     private func cleanUp(
-        _ runDirectory: String, keeping digest: String, prune: Bool, shell: RemoteShell, workDirectory: String,
+        _ runDirectory: String?, keeping digest: String, prune: Bool, shell: RemoteShell, workDirectory: String,
         connection: SSHConnection
     ) async {
         let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
         let retention = retention
         await Task {
-            if let remove = try? shell.command(for: RemoteScript([.removeTree(runDirectory)])) {
+            if let runDirectory, let remove = try? shell.command(for: RemoteScript([.removeTree(runDirectory)])) {
                 _ = try? await connection.run(remove)
             }
             if prune, let command = try? store.pruneCommand(retention, keep: [digest]) {

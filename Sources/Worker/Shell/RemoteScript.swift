@@ -67,6 +67,9 @@ public struct RemoteScript: Sendable, Hashable {
         case setEnvironment(EnvironmentVariable)
         /// Rename `from` to `to` unless `to` already exists.
         case moveIfAbsent(from: String, to: String)
+        /// Write `marker` as a line of its own on standard output, then the file's contents if it exists
+        /// (a missing file is not a failure): the script hands a result file back without another command.
+        case printFile(String, marker: String)
     }
 
     /// The steps, in order.

@@ -55,6 +55,9 @@ extension RemoteShell {
         case .moveIfAbsent(let source, let target):
             let target = try POSIXShell.quote(target)
             return "[ -e \(target) ] || mv -- \(try POSIXShell.quote(source)) \(target)"
+        case .printFile(let path, let marker):
+            let path = try POSIXShell.quote(path)
+            return "printf '%s\\n' \(try POSIXShell.quote(marker)); if [ -f \(path) ]; then cat -- \(path); fi"
         }
     }
 }

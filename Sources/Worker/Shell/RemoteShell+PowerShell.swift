@@ -71,6 +71,11 @@ extension RemoteShell {
             let target = try PowerShell.quote(target)
             return "if (-not (Test-Path -LiteralPath \(target))) { "
                 + "Move-Item -LiteralPath \(try PowerShell.quote(source)) -Destination \(target) }"
+        case .printFile(let path, let marker):
+            let path = try PowerShell.quote(path)
+            return "[Console]::Out.Write(\(try PowerShell.quote(marker)) + \"`n\"); "
+                + "if (Test-Path -LiteralPath \(path) -PathType Leaf) { "
+                + "[Console]::Out.Write([System.IO.File]::ReadAllText(\(path))) }"
         }
     }
 }
