@@ -46,6 +46,23 @@ struct RemoteWorkerTests {
         func remove() {
             try? FileManager.default.removeItem(atPath: directory)
         }
+
+        /// Builds the context at `root` for `platform` on `host`, expecting it to be refused with a
+        /// ``RemoteBuildError`` of the probing phase, classified infrastructure, whose text holds `words`.
+        func expectRefusal(
+            on host: BuildHost, platform: Platform, root: String, naming words: [String],
+            sourceLocation: Testing.SourceLocation = #_sourceLocation
+        ) async {
+            let tag = "\(registry)/worker-test/refused:v1-\(platform.tagSuffix(windowsVersion: nil))"
+            await #expect(sourceLocation: sourceLocation) {
+                try await worker(host).build(
+                    BuildRequest(tag: tag, platform: platform), context: try BuildContext.scan(root: root))
+            } throws: { error in
+                guard let error = error as? RemoteBuildError else { return false }
+                return error.phase == .probing && error.failureKind == .infrastructure
+                    && words.allSatisfy(error.description.contains)
+            }
+        }
     }
 
     @Test("linux/amd64 with buildx on amd64-1 and linux/arm64 with buildx on arm64-1 push single-platform manifests")
@@ -193,18 +210,21 @@ struct RemoteWorkerTests {
         let runs = liar.workDir + "/runs"
         let contextsBefore = (try? FileManager.default.contentsOfDirectory(atPath: liar.workDir + "/contexts")) ?? []
         let root = try fixture.context(["Dockerfile": "FROM scratch\n", "unique": UUID().uuidString])
-        await #expect {
-            try await fixture.worker(liar).build(
-                BuildRequest(tag: "\(fixture.registry)/worker-test/liar:v1-linux-arm64", platform: .linuxARM64),
-                context: try BuildContext.scan(root: root))
-        } throws: { error in
-            guard let error = error as? RemoteBuildError else { return false }
-            return error.phase == .probing && error.failureKind == .infrastructure
-                && error.description.contains("linux/arm64") && error.description.contains("x86_64")
-        }
+        await fixture.expectRefusal(on: liar, platform: .linuxARM64, root: root, naming: ["linux/arm64", "x86_64"])
         let contextsAfter = (try? FileManager.default.contentsOfDirectory(atPath: liar.workDir + "/contexts")) ?? []
         #expect(Set(contextsAfter) == Set(contextsBefore), "no context was shipped")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []).isEmpty, "no build ran")
+    }
+
+    @Test("a builder the overlapped check finds unusable fails the attempt as infrastructure, not as the build's")
+    func unusableBuilder() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        var host = try fixture.host("amd64-2")
+        host.builderInstance = "coordinator-missing-instance"
+        let root = try fixture.context(["Dockerfile": "FROM scratch\nCOPY unique /\n", "unique": UUID().uuidString])
+        await fixture.expectRefusal(on: host, platform: .linuxAMD64, root: root,
+            naming: ["buildx builder cannot be used", "coordinator-missing-instance"])
     }
 
     @Test("registry credentials reach the host on stdin only; a build failure is classified and logged")

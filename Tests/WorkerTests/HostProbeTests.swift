@@ -199,5 +199,24 @@ struct HostProbeTests {
             #expect(probe.builder.buildxDriver == "docker")
         }
         #expect(probes[0] == probes[1])
+        let builderOnly = try await Shell.run(["/bin/sh", "-c", try HostProbe.command(for: host, asking: .builder)],
+            environment: ["DOCKER_HOST": try fleet.value("TESTBED_DOCKER_HOST")]).stdout
+        #expect(!builderOnly.contains("uname"))
+        #expect(HostProbe.parseBuilder(builderOnly, kind: .buildx) == probes[0].builder)
+    }
+
+    @Test("the platform questions alone ask no builder, and the builder is then the only thing left to verify")
+    func platformQuestionsOnly() async throws {
+        let host = BuildHost(name: "local", address: "127.0.0.1", platforms: [Platform.linuxAMD64], builder: .buildx)
+        let command = try HostProbe.command(for: host, contextDirectory: "/nonexistent", asking: .platform)
+        #expect(!command.contains("docker version") && !command.contains("buildx"))
+        let probe = try HostProbe.parse(try await runSh(command), builder: .buildx)
+        #expect(probe.contextPresent == false)
+        #expect(probe.builder.problem != nil, "the builder was not asked")
+        try probe.verifyPlatform(against: host)
+        #expect(throws: HostProbeError.self) { try probe.verifyBuilder(against: host) }
+        var liar = host
+        liar.platforms = [.linuxARM64]
+        #expect(throws: HostProbeError.self) { try probe.verifyPlatform(against: liar) }
     }
 }

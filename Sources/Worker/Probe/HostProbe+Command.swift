@@ -8,33 +8,46 @@ import Shared
 extension HostProbe {
     static let marker = "@@coordinator:"
 
-    /// The command that asks a host everything ``parse(_:builder:host:)`` needs, and optionally whether
-    /// the context directory `contextDirectory` (absolute) is there.
-    public static func command(for host: BuildHost, contextDirectory: String? = nil) throws -> String {
-        let shell = RemoteShell(host.shell)
-        let inspect = ["docker", "buildx", "inspect"] + (host.builderInstance.map { ["--builder", $0] } ?? [])
-        var questions: [(String, [String])] = []
-        switch host.builder {
-        case .buildx:
-            questions = [("docker-version", ["docker", "version"]), ("buildx-version", ["docker", "buildx", "version"]),
-                ("buildx-inspect", inspect)]
-        case .docker:
-            questions = [("docker-version", ["docker", "version"])]
-        case .buildah:
-            questions = [("builder-version", ["buildah", "version"])]
-        case .podman:
-            questions = [("builder-version", ["podman", "version"])]
+    /// Which questions a probe command asks.
+    public struct Questions: OptionSet, Sendable {
+        public let rawValue: Int
+
+        /// Creates a set.
+        public init(rawValue: Int) {
+            self.rawValue = rawValue
         }
+
+        /// The host itself: OS, architecture, Windows build, home and docker configuration directories (and
+        /// the context directory, when asked). Answered by the shell and `uname`: fast.
+        public static let platform = Questions(rawValue: 1)
+        /// The builder: its version, buildx plugin and instance. Answered by the builder's CLI: the slow part.
+        public static let builder = Questions(rawValue: 2)
+        /// Everything ``parse(_:builder:host:)`` needs.
+        public static let all: Questions = [.platform, .builder]
+    }
+
+    /// The command that asks a host everything ``parse(_:builder:host:)`` needs (or only the `questions`
+    /// given), and optionally whether the context directory `contextDirectory` (absolute) is there.
+    public static func command(
+        for host: BuildHost, contextDirectory: String? = nil, asking questions: Questions = .all
+    ) throws -> String {
+        let shell = RemoteShell(host.shell)
+        let builderQuestions = questions.contains(.builder) ? Self.builderQuestions(host) : []
+        let contextDirectory = questions.contains(.platform) ? contextDirectory : nil
         switch shell.family {
         case .posix:
             var lines = [
-                "ask() { name=$1; shift; out=$(\"$@\" 2>&1 </dev/null); printf '%s%s %s\\n%s\\n' '\(marker)' \"$name\" \"$?\" \"$out\"; }",
-                "ask uname-s uname -s",
-                "ask uname-m uname -m",
-                "printf '%s%s\\n%s\\n' '\(marker)' 'home 0' \"$HOME\"",
-                "printf '%s%s\\n%s\\n' '\(marker)' 'docker-config 0' \"${DOCKER_CONFIG:-$HOME/.docker}\"",
+                "ask() { name=$1; shift; out=$(\"$@\" 2>&1 </dev/null); printf '%s%s %s\\n%s\\n' '\(marker)' \"$name\" \"$?\" \"$out\"; }"
             ]
-            lines += try concurrentQuestions(questions)
+            if questions.contains(.platform) {
+                lines += [
+                    "ask uname-s uname -s",
+                    "ask uname-m uname -m",
+                    "printf '%s%s\\n%s\\n' '\(marker)' 'home 0' \"$HOME\"",
+                    "printf '%s%s\\n%s\\n' '\(marker)' 'docker-config 0' \"${DOCKER_CONFIG:-$HOME/.docker}\"",
+                ]
+            }
+            lines += try concurrentQuestions(builderQuestions)
             if let contextDirectory {
                 let path = try POSIXShell.quote(contextDirectory)
                 lines.append("if [ -d \(path) ]; then touch -c -- \(path); answer=present; else answer=absent; fi")
@@ -50,13 +63,17 @@ extension HostProbe {
                 "    '\(marker)' + $Name + ' ' + $code",
                 "    $out.TrimEnd()",
                 "}",
-                "Ask 'ver' { cmd.exe /c ver }",
-                "Ask 'arch' { $env:PROCESSOR_ARCHITECTURE }",
-                "Ask 'arch-wow64' { $env:PROCESSOR_ARCHITEW6432 }",
-                "Ask 'home' { $HOME }",
-                "Ask 'docker-config' { if ($env:DOCKER_CONFIG) { $env:DOCKER_CONFIG } else { Join-Path $HOME '.docker' } }",
             ]
-            for (name, arguments) in questions {
+            if questions.contains(.platform) {
+                lines += [
+                    "Ask 'ver' { cmd.exe /c ver }",
+                    "Ask 'arch' { $env:PROCESSOR_ARCHITECTURE }",
+                    "Ask 'arch-wow64' { $env:PROCESSOR_ARCHITEW6432 }",
+                    "Ask 'home' { $HOME }",
+                    "Ask 'docker-config' { if ($env:DOCKER_CONFIG) { $env:DOCKER_CONFIG } else { Join-Path $HOME '.docker' } }",
+                ]
+            }
+            for (name, arguments) in builderQuestions {
                 let call = try "& " + arguments.map(PowerShell.quote).joined(separator: " ")
                 lines.append("Ask '\(name)' { \(call) }")
             }
@@ -66,6 +83,22 @@ extension HostProbe {
                     + "(Get-Item -LiteralPath \(path)).LastWriteTime = Get-Date; 'present' } else { 'absent' } }")
             }
             return try shell.command(forScriptText: lines.joined(separator: "\n"))
+        }
+    }
+
+    /// The builder questions for `host`: section name and command.
+    static func builderQuestions(_ host: BuildHost) -> [(String, [String])] {
+        switch host.builder {
+        case .buildx:
+            let inspect = ["docker", "buildx", "inspect"] + (host.builderInstance.map { ["--builder", $0] } ?? [])
+            return [("docker-version", ["docker", "version"]), ("buildx-version", ["docker", "buildx", "version"]),
+                ("buildx-inspect", inspect)]
+        case .docker:
+            return [("docker-version", ["docker", "version"])]
+        case .buildah:
+            return [("builder-version", ["buildah", "version"])]
+        case .podman:
+            return [("builder-version", ["podman", "version"])]
         }
     }
 
@@ -144,6 +177,11 @@ extension HostProbe {
             builder: parseBuilder(builder, answers: answers))
         probe.contextPresent = answers["context"].map { $0.status == 0 && $0.text == "present" }
         return probe
+    }
+
+    /// Parses the output of ``command(for:contextDirectory:asking:)`` asked only ``Questions/builder``.
+    public static func parseBuilder(_ output: String, kind: BuilderKind) -> BuilderProbe {
+        parseBuilder(kind, answers: sections(output))
     }
 
     static func parseBuilder(_ kind: BuilderKind, answers: [String: (status: Int, text: String)]) -> BuilderProbe {

@@ -7,6 +7,36 @@ extension HostProbe {
     /// names a Windows version, and that the builder works.
     /// - Throws: ``HostProbeError`` naming both what the inventory says and what the host says.
     public func verify(against host: BuildHost) throws {
+        try Self.refuse(host, platformProblems(host) + builderProblems)
+    }
+
+    /// The platform part of ``verify(against:)``, all of it but the builder: what must hold before anything
+    /// is built on the host.
+    /// - Throws: ``HostProbeError`` naming both what the inventory says and what the host says.
+    public func verifyPlatform(against host: BuildHost) throws {
+        try Self.refuse(host, platformProblems(host))
+    }
+
+    /// The builder part of ``verify(against:)``.
+    /// - Throws: ``HostProbeError`` saying why the builder cannot be used.
+    public func verifyBuilder(against host: BuildHost) throws {
+        try Self.refuse(host, builderProblems)
+    }
+
+    private var builderProblems: [String] {
+        builder.problem.map { ["the \(builder.kind.rawValue) builder cannot be used: \($0)"] } ?? []
+    }
+
+    private static func refuse(_ host: BuildHost, _ problems: [String]) throws {
+        guard problems.isEmpty else {
+            let fix = "fix the inventory entry (platforms, crossPlatforms for platforms it cross-builds, "
+                + "windowsVersion, builder) or the host"
+            throw HostProbeError(
+                host: "\(host.name) (\(host.address))", message: problems.joined(separator: "; ") + "; " + fix)
+        }
+    }
+
+    private func platformProblems(_ host: BuildHost) -> [String] {
         var problems: [String] = []
         for platform in host.platforms {
             if platform.os != operatingSystem {
@@ -37,15 +67,7 @@ extension HostProbe {
                     + "no version")
             }
         }
-        if let problem = builder.problem {
-            problems.append("the \(builder.kind.rawValue) builder cannot be used: \(problem)")
-        }
-        guard problems.isEmpty else {
-            let fix = "fix the inventory entry (platforms, crossPlatforms for platforms it cross-builds, "
-                + "windowsVersion, builder) or the host"
-            throw HostProbeError(
-                host: "\(host.name) (\(host.address))", message: problems.joined(separator: "; ") + "; " + fix)
-        }
+        return problems
     }
 
     /// Whether a host of `probed` platform runs `platform` natively: same architecture, and for 32-bit arm

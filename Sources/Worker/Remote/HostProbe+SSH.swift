@@ -2,13 +2,22 @@ import Shared
 
 extension HostProbe {
     /// Asks `host` about itself over an open connection (one command) and parses the answer; also asks
-    /// whether `contextDirectory` is there, when given.
+    /// whether `contextDirectory` is there, when given. Without ``Questions/builder`` in `questions`, the
+    /// result's builder says it was not asked: check it with ``probeBuilder(_:over:)``.
     /// - Throws: ``HostProbeError`` when the host does not answer the basic questions; SSH errors as they are.
     public static func probe(
-        _ host: BuildHost, over connection: SSHConnection, contextDirectory: String? = nil
+        _ host: BuildHost, over connection: SSHConnection, contextDirectory: String? = nil,
+        asking questions: Questions = .all
     ) async throws -> HostProbe {
-        let answer = try await connection.run(command(for: host, contextDirectory: contextDirectory))
+        let answer = try await connection.run(command(for: host, contextDirectory: contextDirectory, asking: questions))
         return try parse(answer.stdoutText, builder: host.builder, host: host.name)
+    }
+
+    /// Asks `host` about its builder only (one command).
+    /// - Throws: SSH errors as they are; a builder that does not answer is a ``BuilderProbe/problem``.
+    public static func probeBuilder(_ host: BuildHost, over connection: SSHConnection) async throws -> BuilderProbe {
+        let answer = try await connection.run(command(for: host, asking: .builder))
+        return parseBuilder(answer.stdoutText, kind: host.builder)
     }
 }
 

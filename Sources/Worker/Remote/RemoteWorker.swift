@@ -102,10 +102,17 @@ public struct RemoteWorker: Sendable {
                 ? RemoteContextStore(shell: shell, workDirectory: host.workDir).path(for: digest) : nil
         }
         options.onPhase(.probing)
-        let probe = try await timed(.probing, into: &phases) {
-            let probe = try await HostProbe.probe(host, over: connection, contextDirectory: knownDirectory)
-            try probe.verify(against: host)
+        let builderCheck = startBuilderCheck(on: connection)
+        defer { builderCheck.cancel() }
+        var probe = try await timed(.probing, into: &phases) {
+            let probe = try await HostProbe.probe(
+                host, over: connection, contextDirectory: knownDirectory, asking: .platform)
+            try probe.verifyPlatform(against: host)
             return probe
+        }
+        if host.builder == .buildx, request.output != .registry {
+            // The archive is made differently per buildx driver: the build script needs the builder's answers.
+            probe = try await finishBuilderCheck(builderCheck, probe: probe)
         }
         let workDirectory = try classified(.probing, kind: .infrastructure) {
             try shell.resolve(host.workDir, home: probe.home ?? "")
@@ -133,7 +140,11 @@ public struct RemoteWorker: Sendable {
             hostDockerConfig: probe.dockerConfig)
         let builder = host.builder.builder
         do {
-            let image = try await runBuild(builder, invocation, connection: connection, options: options, phases: &phases)
+            let (image, checked) = try await buildingWhileChecked(
+                { try await runBuild(builder, invocation, connection: connection, options: options) },
+                checking: builderCheck, probe: probe)
+            phases.merge(image.phases) { _, timed in timed }
+            probe = checked
             var tarball: (path: String, sha256: String)?
             if let remote = image.tarball, let destination = options.tarballDestination {
                 options.onPhase(.fetching)
@@ -168,11 +179,11 @@ public struct RemoteWorker: Sendable {
         }
     }
 
-    /// Runs the builder's script, streaming its log; reads the digest.
+    /// Runs the builder's script, streaming its log; reads the digest. Returns the building and pushing times.
     private func runBuild(
-        _ builder: any ImageBuilder, _ invocation: BuildInvocation, connection: SSHConnection, options: Options,
-        phases: inout [BuildPhase: Duration]
-    ) async throws -> (built: BuiltImage, tarball: String?) {
+        _ builder: any ImageBuilder, _ invocation: BuildInvocation, connection: SSHConnection, options: Options
+    ) async throws -> (built: BuiltImage, tarball: String?, phases: [BuildPhase: Duration]) {
+        var phases: [BuildPhase: Duration] = [:]
         let plan = try classified(.building, kind: .build) { try builder.plan(invocation) }
         // The script prints the digest file and removes the run directory itself: one command for the build.
         let resultMarker = HostProbe.marker + "result " + Self.randomID()
@@ -208,7 +219,7 @@ public struct RemoteWorker: Sendable {
         let built = try classified(.pushing, kind: .infrastructure) {
             try builder.image(for: invocation, digestFile: digestText, log: text)
         }
-        return (built, plan.tarball)
+        return (built, plan.tarball, phases)
     }
 
     /// Runs `command`, feeding `stdin` (if any), reading both output streams into `log`.
@@ -264,7 +275,7 @@ public struct RemoteWorker: Sendable {
         return try await classifiedAsync(phase, kind: .infrastructure, body)
     }
 
-    private func classified<T>(_ phase: BuildPhase, kind: FailureKind, _ body: () throws -> T) throws -> T {
+    func classified<T>(_ phase: BuildPhase, kind: FailureKind, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch {
@@ -272,7 +283,7 @@ public struct RemoteWorker: Sendable {
         }
     }
 
-    private func classifiedAsync<T>(
+    func classifiedAsync<T>(
         _ phase: BuildPhase, kind: FailureKind, _ body: () async throws -> T
     ) async throws -> T {
         do {
