@@ -51,9 +51,9 @@ struct Release: Sendable {
         var reused: [BuildSlot: ResumeCheck.Existing] = [:]
         if request.resume {
             let check = ResumeCheck(client: client)
+            reused = await check.existing(plan.assignments.map(\.slot), fingerprints: sources.fingerprints)
             for assignment in plan.assignments {
-                if let existing = await check.existing(assignment.slot, fingerprint: sources.fingerprints[assignment.slot]!) {
-                    reused[assignment.slot] = existing
+                if let existing = reused[assignment.slot] {
                     await progress.record(ProgressEvent(slot: assignment.slot, host: nil, kind: .log(
                         "\(assignment.slot.reference) already holds \(existing.digest) built from the same sources")))
                     await progress.record(ProgressEvent(slot: assignment.slot, host: nil, kind: .phase(.skipped)))

@@ -14,6 +14,22 @@ struct ResumeCheck: Sendable {
         var size: Int
     }
 
+    /// What each of `slots` already holds, when built from the same sources; the registry is asked about
+    /// every slot at once.
+    func existing(_ slots: [BuildSlot], fingerprints: [BuildSlot: SourceFingerprint]) async -> [BuildSlot: Existing] {
+        await withTaskGroup(of: (BuildSlot, Existing?).self) { group in
+            for slot in slots {
+                guard let fingerprint = fingerprints[slot] else { continue }
+                group.addTask { (slot, await existing(slot, fingerprint: fingerprint)) }
+            }
+            var found: [BuildSlot: Existing] = [:]
+            for await (slot, existing) in group {
+                found[slot] = existing
+            }
+            return found
+        }
+    }
+
     func existing(_ slot: BuildSlot, fingerprint: SourceFingerprint) async -> Existing? {
         guard let reference = try? ImageReference(parsing: slot.reference),
             let document = try? await client.manifest(reference),

@@ -3,8 +3,8 @@ import Shared
 /// The builder check, overlapped with the work it guards.
 ///
 /// The builder's CLI answers (`docker version`, `docker buildx version`, `docker buildx inspect`, …) are the
-/// slow part of a probe, so they are asked on a channel of their own while the platform is verified, the
-/// context shipped and the build runs. Nothing is built before the platform check has passed; a builder the
+/// slow part of a probe, so they are asked on a channel of their own once the platform is verified, while the
+/// context ships and the build runs. Nothing is built before the platform check has passed; a builder the
 /// check finds unusable fails the attempt as an infrastructure failure whatever the build did (the build is
 /// cancelled if it still runs), which is what checking before the build would have said.
 extension RemoteWorker {

@@ -102,14 +102,15 @@ public struct RemoteWorker: Sendable {
                 ? RemoteContextStore(shell: shell, workDirectory: host.workDir).path(for: digest) : nil
         }
         options.onPhase(.probing)
-        let builderCheck = startBuilderCheck(on: connection)
-        defer { builderCheck.cancel() }
         var probe = try await timed(.probing, into: &phases) {
             let probe = try await HostProbe.probe(
                 host, over: connection, contextDirectory: knownDirectory, asking: .platform)
             try probe.verifyPlatform(against: host)
             return probe
         }
+        // Only now: the platform answers come fastest from a host that is not busy with the builder CLIs.
+        let builderCheck = startBuilderCheck(on: connection)
+        defer { builderCheck.cancel() }
         if host.builder == .buildx, request.output != .registry {
             // The archive is made differently per buildx driver: the build script needs the builder's answers.
             probe = try await finishBuilderCheck(builderCheck, probe: probe)
