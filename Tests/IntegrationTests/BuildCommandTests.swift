@@ -37,12 +37,12 @@ struct BuildCommandTests {
 
         func build(
             _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(300),
-            terminateWhen: (@Sendable () async -> Bool)? = nil
+            terminateWhen: (@Sendable () async -> Bool)? = nil, during: (@Sendable () async -> Void)? = nil
         ) async throws -> Shell.Result {
             try await CoordinatorBinary.run(
                 ["build", "--progress", "plain"] + arguments,
                 environment: environment.merging(["DOCKER_CONFIG": directory + "/docker-config"]) { own, _ in own },
-                directory: directory, timeout: timeout, terminateWhen: terminateWhen)
+                directory: directory, timeout: timeout, terminateWhen: terminateWhen, during: during)
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: directory) }
