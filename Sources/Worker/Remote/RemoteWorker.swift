@@ -196,7 +196,7 @@ public struct RemoteWorker: Sendable {
             throw RemoteBuildError(
                 phase: .building, host: host.name,
                 message: "the \(builder.kind.rawValue) build ended with \(status); the log follows",
-                failureKind: RemoteBuildError.kind(ofFailedBuild: tail), logTail: tail)
+                failureKind: RemoteBuildError.kind(ofFailedBuild: tail, status: status), logTail: tail)
         }
         var digestText: String?
         if let file = plan.digestFile {
@@ -291,7 +291,7 @@ public struct RemoteWorker: Sendable {
         }
         let kind = (error as? any ClassifiedError)?.failureKind ?? kind
         return RemoteBuildError(phase: phase, host: host.name, message: String(describing: error), failureKind: kind,
-            logTail: [])
+            logTail: [], disqualifiesHost: FailureKind.disqualifiesHost(error))
     }
 
     static func randomID() -> String {
