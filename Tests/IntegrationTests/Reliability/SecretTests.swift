@@ -95,11 +95,8 @@ actor CommandLineSampler {
 
     private func sample() {
         summary.samples += 1
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(entry) != nil {
-            guard let bytes = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"), !bytes.isEmpty else {
-                continue
-            }
-            let line = String(decoding: bytes.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+        for pid in ProcFS.processes() {
+            guard let line = ProcFS.commandLine(of: pid) else { continue }
             if summary.commandLines.insert(line).inserted, line.contains(secret) {
                 summary.leaks.append(line)
             }
