@@ -59,6 +59,11 @@ public struct RemoteScript: Sendable, Hashable {
         /// Create a directory and its parents; `privateToUser` makes the last one readable by its owner only
         /// (POSIX mode 0700; on Windows the directory inherits its parent's ACL).
         case makeDirectory(String, privateToUser: Bool)
+        /// Create a build's private run directory (as `makeDirectory(_, privateToUser: true)`), record the
+        /// script's process id in its `owner` file, and remove the sibling run directories whose recorded
+        /// process is gone: those of builds killed with their shell (a crashed session, the OOM killer), which
+        /// could not clean up after themselves and may still hold a registry login.
+        case makeRunDirectory(String)
         /// Remove a file or directory tree if it exists.
         case removeTree(String)
         /// Write `contents` (UTF-8) to a file, replacing it.

@@ -82,6 +82,10 @@ struct HostFaultTests {
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
             #expect(attempts.map { $0["host"] as? String } == ["fault-1", "fault-1"])
             #expect(try await BuildCommandTests.listExists("\(image):v1"))
+            // The killed run could not clean up; the retry removed its run directory (and any login in it).
+            let runs = try FileManager.default.contentsOfDirectory(
+                atPath: try fleet.value("TESTBED_DIR") + "/hosts/fault-1/work/runs")
+            #expect(runs.isEmpty, "stale run directories on fault-1: \(runs)")
         } else {
             // The platform could not be built anywhere: exit 3, no list, and stderr says where and why.
             #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
