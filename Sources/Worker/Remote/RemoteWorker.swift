@@ -203,7 +203,14 @@ public struct RemoteWorker: Sendable {
             let answer = try await classifiedAsync(.pushing, kind: .infrastructure) {
                 try await connection.run(invocation.shell.readFileCommand(file))
             }
-            digestText = answer.status == .exited(0) ? answer.stdoutText : nil
+            guard answer.status == .exited(0) else {
+                throw RemoteBuildError(
+                    phase: .pushing, host: host.name,
+                    message: "the \(builder.kind.rawValue) build succeeded but its digest file \(file) could not be read "
+                        + "(\(answer.status)): \(String(decoding: answer.stderr, as: UTF8.self).prefix(300))",
+                    failureKind: .infrastructure, logTail: [])
+            }
+            digestText = answer.stdoutText
         }
         let text = await log.text
         let built = try classified(.pushing, kind: .infrastructure) {
