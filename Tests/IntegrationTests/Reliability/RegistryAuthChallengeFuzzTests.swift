@@ -36,10 +36,10 @@ struct RegistryAuthChallengeFuzzTests {
     }
 
     static func value(_ random: inout Generator) -> String {
-        switch Int.random(in: 0..<10, using: &random) {
-        case 0: return ""
-        case 1...4: return token(&random)
-        case 5: return String(repeating: token(&random, length: 1...4), count: Int.random(in: 1000...16_000, using: &random))
+        switch Int.random(in: 0..<400, using: &random) {
+        case 0..<40: return ""
+        case 40..<200: return token(&random)
+        case 200: return String(repeating: token(&random, length: 1...4), count: Int.random(in: 4000...16_000, using: &random))
         default: return token(&random, tokenCharacters + hostile, length: 1...40)
         }
     }
