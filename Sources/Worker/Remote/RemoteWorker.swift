@@ -193,6 +193,10 @@ public struct RemoteWorker: Sendable {
         }
         guard status == .exited(0) else {
             let tail = await log.tail(30)
+            if let fault = RegistryPushFault.find(in: tail, tag: invocation.request.tag) {
+                throw RemoteBuildError(
+                    phase: .pushing, host: host.name, message: fault.message, failureKind: .infrastructure, logTail: tail)
+            }
             throw RemoteBuildError(
                 phase: .building, host: host.name,
                 message: "the \(builder.kind.rawValue) build ended with \(status); the log follows",
