@@ -145,7 +145,7 @@ extension RegistryFaults {
             try await registry.expectCompleteList(repository, tag: "v1", children: FaultRegistry.seeded)
         }
 
-        @Test("the registry stays down: bounded retries, exit 3 within 15 s, an error naming it; nothing written")
+        @Test("the registry stays down: bounded retries, exit 3 within 30 s, an error naming it; nothing written")
         func registryStaysDown() async throws {
             let fleet = try Fleet.require()
             let registry = try FaultRegistry(fleet)
@@ -155,7 +155,7 @@ extension RegistryFaults {
                 try await registry.stop()
                 return try await ManifestCLI.create(target: "\(registry.host)/\(repository):v1", sources: ManifestCLI.seededSources)
             }
-            #expect(ContinuousClock.now - started < .seconds(15))
+            #expect(ContinuousClock.now - started < .seconds(30), "6 attempts over 6-10 s, bounded even on a loaded machine")
             #expect(result.status == 3, "\(result.stderr)")
             #expect(result.stderr.contains("nothing was pushed"), "\(result.stderr)")
             #expect(result.stderr.contains("\(registry.host)/\(repository):v1-linux-amd64 could not be read"), "\(result.stderr)")

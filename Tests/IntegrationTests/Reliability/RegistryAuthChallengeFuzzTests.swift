@@ -167,7 +167,8 @@ struct RegistryAuthChallengeFuzzTests {
         for (header, parses) in cases {
             let started = ContinuousClock.now
             let result = Result { try AuthChallenge.parse([header]) }
-            #expect(ContinuousClock.now - started < .seconds(5), "\(header.prefix(40))…")
+            // Linear: a second or so even on a loaded machine; a quadratic parser would take many minutes.
+            #expect(ContinuousClock.now - started < .seconds(20), "\(header.prefix(40))…")
             #expect(((try? result.get()) != nil) == parses, "\(header.prefix(40))…")
         }
         #expect(try AuthChallenge.parse([parameters]).first?.parameters["p39999"] == "v\"39999")
