@@ -37,12 +37,12 @@ struct BuildCommandTests {
 
         func build(
             _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(300),
-            terminateWhen: (@Sendable () async -> Bool)? = nil
+            terminateWhen: (@Sendable () async -> Bool)? = nil, during: (@Sendable () async -> Void)? = nil
         ) async throws -> Shell.Result {
             try await CoordinatorBinary.run(
                 ["build", "--progress", "plain"] + arguments,
                 environment: environment.merging(["DOCKER_CONFIG": directory + "/docker-config"]) { own, _ in own },
-                directory: directory, timeout: timeout, terminateWhen: terminateWhen)
+                directory: directory, timeout: timeout, terminateWhen: terminateWhen, during: during)
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: directory) }
@@ -283,7 +283,7 @@ struct BuildCommandTests {
 
 @Suite("coordinator build interrupted", .serialized)
 struct BuildInterruptTests {
-    @Test("SIGTERM/Ctrl-C mid-build: exit 130, no build process left on the host, no list")
+    @Test("SIGTERM/Ctrl-C mid-build: exit 130 within 5 s, no build process or temporary file left on the host, no list")
     func interrupt() async throws {
         let fleet = try Fleet.require()
         let base = try fleet.value("TESTBED_BASE_IMAGE")
@@ -292,10 +292,19 @@ struct BuildInterruptTests {
             fleet: fleet, dockerfile: "FROM \(base)\nRUN --network=none sleep \(marker)\n")
         defer { project.remove() }
         let image = try BuildCommandTests.image(fleet)
+        // amd64-1 with a work directory of this test's own, so that what is left in it is this run's.
+        let workDir = try fleet.value("TESTBED_DIR") + "/hosts/amd64-1/work-interrupt-\(marker)"
+        defer { try? FileManager.default.removeItem(atPath: workDir) }
+        let inventory = try project.inventory("""
+            { "hosts": [ { "name": "amd64-1", "address": "\(try fleet.value("TESTBED_HOST_AMD64"))", "port": 2222,
+              "user": "root", "identityFiles": ["\(try fleet.value("TESTBED_SSH_KEY"))"], "agent": false,
+              "knownHostsFile": "\(try fleet.value("TESTBED_KNOWN_HOSTS"))", "platforms": ["linux/amd64"],
+              "workDir": "\(workDir)" } ] }
+            """)
         // SIGTERM (what Ctrl-C's SIGINT also does) as soon as the RUN step's `sleep` runs on the host.
         let signalled = Signalled()
         let result = try await project.build(
-            ["--inventory", try fleet.value("TESTBED_INVENTORY"), "--image", image, "--tag", "v1",
+            ["--inventory", inventory, "--image", image, "--tag", "v1",
              "--platform", "linux/amd64"], timeout: .seconds(240),
             terminateWhen: {
                 guard (try? await Shell.run(["pgrep", "-f", "sleep \(marker)"]).succeeded) == true else { return false }
@@ -320,6 +329,10 @@ struct BuildInterruptTests {
             if left { try await Task.sleep(for: .milliseconds(100)) }
         } while left && ContinuousClock.now - signalledAt < .seconds(5)
         #expect(!left, "a build process was still running 5 s after the interrupt")
+        // The run's temporary directory (its builder config, digest files) is gone from the host too.
+        let runs = (try? FileManager.default.contentsOfDirectory(atPath: workDir + "/runs")) ?? []
+        #expect(runs.isEmpty, "left on the host after the interrupt: \(runs)")
+        #expect(FileManager.default.fileExists(atPath: workDir + "/contexts"), "the build never shipped its context")
         #expect(try await !BuildCommandTests.listExists("\(image):v1"))
     }
 }

@@ -20,10 +20,11 @@ public enum CoordinatorBinary {
     /// (so Velero variables of the test process do not leak in), off the cooperative pool.
     public static func run(
         _ arguments: [String], environment: [String: String] = [:], directory: String? = nil,
-        timeout: Duration = .seconds(600), terminateWhen: (@Sendable () async -> Bool)? = nil
+        timeout: Duration = .seconds(600), terminateWhen: (@Sendable () async -> Bool)? = nil,
+        during: (@Sendable () async -> Void)? = nil
     ) async throws -> Shell.Result {
         try await Shell.run(
             [path] + arguments, environment: environment, timeout: timeout, directory: directory,
-            inheritEnvironment: false, terminateWhen: terminateWhen)
+            inheritEnvironment: false, terminateWhen: terminateWhen, during: during)
     }
 }

@@ -49,11 +49,12 @@ public enum Shell {
     ///   - inheritEnvironment: when false, the command sees only `environment` plus PATH and HOME.
     ///   - terminateWhen: polled every 100 ms while the command runs; the command is sent SIGTERM
     ///     (as Ctrl-C would send SIGINT) the first time it returns true.
+    ///   - during: runs alongside the command (to inject faults while it runs); cancelled when it ends.
     /// - Returns: the status and the output; a non-zero exit is a value, not an error.
     public static func run(
         _ arguments: [String], input: Data? = nil, environment: [String: String] = [:],
         timeout: Duration = .seconds(300), directory: String? = nil, inheritEnvironment: Bool = true,
-        terminateWhen: (@Sendable () async -> Bool)? = nil
+        terminateWhen: (@Sendable () async -> Bool)? = nil, during: (@Sendable () async -> Void)? = nil
     ) async throws -> Result {
         guard let command = arguments.first else {
             throw LaunchError(arguments: arguments, reason: "no command given")
@@ -97,7 +98,11 @@ public enum Shell {
                 }
             }
         }
-        defer { trigger?.cancel() }
+        let sidecar = during.map { body in Task { await body() } }
+        defer {
+            trigger?.cancel()
+            sidecar?.cancel()
+        }
         return await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 let (stdout, stderr, stdin) = pipes.value

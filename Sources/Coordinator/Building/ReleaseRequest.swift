@@ -69,6 +69,7 @@ struct ReleaseRequest: Sendable {
         progress = command.progress
         hostKeyPolicy = command.acceptNewHostKeys ? .acceptNew : .strict
         registry = command.registry.clientConfiguration
+        if progress == .json { registry.onRetry = RegistryRetryNote.json }
         if output == .docker {
             let local = LocalPlatform.current
             for assignment in plan.assignments where assignment.slot.platform != local {

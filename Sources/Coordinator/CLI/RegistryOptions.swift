@@ -20,11 +20,13 @@ struct RegistryOptions: ParsableArguments {
         help: ArgumentHelp("Docker's per-registry certificate folder (HOST[:PORT]/ca.crt).", valueName: "dir"))
     var certsDirectory = "/etc/docker/certs.d"
 
-    /// The registry client configuration these options describe; credentials come from Docker's config.
+    /// The registry client configuration these options describe; credentials come from Docker's config, and each
+    /// retry is noted on standard error.
     var clientConfiguration: RegistryClient.Configuration {
         RegistryClient.Configuration(
             security: RegistrySecurity(
                 insecureRegistries: Set(insecureRegistries), caCertificateFiles: caCertificates,
-                certsDirectory: certsDirectory))
+                certsDirectory: certsDirectory),
+            onRetry: RegistryRetryNote.plain)
     }
 }

@@ -42,6 +42,31 @@ actor HostPool {
         }
     }
 
+    /// Hosts ruled out for the rest of the run (changed host key, refused credentials, not what the
+    /// inventory says): no slot tries them again.
+    private var disqualified: Set<String> = []
+
+    /// Rules `host` out for the rest of the run.
+    func disqualify(_ host: String) { disqualified.insert(host) }
+
+    /// `candidates` without the hosts ruled out, in the same order.
+    func usable(_ candidates: [BuildHost]) -> [BuildHost] {
+        candidates.filter { !disqualified.contains($0.name) }
+    }
+
+    /// Waits for a place on the candidate whose turn it is, skipping hosts ruled out for the run, also
+    /// those ruled out while this slot waited. Returns `nil` when every candidate is ruled out.
+    func acquireUsable(_ candidates: [BuildHost], turn: Int) async throws -> BuildHost? {
+        while true {
+            let usable = usable(candidates)
+            guard !usable.isEmpty else { return nil }
+            let host = usable[turn % usable.count]
+            try await acquire(host.name)
+            if !disqualified.contains(host.name) { return host }
+            release(host.name)
+        }
+    }
+
     /// Builds running on `host` now.
     func load(of host: String) -> Int { running[host, default: 0] }
 

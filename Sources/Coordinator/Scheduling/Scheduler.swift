@@ -47,14 +47,16 @@ struct Scheduler: Sendable {
         var delay = backoff
         var lastError: (String, FailureKind)?
         for attempt in 0...max(0, retries) {
-            let host = candidates[attempt % candidates.count]
+            guard await !pool.usable(candidates).isEmpty else { break }
             if attempt > 0 {
                 do { try await Task.sleep(for: delay) } catch { lastError = ("interrupted", .cancelled); break }
                 delay *= 2
             }
             let attemptStart = ContinuousClock.now
+            let host: BuildHost
             do {
-                try await pool.acquire(host.name)
+                guard let acquired = try await pool.acquireUsable(candidates, turn: attempt) else { break }
+                host = acquired
             } catch {
                 lastError = ("interrupted", .cancelled)
                 break
@@ -78,6 +80,7 @@ struct Scheduler: Sendable {
             case .failure(let error):
                 let kind = Task.isCancelled ? .cancelled : FailureKind.of(error)
                 let message = String(describing: error)
+                if FailureKind.disqualifiesHost(error) { await pool.disqualify(host.name) }
                 attempts.append(.init(host: host.name, seconds: seconds, error: message, failureKind: kind))
                 await progress.record(ProgressEvent(slot: assignment.slot, host: host.name, kind: .attemptFailed(message, kind)))
                 lastError = (message, kind)

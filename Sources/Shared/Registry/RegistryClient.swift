@@ -22,17 +22,21 @@ public final class RegistryClient: Sendable {
         public var requestTimeout: Duration
         /// The `User-Agent` header.
         public var userAgent: String
+        /// Told about each retry of a request before the client waits (for progress output); `nil` for silence.
+        public var onRetry: (@Sendable (RegistryRetry) -> Void)?
 
         /// Creates a configuration; credentials default to Docker's config (`$DOCKER_CONFIG` or `~/.docker`).
         public init(
             security: RegistrySecurity = RegistrySecurity(), credentials: DockerCredentialStore? = DockerCredentialStore(),
-            retry: RetryPolicy = RetryPolicy(), requestTimeout: Duration = .seconds(120), userAgent: String = "coordinator"
+            retry: RetryPolicy = RetryPolicy(), requestTimeout: Duration = .seconds(120), userAgent: String = "coordinator",
+            onRetry: (@Sendable (RegistryRetry) -> Void)? = nil
         ) {
             self.security = security
             self.credentials = credentials
             self.retry = retry
             self.requestTimeout = requestTimeout
             self.userAgent = userAgent
+            self.onRetry = onRetry
         }
     }
 
@@ -54,7 +58,7 @@ public final class RegistryClient: Sendable {
         let (seconds, attoseconds) = configuration.requestTimeout.components
         self.transport = RegistryTransport(
             http: http, retry: configuration.retry, security: configuration.security,
-            timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+            timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000), onRetry: configuration.onRetry)
         self.authenticator = RegistryAuthenticator(transport: transport, store: configuration.credentials)
     }
 

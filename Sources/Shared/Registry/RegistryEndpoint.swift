@@ -81,10 +81,10 @@ extension RegistryTransport {
     }
 
     /// Whether a provisional plain-HTTP request failed the way a TLS-only server makes it fail: no answer, or a 400
-    /// that is not a registry error.
+    /// that is not a registry error. A refused connection is not one: nothing listens there, TLS or not.
     static func suggestsTLS(_ error: RegistryError) -> Bool {
         switch error {
-        case .unreachable: true
+        case .unreachable(_, let reason, _): reason != refused
         case .rejected(_, 400, let errors, _): errors.isEmpty
         default: false
         }

@@ -57,12 +57,12 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable {
         case .rejected(let request, let status, let errors, let body):
             var text = "\(request) failed with HTTP \(status)"
             if !errors.isEmpty {
-                text += ": " + errors.map { error in
+                text += ": " + Self.excerpt(errors.map { error in
                     [error.code, error.message].compactMap { $0 }.joined(separator: " ")
                         + (error.detail.map { " (\(String(decoding: $0.canonicalBytes(), as: UTF8.self)))" } ?? "")
-                }.joined(separator: "; ")
+                }.joined(separator: "; "))
             } else if let body, !body.isEmpty {
-                text += ": \(body)"
+                text += ": \(Self.excerpt(body))"
             }
             if let hint = Self.hint(status: status, codes: errors.map(\.code)) { text += ". \(hint)" }
             return text
@@ -82,6 +82,26 @@ public enum RegistryError: Error, CustomStringConvertible, Sendable {
         case .configuration(let registry, let reason):
             return "cannot use \(registry): \(reason)"
         }
+    }
+
+    /// The most characters of an undecodable error body that an error message shows.
+    static let excerptLimit = 512
+
+    /// `body` fit for a terminal and a log line: control characters (escape sequences, NUL, bells) shown as `\u{…}`,
+    /// and at most ``excerptLimit`` characters, with the body's full length when it was cut.
+    static func excerpt(_ body: String) -> String {
+        var text = ""
+        var shown = 0
+        for character in body {
+            guard shown < excerptLimit else {
+                return text + "… (\(body.utf8.count) bytes in all)"
+            }
+            let control = character.unicodeScalars.contains { $0.properties.generalCategory == .control }
+            text += control && character != " "
+                ? character.unicodeScalars.map { "\\u{\(String($0.value, radix: 16))}" }.joined() : String(character)
+            shown += 1
+        }
+        return text
     }
 
     private static func hint(status: Int, codes: [String]) -> String? {

@@ -40,6 +40,8 @@ struct RegistryTransport: Sendable {
     let retry: RetryPolicy
     let security: RegistrySecurity
     let timeout: TimeAmount
+    /// Told about each retry before the wait.
+    var onRetry: (@Sendable (RegistryRetry) -> Void)? = nil
 
     static let maxRedirects = 5
 
@@ -51,21 +53,31 @@ struct RegistryTransport: Sendable {
             do {
                 let result = try await sendFollowingRedirects(exchange)
                 guard RetryPolicy.isRetryable(status: result.status), attempt < retry.maxAttempts else { return result }
-                try await Task.sleep(for: retry.delay(afterAttempt: attempt, retryAfter: result.headers.first(name: "Retry-After")))
+                let delay = retry.delay(afterAttempt: attempt, retryAfter: result.headers.first(name: "Retry-After"))
+                report(exchange, reason: "HTTP \(result.status)", attempt: attempt, delay: delay)
+                try await Task.sleep(for: delay)
             } catch let error as RegistryError {
                 throw error
             } catch {
                 guard Self.isTransient(error), attempt < retry.maxAttempts else {
                     throw .unreachable(request: exchange.summary, reason: Self.explain(error), attempts: attempt)
                 }
+                let delay = retry.delay(afterAttempt: attempt)
+                report(exchange, reason: Self.explain(error), attempt: attempt, delay: delay)
                 do {
-                    try await Task.sleep(for: retry.delay(afterAttempt: attempt))
+                    try await Task.sleep(for: delay)
                 } catch {
                     throw .unreachable(request: exchange.summary, reason: "cancelled", attempts: attempt)
                 }
             }
             attempt += 1
         }
+    }
+
+    private func report(_ exchange: HTTPExchange, reason: String, attempt: Int, delay: Duration) {
+        onRetry?(RegistryRetry(
+            request: exchange.summary, registry: Self.authority(of: exchange.url), reason: reason, attempt: attempt,
+            maxAttempts: retry.maxAttempts, delay: delay))
     }
 
     /// Sends once, following redirects, without retries.
@@ -142,9 +154,16 @@ struct RegistryTransport: Sendable {
         switch error {
         case let error as NIOSSLError: "TLS failed: \(error)"
         case let error as BoringSSLError: "TLS failed: \(error)"
+        case let error as IOError where error.errnoCode == ECONNREFUSED: refused
+        case let error as IOError where error.errnoCode == ECONNRESET: "the connection was reset (errno \(ECONNRESET))"
+        case let error as IOError where error.errnoCode == ETIMEDOUT: "the connection timed out (errno \(ETIMEDOUT))"
         default: "\(error)"
         }
     }
+
+    /// The reason given for a refused connection: nothing listens at the registry's address, so neither plain HTTP
+    /// nor TLS can work there.
+    static let refused = "connection refused: nothing listens there (is the registry running?)"
 
     /// `host[:port]` of `url`.
     static func authority(of url: URL) -> String {

@@ -2,6 +2,10 @@ import Foundation
 
 /// How often and how patiently a registry request is retried after a transient failure: HTTP 429, a 5xx
 /// status other than 501/505, or a connection that was refused, reset or dropped.
+///
+/// The default (6 attempts, 250 ms doubling to at most 4 s, ±25% jitter) waits 5.8 to 9.7 s in all before it
+/// gives up: long enough to ride out a registry restart, short enough to fail a command promptly when the registry
+/// is really gone.
 public struct RetryPolicy: Sendable, Hashable {
     /// Total attempts including the first (at least 1).
     public var maxAttempts: Int
@@ -11,7 +15,7 @@ public struct RetryPolicy: Sendable, Hashable {
     public var maxBackoff: Duration
 
     /// Creates a policy.
-    public init(maxAttempts: Int = 4, initialBackoff: Duration = .milliseconds(200), maxBackoff: Duration = .seconds(5)) {
+    public init(maxAttempts: Int = 6, initialBackoff: Duration = .milliseconds(250), maxBackoff: Duration = .seconds(4)) {
         self.maxAttempts = max(1, maxAttempts)
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff

@@ -27,7 +27,7 @@ public struct BuildahBuilder: ImageBuilder {
             throw BuilderError(builder: kind, message: "\(program) runs on Linux hosts only, but this host's shell is "
                 + "\(shell.kind.rawValue); use the docker or buildx builder for Windows hosts")
         }
-        var script = RemoteScript([.makeDirectory(invocation.runDirectory, privateToUser: true)])
+        var script = RemoteScript([.makeRunDirectory(invocation.runDirectory)])
         let tls = request.insecureRegistry ? ["--tls-verify=false"] : []
         var authentication: [String] = []
         var input: [UInt8] = []

@@ -18,7 +18,7 @@ public struct BuildxBuilder: ImageBuilder {
     public func plan(_ invocation: BuildInvocation) throws -> BuildPlan {
         let shell = invocation.shell
         let request = invocation.request
-        var script = RemoteScript([.makeDirectory(invocation.runDirectory, privateToUser: true)])
+        var script = RemoteScript([.makeRunDirectory(invocation.runDirectory)])
         let input = try DockerLogin.add(request.login, to: &script, invocation: invocation, builder: kind)
         let metadata = shell.join(invocation.runDirectory, "metadata.json")
         var arguments = ["docker", "buildx", "build"]

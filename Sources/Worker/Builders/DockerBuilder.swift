@@ -16,7 +16,7 @@ public struct DockerBuilder: ImageBuilder {
 
     public func plan(_ invocation: BuildInvocation) throws -> BuildPlan {
         let request = invocation.request
-        var script = RemoteScript([.makeDirectory(invocation.runDirectory, privateToUser: true)])
+        var script = RemoteScript([.makeRunDirectory(invocation.runDirectory)])
         let input = try DockerLogin.add(request.login, to: &script, invocation: invocation, builder: kind)
         var build = ["docker", "build", "--platform", request.platform.description, "-f", invocation.dockerfilePath]
         build += try invocation.buildFlagsThenTagAndContext()

@@ -224,16 +224,19 @@ extension HostProbe {
 }
 
 /// A host that could not be probed or does not match its inventory entry.
-public struct HostProbeError: Error, CustomStringConvertible, Sendable {
+public struct HostProbeError: Error, CustomStringConvertible, Sendable, HostDisqualifyingError {
     /// The inventory name of the host.
     public var host: String
     /// What is wrong and how to fix it.
     public var message: String
+    /// True when the host is not what the inventory says (no retry on it this run).
+    public var disqualifiesHost: Bool
 
     /// Creates an error.
-    public init(host: String, message: String) {
+    public init(host: String, message: String, disqualifiesHost: Bool = false) {
         self.host = host
         self.message = message
+        self.disqualifiesHost = disqualifiesHost
     }
 
     public var description: String {

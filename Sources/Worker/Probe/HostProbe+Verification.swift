@@ -32,7 +32,8 @@ extension HostProbe {
             let fix = "fix the inventory entry (platforms, crossPlatforms for platforms it cross-builds, "
                 + "windowsVersion, builder) or the host"
             throw HostProbeError(
-                host: "\(host.name) (\(host.address))", message: problems.joined(separator: "; ") + "; " + fix)
+                host: "\(host.name) (\(host.address))", message: problems.joined(separator: "; ") + "; " + fix,
+                disqualifiesHost: true)
         }
     }
 

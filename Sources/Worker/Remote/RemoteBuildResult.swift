@@ -38,7 +38,7 @@ public struct RemoteBuildResult: Sendable {
 }
 
 /// A failed remote build: the phase, whether it is the host's fault or the build's, and the last log lines.
-public struct RemoteBuildError: ClassifiedError, Sendable {
+public struct RemoteBuildError: ClassifiedError, HostDisqualifyingError, Sendable {
     /// The phase that failed.
     public var phase: BuildPhase
     /// The inventory name of the host.
@@ -49,6 +49,8 @@ public struct RemoteBuildError: ClassifiedError, Sendable {
     public var failureKind: FailureKind
     /// The last lines of the build log, for build failures.
     public var logTail: [String]
+    /// True when the cause rules the host out for the rest of the run (see ``HostDisqualifyingError``).
+    public var disqualifiesHost = false
 
     public var description: String {
         var text = "host \(host), \(phase): \(message)"
@@ -65,9 +67,12 @@ public struct RemoteBuildError: ClassifiedError, Sendable {
         "502 Bad Gateway", "503 Service Unavailable", "server misbehaving", "database is locked",
     ]
 
-    /// Classifies a failed build command by its output.
-    static func kind(ofFailedBuild log: [String]) -> FailureKind {
-        log.contains { line in infrastructureSigns.contains { line.localizedCaseInsensitiveContains($0) } }
+    /// Classifies a failed build command by how it ended and by its output. A builder killed by a
+    /// signal (the OOM killer, a crash, an operator's `kill`) says nothing about the Dockerfile: the
+    /// host is at fault, and another host may build the platform.
+    static func kind(ofFailedBuild log: [String], status: ExitStatus = .exited(1)) -> FailureKind {
+        if case .signaled = status { return .infrastructure }
+        return log.contains { line in infrastructureSigns.contains { line.localizedCaseInsensitiveContains($0) } }
             ? .infrastructure : .build
     }
 }

@@ -210,12 +210,23 @@ public struct RemoteWorker: Sendable {
         }
         guard status == .exited(0) else {
             let tail = await log.tail(30)
+            if let fault = RegistryPushFault.find(in: tail, tag: invocation.request.tag) {
+                throw RemoteBuildError(
+                    phase: .pushing, host: host.name, message: fault.message, failureKind: .infrastructure, logTail: tail)
+            }
             throw RemoteBuildError(
                 phase: .building, host: host.name,
                 message: "the \(builder.kind.rawValue) build ended with \(status); the log follows",
-                failureKind: RemoteBuildError.kind(ofFailedBuild: tail), logTail: tail)
+                failureKind: RemoteBuildError.kind(ofFailedBuild: tail, status: status), logTail: tail)
         }
         let digestText = await log.result
+        if let file = plan.digestFile, digestText == nil {
+            throw RemoteBuildError(
+                phase: .pushing, host: host.name,
+                message: "the \(builder.kind.rawValue) build succeeded but its digest file \(file) was not there to "
+                    + "read back",
+                failureKind: .infrastructure, logTail: [])
+        }
         let text = await log.text
         let built = try classified(.pushing, kind: .infrastructure) {
             try builder.image(for: invocation, digestFile: digestText, log: text)
@@ -302,7 +313,7 @@ public struct RemoteWorker: Sendable {
         }
         let kind = (error as? any ClassifiedError)?.failureKind ?? kind
         return RemoteBuildError(phase: phase, host: host.name, message: String(describing: error), failureKind: kind,
-            logTail: [])
+            logTail: [], disqualifiesHost: FailureKind.disqualifiesHost(error))
     }
 
     static func randomID() -> String {

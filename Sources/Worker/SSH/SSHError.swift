@@ -1,5 +1,7 @@
+import Shared
+
 /// Why an SSH operation failed. ``description`` names the host and says what to do about it.
-public struct SSHError: Error, CustomStringConvertible, Sendable {
+public struct SSHError: Error, CustomStringConvertible, Sendable, HostDisqualifyingError {
     /// The category of failure, for callers that react differently (retry another host, stop...).
     public enum Kind: Sendable, Equatable {
         /// The target itself is unusable (empty address, bad port, unreadable config).
@@ -50,6 +52,17 @@ public struct SSHError: Error, CustomStringConvertible, Sendable {
     public var host: String
     /// A complete sentence or two: what happened, on which host, what to do.
     public var description: String
+
+    /// True for failures that another attempt on the same host cannot fix: host-key and credential problems.
+    public var disqualifiesHost: Bool {
+        switch kind {
+        case .hostKeyUnknown, .hostKeyMismatch, .hostKeyRevoked, .knownHostsUnwritable, .authenticationFailed,
+            .rsaKeyUnsupported, .passphraseMissing:
+            true
+        default:
+            false
+        }
+    }
 
     /// Creates an error; `description` should name the host and suggest a fix.
     public init(_ kind: Kind, host: String, _ description: String) {

@@ -59,6 +59,11 @@ public struct RemoteScript: Sendable, Hashable {
         /// Create a directory and its parents; `privateToUser` makes the last one readable by its owner only
         /// (POSIX mode 0700; on Windows the directory inherits its parent's ACL).
         case makeDirectory(String, privateToUser: Bool)
+        /// Create a build's private run directory (as `makeDirectory(_, privateToUser: true)`), record the
+        /// script's process id in its `owner` file, and remove the sibling run directories whose recorded
+        /// process is gone: those of builds killed with their shell (a crashed session, the OOM killer), which
+        /// could not clean up after themselves and may still hold a registry login.
+        case makeRunDirectory(String)
         /// Remove a file or directory tree if it exists.
         case removeTree(String)
         /// Write `contents` (UTF-8) to a file, replacing it.
@@ -67,8 +72,9 @@ public struct RemoteScript: Sendable, Hashable {
         case setEnvironment(EnvironmentVariable)
         /// Rename `from` to `to` unless `to` already exists.
         case moveIfAbsent(from: String, to: String)
-        /// Write `marker` as a line of its own on standard output, then the file's contents if it exists
-        /// (a missing file is not a failure): the script hands a result file back without another command.
+        /// If the file exists, write `marker` as a line of its own on standard output, then the file's contents
+        /// (a missing file prints nothing and is not a failure): the script hands a result file back without
+        /// another command.
         case printFile(String, marker: String)
     }
 

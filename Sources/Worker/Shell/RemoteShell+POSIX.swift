@@ -45,6 +45,13 @@ extension RemoteShell {
             return privateToUser
                 ? "mkdir -p -- \"$(dirname -- \(quoted))\" && mkdir -m 700 -- \(quoted)"
                 : "mkdir -p -- \(quoted)"
+        case .makeRunDirectory(let path):
+            let quoted = try POSIXShell.quote(path)
+            // A process is alive when it can be signalled or, for another user's process, has a /proc entry.
+            return "mkdir -p -- \"$(dirname -- \(quoted))\" && mkdir -m 700 -- \(quoted) && echo $$ >\(quoted)/owner && "
+                + "{ for d in \"$(dirname -- \(quoted))\"/*/; do [ -f \"${d}owner\" ] || continue; "
+                + "p=$(cat \"${d}owner\"); case $p in ''|*[!0-9]*) continue ;; esac; "
+                + "kill -0 \"$p\" 2>/dev/null || [ -d \"/proc/$p\" ] || rm -rf -- \"$d\"; done; } || true"
         case .removeTree(let path):
             return "rm -rf -- " + (try POSIXShell.quote(path))
         case .writeFile(let path, let contents):
@@ -57,7 +64,7 @@ extension RemoteShell {
             return "[ -e \(target) ] || mv -- \(try POSIXShell.quote(source)) \(target)"
         case .printFile(let path, let marker):
             let path = try POSIXShell.quote(path)
-            return "printf '%s\\n' \(try POSIXShell.quote(marker)); if [ -f \(path) ]; then cat -- \(path); fi"
+            return "if [ -f \(path) ]; then printf '%s\\n' \(try POSIXShell.quote(marker)); cat -- \(path); fi"
         }
     }
 }

@@ -59,6 +59,15 @@ extension RemoteShell {
                 + "-OutputFile \(try PowerShell.quote(command.outputFile ?? ""))"
         case .makeDirectory(let path, _):
             return "[System.IO.Directory]::CreateDirectory(\(try PowerShell.quote(path))) | Out-Null"
+        case .makeRunDirectory(let path):
+            let quoted = try PowerShell.quote(path)
+            return "[System.IO.Directory]::CreateDirectory(\(quoted)) | Out-Null; "
+                + "[System.IO.File]::WriteAllText((Join-Path \(quoted) 'owner'), \"$PID\"); "
+                + "Get-ChildItem -LiteralPath ([System.IO.Path]::GetDirectoryName(\(quoted))) -Directory | ForEach-Object { "
+                + "$o = Join-Path $_.FullName 'owner'; if (Test-Path -LiteralPath $o) { $p = 0; "
+                + "if ([int]::TryParse((Get-Content -LiteralPath $o -Raw).Trim(), [ref]$p) -and "
+                + "-not (Get-Process -Id $p -ErrorAction SilentlyContinue)) { "
+                + "Remove-Item -LiteralPath $_.FullName -Recurse -Force -ErrorAction SilentlyContinue } } }"
         case .removeTree(let path):
             return "if (Test-Path -LiteralPath \(try PowerShell.quote(path))) { "
                 + "Remove-Item -LiteralPath \(try PowerShell.quote(path)) -Recurse -Force }"
@@ -73,8 +82,8 @@ extension RemoteShell {
                 + "Move-Item -LiteralPath \(try PowerShell.quote(source)) -Destination \(target) }"
         case .printFile(let path, let marker):
             let path = try PowerShell.quote(path)
-            return "[Console]::Out.Write(\(try PowerShell.quote(marker)) + \"`n\"); "
-                + "if (Test-Path -LiteralPath \(path) -PathType Leaf) { "
+            return "if (Test-Path -LiteralPath \(path) -PathType Leaf) { "
+                + "[Console]::Out.Write(\(try PowerShell.quote(marker)) + \"`n\"); "
                 + "[Console]::Out.Write([System.IO.File]::ReadAllText(\(path))) }"
         }
     }

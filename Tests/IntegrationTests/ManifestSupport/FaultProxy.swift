@@ -14,10 +14,16 @@ final class FaultProxy: Sendable {
         enum StatusValue: Decodable, Sendable, Equatable {
             case code(Int)
             case dropped
+            /// The upstream registry refused the connection (it was down), so the client's connection was dropped.
+            case upstreamDown
 
             init(from decoder: any Decoder) throws {
                 let container = try decoder.singleValueContainer()
-                self = (try? container.decode(Int.self)).map(StatusValue.code) ?? .dropped
+                if let code = try? container.decode(Int.self) {
+                    self = .code(code)
+                } else {
+                    self = (try? container.decode(String.self)) == "upstream-down" ? .upstreamDown : .dropped
+                }
             }
         }
     }

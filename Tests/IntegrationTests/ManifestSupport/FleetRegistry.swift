@@ -69,14 +69,15 @@ struct FleetRegistry: Sendable {
     /// Connection flags for buildah and skopeo.
     var containersToolFlags: [String] {
         var flags = caFile == nil ? ["--tls-verify=false"] : ["--cert-dir", certsDirectory + "/" + host]
-        if let username, let password { flags += ["--creds", "\(username):\(password)"] }
+        // Credentials go in the auth file, never on a command line (the secrets test samples /proc/*/cmdline).
+        if username != nil { flags += ["--authfile", dockerConfig + "/config.json"] }
         return flags
     }
 
     /// Connection flags for one side of `skopeo copy`: `side` is `src` or `dest`.
     func copyFlags(_ side: String) -> [String] {
         var flags = caFile == nil ? ["--\(side)-tls-verify=false"] : ["--\(side)-cert-dir", certsDirectory + "/" + host]
-        if let username, let password { flags += ["--\(side)-creds", "\(username):\(password)"] }
+        if username != nil { flags += ["--\(side)-authfile", dockerConfig + "/config.json"] }
         return flags
     }
 

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Runs a blocking probe (reading /proc, say) over and over on a thread of its own, never on Swift's
+/// cooperative pool, where a busy loop would starve every other test of this process.
+public enum PollingThread {
+    /// Calls `body` every `interval` on a dedicated thread until the calling task is cancelled;
+    /// returns once the thread has stopped.
+    public static func run(every interval: Duration, _ body: @escaping @Sendable () -> Void) async {
+        let stop = StopFlag()
+        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let thread = Thread {
+                    while !stop.isSet {
+                        body()
+                        Thread.sleep(forTimeInterval: seconds)
+                    }
+                    continuation.resume()
+                }
+                thread.name = "test-poller"
+                thread.start()
+            }
+        } onCancel: {
+            stop.set()
+        }
+    }
+}
+
+/// A flag set once, read from any thread.
+private final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
