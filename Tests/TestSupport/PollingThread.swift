@@ -34,3 +34,17 @@ private final class StopFlag: @unchecked Sendable {
     var isSet: Bool { lock.withLock { value } }
     func set() { lock.withLock { value = true } }
 }
+
+/// Runs CPU-bound test work (fuzzing, huge inputs) on a thread of its own. Swift Testing runs every test
+/// as a task on the cooperative pool, which has one thread per core: a long synchronous loop there
+/// would stall every other test of the process, and those that measure time would fail.
+public enum OffPool {
+    /// Runs `body` on a dedicated thread and returns (or throws) what it did.
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
+            thread.name = "test-cpu-work"
+            thread.start()
+        }
+    }
+}
