@@ -169,7 +169,7 @@ struct RemoteWorkerTests {
             dockerfile += "ARG HOSTILE\(index)\nRUN --network=none printf '%s' \"$HOSTILE\(index)\" > /arg\(index).txt\n"
         }
         let root = try fixture.context(["Dockerfile": dockerfile])
-        let tag = "\(fixture.registry)/worker-test/hostile:v1-linux-amd64"
+        let tag = "\(fixture.registry)/worker-test/hostile-\(UUID().uuidString.prefix(8).lowercased()):v1-linux-amd64"
         let request = BuildRequest(tag: tag, platform: .linuxAMD64,
             buildArguments: hostile.enumerated().map { BuildArgument("HOSTILE\($0.offset)", $0.element) }, noCache: true)
         _ = try await fixture.worker(try fixture.host("amd64-1")).build(request, context: try BuildContext.scan(root: root))
@@ -179,7 +179,7 @@ struct RemoteWorkerTests {
         for (index, value) in hostile.enumerated() {
             let read = try await runTool("docker", ["run", "--rm", "--network", "none", tag, "cat", "/arg\(index).txt"],
                 environment: docker)
-            #expect(read.output == value)
+            #expect(read.output == value, "docker run exited \(read.status)")
         }
     }
 
