@@ -38,7 +38,7 @@ public struct IgnorePattern: Sendable, Hashable {
         }
         text = GoPath.clean(text)
         var exception = false
-        if text.hasPrefix("!") {
+        if GoPath.hasPrefix(text, "!") {
             if text.unicodeScalars.count == 1 {
                 throw DockerIgnoreError(file: file, pattern: line, problem: "is an exception with no path (\"!\")")
             }
@@ -69,7 +69,7 @@ public struct IgnorePattern: Sendable, Hashable {
     /// The pattern without a trailing `/**` or `/*` (fsutil's `patternWithoutTrailingGlob`).
     var withoutTrailingGlob: String {
         var text = pattern
-        for suffix in ["/**", "/*"] where text.hasSuffix(suffix) {
+        for suffix in ["/**", "/*"] where text.unicodeScalars.reversed().starts(with: suffix.unicodeScalars.reversed()) {
             text = String(text.unicodeScalars.dropLast(suffix.unicodeScalars.count))
         }
         return text
