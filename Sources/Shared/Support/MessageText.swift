@@ -5,8 +5,8 @@ public enum MessageText {
     /// `value` in double quotes. `"` and `\` are escaped, and so are control characters (`\n`, `\r`,
     /// `\t`, `\0`, others as `\u{1B}`), format characters such as the bidi override U+202E, line and
     /// paragraph separators, private-use, unassigned and surrogate code points, and combining marks that do not
-    /// follow a letter. Past `limit` characters
-    /// the text is cut with `…` and the full length is given, e.g. `"AAAA…" (65536 characters)`.
+    /// follow a letter. Past `limit` characters the text is cut with `…` and the full length is given, e.g.
+    /// `"AAAA…" (65536 characters)`.
     public static func quoted(_ value: String, limit: Int = 120) -> String {
         var text = "\""
         var shown = 0
@@ -35,9 +35,10 @@ public enum MessageText {
         switch scalar.properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .surrogate, .unassigned:
             return "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-        case .nonspacingMark, .spacingMark, .enclosingMark where !(previous?.properties.isAlphabetic ?? false):
+        case .nonspacingMark, .spacingMark, .enclosingMark:
             // A combining mark on a quote, `/` or `.` would disguise it (`../\u{301}x` looks like `../x`).
-            return "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            let onLetter = previous?.properties.isAlphabetic ?? false
+            return onLetter ? String(scalar) : "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
         default:
             return String(scalar)
         }

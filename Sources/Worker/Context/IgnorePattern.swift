@@ -24,7 +24,8 @@ public struct IgnorePattern: Sendable, Hashable {
     public let isException: Bool
     /// How the pattern is evaluated.
     public let kind: Kind
-    /// The regular expression patternmatcher builds (also for other kinds, for diagnostics).
+    /// The regular expression patternmatcher builds (also for other kinds, for diagnostics), with a run of
+    /// `(.*/)?` groups from `**/**/…` written once (it matches the same paths).
     public let regex: String
     private let program: GoRegex?
     private let scalars: [Unicode.Scalar]
@@ -118,7 +119,10 @@ public struct IgnorePattern: Sendable, Hashable {
                             kind = .regex
                         }
                     } else {
-                        regex += "(.*/)?"
+                        // `(.*/)?(.*/)?` matches what `(.*/)?` matches: a `**/**/…` chain compiles to one group.
+                        if !regex.hasSuffix("(.*/)?") {
+                            regex += "(.*/)?"
+                        }
                         kind = .regex
                     }
                     if token == 0 {

@@ -96,12 +96,12 @@ struct LocatedJSONParser {
             let key = try parseString()
             if let first = seen[key] {
                 throw JSONSyntaxError(
-                    message: "duplicate key \"\(key)\" (first at line \(first.line))", location: keyLocation)
+                    message: "duplicate key \(MessageText.quoted(key)) (first at line \(first.line))", location: keyLocation)
             }
             seen[key] = keyLocation
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
-                throw error("expected : after key \"\(key)\"")
+                throw error("expected : after key \(MessageText.quoted(key))")
             }
             index += 1
             skipWhitespace()
