@@ -61,6 +61,18 @@ struct ReleaseRequest: Sendable {
         for argument in buildArguments where argument.name.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_") }) {
             throw UsageError("--build-arg name \(MessageText.quoted(argument.name)) may hold only letters, digits and '_'")
         }
+        let commandBytes = buildArguments.reduce(0) { total, argument in
+            // Quoted once into the script and once more into `sh -c`, as a POSIX host receives it.
+            let assignment = argument.name + "=" + argument.value
+            let once = (try? POSIXShell.quote(assignment)) ?? assignment
+            return total + ((try? POSIXShell.quote(once)) ?? once).utf8.count + 16
+        }
+        if commandBytes > Self.buildArgumentBudget {
+            throw UsageError(
+                "--build-arg values need \(commandBytes) bytes of the build command, over the \(Self.buildArgumentBudget) "
+                    + "a host's command line leaves for them (Linux takes at most 128 KiB in one argument); put large "
+                    + "values in a file in the build context instead")
+        }
         builderInstance = command.builderInstance ?? environment["BUILDX_INSTANCE"].flatMap { $0.isEmpty ? nil : $0 }
         if let builderInstance, let problem = BuildHost.builderInstanceProblem(builderInstance) {
             throw UsageError((command.builderInstance == nil ? "BUILDX_INSTANCE " : "--builder ") + problem)
@@ -82,6 +94,10 @@ struct ReleaseRequest: Sendable {
             }
         }
     }
+
+    /// How many bytes of the remote build command build arguments may take, quoted (the rest of the 128 KiB
+    /// a POSIX host accepts holds paths, tags and labels).
+    static let buildArgumentBudget = 96 * 1024
 
     /// The Dockerfile for a slot.
     func dockerfile(for slot: BuildSlot) -> String {

@@ -183,7 +183,11 @@ struct CharacterSet: Sendable, Hashable {
     }
 
     func contains(_ scalar: Unicode.Scalar) -> Bool {
-        ranges.contains { $0.contains(scalar.value) } != negated
+        let value = scalar.value
+        for range in ranges where range.contains(value) {
+            return !negated
+        }
+        return negated
     }
 
     /// The ranges this set matches, flattened for use inside a class (negation applied against all scalars).
