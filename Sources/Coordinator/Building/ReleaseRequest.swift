@@ -70,8 +70,8 @@ struct ReleaseRequest: Sendable {
         if commandBytes > Self.buildArgumentBudget {
             throw UsageError(
                 "--build-arg values need \(commandBytes) bytes of the build command, over the \(Self.buildArgumentBudget) "
-                    + "a host's command line leaves for them (Linux takes at most 128 KiB in one argument); put large "
-                    + "values in a file in the build context instead")
+                    + "it leaves for them (one SSH exec request carries about 32 KiB); put large values in a file in "
+                    + "the build context instead")
         }
         builderInstance = command.builderInstance ?? environment["BUILDX_INSTANCE"].flatMap { $0.isEmpty ? nil : $0 }
         if let builderInstance, let problem = BuildHost.builderInstanceProblem(builderInstance) {
@@ -95,9 +95,9 @@ struct ReleaseRequest: Sendable {
         }
     }
 
-    /// How many bytes of the remote build command build arguments may take, quoted (the rest of the 128 KiB
-    /// a POSIX host accepts holds paths, tags and labels).
-    static let buildArgumentBudget = 96 * 1024
+    /// How many bytes of the remote build command build arguments may take, quoted (the rest of the
+    /// ``RemoteShell/execRequestLimit`` holds paths, tags, labels and the login).
+    static let buildArgumentBudget = 24 * 1024
 
     /// The Dockerfile for a slot.
     func dockerfile(for slot: BuildSlot) -> String {

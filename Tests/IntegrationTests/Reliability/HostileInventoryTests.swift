@@ -107,6 +107,13 @@ struct HostileInventoryTests {
         try FileManager.default.createDirectory(atPath: root + "/home", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let strings = corpus.strings
+        let clock = ContinuousClock()
+        var phases: [String] = []
+        var phaseStart = clock.now
+        func phase(_ name: String) {
+            phases.append("\(name) \(clock.now - phaseStart)")
+            phaseStart = clock.now
+        }
         var figures: [HostileFigures] = []
         var accepted: [String: [String]] = [:]
         var samples: [(file: String, expected: String)] = []
@@ -142,6 +149,7 @@ struct HostileInventoryTests {
             figures.append(tally)
         }
 
+        phase("decoder")
         // Refusals through the executable: exit 2 and the very message the decoder gave.
         let home = root + "/home"
         let outcomes = try await concurrently(samples) { sample in
@@ -152,12 +160,15 @@ struct HostileInventoryTests {
                 "\(sample.file): exit \(result.status), \(result.stderr.prefix(300).debugDescription)")
         }
         corpus.expectNoInjection("refused inventories")
+        phase("executable refusals")
 
         let endToEnd = try await runAccepted(accepted, fleet: fleet, root: root, corpus: corpus)
         for (name, count) in endToEnd {
             if let index = figures.firstIndex(where: { $0.field == name }) { figures[index].viaExecutable += count }
         }
+        phase("hosts check")
         print(HostileFigures.report("Hostile input, inventory (one host entry per string):", figures))
+        print("phases: " + phases.joined(separator: ", "))
         #expect(figures.allSatisfy { $0.tried >= 200 && $0.tried == $0.rejected + $0.literal })
     }
 
