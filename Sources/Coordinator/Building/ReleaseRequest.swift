@@ -28,7 +28,7 @@ struct ReleaseRequest: Sendable {
         self.plan = plan
         let outputText = command.output?.rawValue ?? environment["BUILD_OUTPUT_TYPE"] ?? OutputType.registry.rawValue
         guard let output = OutputType(rawValue: outputText.lowercased()) else {
-            throw UsageError("BUILD_OUTPUT_TYPE \"\(outputText)\" is not an output type; use registry, tar or docker")
+            throw UsageError("BUILD_OUTPUT_TYPE \(MessageText.quoted(outputText)) is not an output type; use registry, tar or docker")
         }
         self.output = output
         contextPath = command.context
@@ -37,7 +37,7 @@ struct ReleaseRequest: Sendable {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: command.context, isDirectory: &isDirectory), isDirectory.boolValue
             else {
-                throw UsageError("--context \"\(command.context)\" is not a directory (or a git URL)")
+                throw UsageError("--context \(MessageText.quoted(command.context)) is not a directory (or a git URL)")
             }
         }
         linuxDockerfile = command.file
@@ -51,16 +51,32 @@ struct ReleaseRequest: Sendable {
         buildArguments = try command.buildArgs.map { text throws(UsageError) in
             guard let equals = text.firstIndex(of: "=") else {
                 guard let value = environment[text] else {
-                    throw UsageError("--build-arg \(text) has no value and \(text) is not set in the environment")
+                    throw UsageError(
+                    "--build-arg \(MessageText.quoted(text)) has no value and is not set in the environment")
                 }
                 return BuildArgument(text, value)
             }
             return BuildArgument(String(text[..<equals]), String(text[text.index(after: equals)...]))
         }
         for argument in buildArguments where argument.name.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_") }) {
-            throw UsageError("--build-arg name \"\(argument.name)\" may hold only letters, digits and '_'")
+            throw UsageError("--build-arg name \(MessageText.quoted(argument.name)) may hold only letters, digits and '_'")
+        }
+        let commandBytes = buildArguments.reduce(0) { total, argument in
+            // Quoted once into the script and once more into `sh -c`, as a POSIX host receives it.
+            let assignment = argument.name + "=" + argument.value
+            let once = (try? POSIXShell.quote(assignment)) ?? assignment
+            return total + ((try? POSIXShell.quote(once)) ?? once).utf8.count + 16
+        }
+        if commandBytes > Self.buildArgumentBudget {
+            throw UsageError(
+                "--build-arg values need \(commandBytes) bytes of the build command, over the \(Self.buildArgumentBudget) "
+                    + "it leaves for them (one SSH exec request carries about 32 KiB); put large values in a file in "
+                    + "the build context instead")
         }
         builderInstance = command.builderInstance ?? environment["BUILDX_INSTANCE"].flatMap { $0.isEmpty ? nil : $0 }
+        if let builderInstance, let problem = BuildHost.builderInstanceProblem(builderInstance) {
+            throw UsageError((command.builderInstance == nil ? "BUILDX_INSTANCE " : "--builder ") + problem)
+        }
         noCache = command.noCache
         resume = !command.noResume && output == .registry
         allowPartial = command.allowPartial
@@ -79,6 +95,10 @@ struct ReleaseRequest: Sendable {
             }
         }
     }
+
+    /// How many bytes of the remote build command build arguments may take, quoted (the rest of the
+    /// ``RemoteShell/execRequestLimit`` holds paths, tags, labels and the login).
+    static let buildArgumentBudget = 24 * 1024
 
     /// The Dockerfile for a slot.
     func dockerfile(for slot: BuildSlot) -> String {

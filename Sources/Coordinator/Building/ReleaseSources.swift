@@ -35,7 +35,8 @@ struct ReleaseSources: Sendable {
                 let bytes = FileManager.default.contents(atPath: request.contextPath + "/" + context.dockerfile) ?? Data()
                 digests[dockerfile] = (try await contentDigest(of: context, cache: cache), Array(bytes))
             } catch {
-                throw Problem(description: "build context \(request.contextPath) with \(dockerfile): \(error)")
+                throw Problem(description: "--context \(MessageText.quoted(request.contextPath)) with --file "
+                    + "\(MessageText.quoted(dockerfile)): \(error)")
             }
         }
         var fingerprints: [BuildSlot: SourceFingerprint] = [:]

@@ -88,7 +88,10 @@ struct BuildCommand: AsyncParsableCommand {
         guard (0...10).contains(retries) else { throw ValidationError("--retries must be 0...10.") }
         _ = try DurationArgument.parse(timeout, option: "--timeout")
         for argument in buildArgs where argument.isEmpty || argument.hasPrefix("=") {
-            throw ValidationError("--build-arg \"\(argument)\" needs a name: NAME=VALUE.")
+            throw ValidationError("--build-arg \(MessageText.quoted(argument)) needs a name: NAME=VALUE.")
+        }
+        if let builderInstance, let problem = BuildHost.builderInstanceProblem(builderInstance) {
+            throw ValidationError("--builder \(problem)")
         }
     }
 
@@ -128,6 +131,6 @@ enum DurationArgument {
             }
         }
         if let seconds = Int64(text), seconds > 0 { return .seconds(seconds) }
-        throw UsageError("\(option) \"\(text)\" is not a duration; use e.g. 90s, 30m or 2h")
+        throw UsageError("\(option) \(MessageText.quoted(text)) is not a duration; use e.g. 90s, 30m or 2h")
     }
 }

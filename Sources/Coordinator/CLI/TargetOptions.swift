@@ -47,7 +47,7 @@ struct TargetOptions: ParsableArguments {
             throw UsageError("no image: pass --image REGISTRY/REPO, or set REGISTRY and BIN")
         }
         if let problem = ImageNameRules.problem(withRepository: image) {
-            throw UsageError("--image \"\(image)\": \(problem)")
+            throw UsageError("--image \(MessageText.quoted(image)): \(problem)")
         }
 
         guard let version = tag ?? env("VERSION") else {
@@ -67,7 +67,9 @@ struct TargetOptions: ParsableArguments {
         for slot in target.slots {
             if let problem = ImageNameRules.problem(withTag: slot.tag) {
                 let source = tag != nil ? "--tag" : "VERSION"
-                throw UsageError("\(source) \"\(version)\" gives the per-platform tag \"\(slot.tag)\", which \(problem)")
+                throw UsageError(
+                    "\(source) \(MessageText.quoted(version)) gives the per-platform tag \(MessageText.quoted(slot.tag)), "
+                        + "which \(problem)")
             }
         }
         return target

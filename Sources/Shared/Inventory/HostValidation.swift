@@ -19,6 +19,13 @@ enum HostValidation {
             && text.unicodeScalars.allSatisfy { isASCIIAlphanumeric($0) || "._-".unicodeScalars.contains($0) }
     }
 
+    /// A builder instance name: a token that starts with a letter or digit, so that no builder reads it as
+    /// an option.
+    static func isValidBuilderName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, isASCIIAlphanumeric(first) else { return false }
+        return isValidToken(text)
+    }
+
     /// The address without IPv6 brackets, or `nil` when it is not a hostname, IPv4 or IPv6 address.
     static func normalisedAddress(_ address: String) -> String? {
         var text = address
@@ -63,5 +70,17 @@ enum HostValidation {
 
     private static func isASCIIAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
         scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar))
+    }
+}
+
+extension BuildHost {
+    /// Why `name` cannot be a builder instance (the inventory's `builderInstance`, `--builder`,
+    /// `BUILDX_INSTANCE`), or `nil` when it can.
+    public static func builderInstanceProblem(_ name: String) -> String? {
+        guard HostValidation.isValidBuilderName(name) else {
+            return "\(MessageText.quoted(name)) is not a valid builder name: use at most 128 letters, digits, '.', "
+                + "'_' or '-', starting with a letter or digit"
+        }
+        return nil
     }
 }

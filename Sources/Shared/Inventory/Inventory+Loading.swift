@@ -89,24 +89,27 @@ extension Inventory {
         guard HostValidation.isValidName(name) else {
             throw reader.error(
                 "name",
-                "\"\(name)\" is not a valid host name: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"
+                "\(MessageText.quoted(name)) is not a valid host name: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"
             )
         }
         let rawAddress = try reader.requiredString("address", hint: "a hostname, IPv4 or IPv6 address")
         guard let address = HostValidation.normalisedAddress(rawAddress) else {
             throw reader.error(
                 "address",
-                "\"\(rawAddress)\" is not a hostname, IPv4 or IPv6 address (IPv6 may be written [::1])")
+                "\(MessageText.quoted(rawAddress)) is not a hostname, IPv4 or IPv6 address (IPv6 may be written [::1])")
         }
         let port = try pick("port")?.integer("port", in: 1...65535, meaning: "the SSH port")
         let user = try pick("user")?.string("user")
         if let user, !HostValidation.isValidUser(user) {
             throw (reader.has("user") ? reader : defaults!).error(
-                "user", "\"\(user)\" is not a valid user name: no spaces, quotes, control or shell characters")
+                "user", "\(MessageText.quoted(user)) is not a valid user name: no spaces, quotes, control or shell characters")
         }
         let identityFiles = try decodeIdentityFiles(pick("identityFiles") ?? pick("identityFile"))
         let agent = try pick("agent")?.bool("agent") ?? true
         let knownHostsFile = try pick("knownHostsFile")?.string("knownHostsFile").map(expandTilde)
+        if let knownHostsFile, knownHostsFile.unicodeScalars.contains("\0") {
+            throw (reader.has("knownHostsFile") ? reader : defaults!).error("knownHostsFile", Self.nulInPath)
+        }
 
         guard reader.has("platforms") else {
             throw reader.error(nil, "missing required key \"platforms\": the platforms this host builds natively, e.g. [\"linux/arm64\"]")
@@ -123,8 +126,8 @@ extension Inventory {
 
         let builder = try decodeEnum(BuilderKind.self, pick("builder"), key: "builder") ?? .buildx
         let builderInstance = try pick("builderInstance")?.string("builderInstance")
-        if let builderInstance, !HostValidation.isValidToken(builderInstance) {
-            throw reader.error("builderInstance", "\"\(builderInstance)\" is not a valid builder name: use letters, digits, '.', '_' or '-'")
+        if let builderInstance, let problem = BuildHost.builderInstanceProblem(builderInstance) {
+            throw (reader.has("builderInstance") ? reader : defaults!).error("builderInstance", problem)
         }
         let shell = try decodeEnum(ShellKind.self, reader, key: "shell")
         if let shell, shell.isWindows, builder == .buildah || builder == .podman {
@@ -153,7 +156,9 @@ extension Inventory {
         let workDir = try pick("workDir")?.string("workDir")
         if let workDir, !HostValidation.isValidRemotePath(workDir) {
             throw (reader.has("workDir") ? reader : defaults!).error(
-                "workDir", "\"\(workDir)\" must be an absolute path without control characters or quotes")
+                "workDir",
+                "\(MessageText.quoted(workDir)) must be an absolute path of at most 1024 characters, without "
+                    + "control characters, quotes or any of $ % ! ^ & | ; < > * ?")
         }
         var labels = try defaults?.stringMap("labels") ?? [:]
         labels.merge(try reader.stringMap("labels") ?? [:]) { _, own in own }
@@ -171,10 +176,22 @@ extension Inventory {
             if reader.has("identityFile") {
                 throw reader.error("identityFile", "give either identityFile or identityFiles, not both")
             }
-            return try (reader.strings("identityFiles") ?? []).map { expandTilde($0.text) }
+            return try (reader.strings("identityFiles") ?? []).map { item throws(InventoryError) in
+                guard !item.text.unicodeScalars.contains("\0") else {
+                    throw InventoryError(file: reader.file, path: item.path, location: item.location, message: nulInPath)
+                }
+                return expandTilde(item.text)
+            }
         }
-        return try reader.string("identityFile").map { [expandTilde($0)] } ?? []
+        let file = try reader.string("identityFile")
+        if let file, file.unicodeScalars.contains("\0") {
+            throw reader.error("identityFile", nulInPath)
+        }
+        return file.map { [expandTilde($0)] } ?? []
     }
+
+    /// Why a local path with a NUL is refused: the C library would silently read the path cut at the NUL.
+    static let nulInPath = "contains a NUL character (\\u0000), which no file name can hold; remove it"
 
     private static func decodePlatforms(_ reader: JSONObjectReader, key: String) throws(InventoryError) -> [Platform] {
         var result: [Platform] = []
@@ -201,7 +218,7 @@ extension Inventory {
         guard let reader, let text = try reader.string(key) else { return nil }
         if let value = Value(rawValue: text.lowercased()) { return value }
         let names = Value.allCases.map(\.rawValue)
-        var message = "\"\(text)\" is not a \(key); "
+        var message = "\(MessageText.quoted(text)) is not a \(key); "
         if let close = closestMatch(to: text.lowercased(), among: names, maximumDistance: 3) {
             message += "did you mean \(close)? "
         }

@@ -10,7 +10,7 @@ public struct PlatformError: Error, Hashable, Sendable, CustomStringConvertible 
     public let reason: String
 
     public var description: String {
-        var message = "\"\(text)\" is not a platform: \(reason)"
+        var message = "\(MessageText.quoted(text)) is not a platform: \(reason)"
         if let suggestion { message += "; did you mean \(suggestion)?" }
         return message
     }
@@ -56,7 +56,7 @@ extension Platform {
         guard Platform.knownOperatingSystems.contains(os) else {
             throw PlatformError(
                 text: text, suggestion: Platform.suggestion(for: text),
-                reason: "unknown OS \"\(os)\" (known: \(Platform.knownOperatingSystems.joined(separator: ", ")))")
+                reason: "unknown OS \(MessageText.quoted(os)) (known: \(Platform.knownOperatingSystems.joined(separator: ", ")))")
         }
         var architecture = parts[1]
         var variant = parts.count == 3 ? parts[2] : nil
@@ -67,14 +67,14 @@ extension Platform {
         guard Platform.knownArchitectures.contains(architecture) else {
             throw PlatformError(
                 text: text, suggestion: Platform.suggestion(for: text),
-                reason: "unknown architecture \"\(parts[1])\"")
+                reason: "unknown architecture \(MessageText.quoted(parts[1]))")
         }
         if architecture == "arm", variant == nil { variant = "v7" }
         if let variant {
             guard Platform.validVariants(for: architecture).contains(variant) else {
                 throw PlatformError(
                     text: text, suggestion: Platform.suggestion(for: text),
-                    reason: "\"\(variant)\" is not a variant of \(architecture)")
+                    reason: "\(MessageText.quoted(variant)) is not a variant of \(architecture)")
             }
         }
         self.init(os: os, architecture: architecture, variant: variant)

@@ -64,7 +64,7 @@ public struct WindowsVersionError: Error, Hashable, Sendable, CustomStringConver
     public let text: String
     public var description: String {
         let known = WindowsVersion.allCases.map { "\($0.rawValue) (\($0.build))" }.joined(separator: ", ")
-        var message = "\"\(text)\" is not a Windows version; known: \(known)"
+        var message = "\(MessageText.quoted(text)) is not a Windows version; known: \(known)"
         if let close = closestMatch(
             to: text.lowercased(), among: WindowsVersion.allCases.map(\.rawValue), maximumDistance: 3)
         {

@@ -2,7 +2,10 @@
 /// Used to turn typos into "did you mean …?" hints.
 public func closestMatch(to text: String, among candidates: [String], maximumDistance: Int) -> String? {
     var best: (candidate: String, distance: Int)?
-    for candidate in candidates {
+    let length = text.count
+    // The distance is at least the difference in length: skip the quadratic work for hopeless (or hostile,
+    // 64 KiB long) text.
+    for candidate in candidates where abs(candidate.count - length) <= maximumDistance {
         let distance = editDistance(text, candidate)
         if distance <= maximumDistance, distance < (best?.distance ?? Int.max) {
             best = (candidate, distance)

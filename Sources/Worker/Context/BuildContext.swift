@@ -1,3 +1,4 @@
+import Shared
 import Crypto
 
 /// A local build context directory, scanned: the entries Docker would send for one Dockerfile, and a
@@ -21,10 +22,11 @@ public struct BuildContext: Sendable {
     ///   ``DockerIgnoreError`` for an ignore file Docker would refuse.
     public static func scan(root: String, dockerfile: String = "Dockerfile") throws -> BuildContext {
         let dockerfilePath = GoPath.clean(dockerfile)
-        guard !dockerfilePath.hasPrefix("/"), !dockerfilePath.hasPrefix("../"), dockerfilePath != ".." else {
+        guard !GoPath.hasPrefix(dockerfilePath, "/"), !GoPath.hasPrefix(dockerfilePath, "../"), dockerfilePath != ".."
+        else {
             throw ContextReadError(
                 path: dockerfile, operation: "use the Dockerfile",
-                reason: "it must be inside the context directory \(root); give its path relative to the context")
+                reason: "it must be inside the context directory \(MessageText.quoted(root)); give its path relative to the context")
         }
         let dockerfileInfo = try FileSystem.status(root + "/" + dockerfilePath)
         guard FileSystem.isRegular(dockerfileInfo) else {

@@ -45,20 +45,20 @@ public struct DockerIgnore: Sendable {
         var patterns: [String] = []
         for rawLine in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             var line = String(decoding: rawLine, as: UTF8.self)
-            if line.hasPrefix("#") {
+            if GoPath.hasPrefix(line, "#") {
                 continue
             }
             line = goTrimSpace(line)
             if line.isEmpty {
                 continue
             }
-            let invert = line.hasPrefix("!")
+            let invert = GoPath.hasPrefix(line, "!")
             if invert {
                 line = goTrimSpace(String(line.unicodeScalars.dropFirst()))
             }
             if !line.isEmpty {
                 line = GoPath.clean(line)
-                if line.unicodeScalars.count > 1, line.hasPrefix("/") {
+                if line.unicodeScalars.count > 1, GoPath.hasPrefix(line, "/") {
                     line = String(line.unicodeScalars.dropFirst())
                 }
             }
@@ -113,7 +113,7 @@ extension DockerIgnore {
     /// Whether `path` is excluded, chaining ``matches(_:parent:)`` through its parent directories exactly as
     /// the context walk does; for one-off questions such as "is the Dockerfile excluded?".
     public func excludes(_ path: String) -> Bool {
-        let components = GoPath.clean(path).split(separator: "/").map(String.init)
+        let components = GoPath.clean(path).unicodeScalars.split(separator: "/").map(String.init)
         var state = IgnoreMatchState.root(for: self)
         var excluded = false
         for depth in components.indices {

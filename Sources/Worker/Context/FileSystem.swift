@@ -1,3 +1,4 @@
+import Shared
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -14,7 +15,7 @@ public struct ContextReadError: Error, CustomStringConvertible, Sendable {
     public var reason: String
 
     public var description: String {
-        "cannot \(operation) \(path): \(reason)"
+        "cannot \(operation) \(MessageText.quoted(path, limit: 300)): \(reason)"
     }
 
     init(path: String, operation: String, errno code: Int32) {

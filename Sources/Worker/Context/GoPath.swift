@@ -8,14 +8,15 @@ enum GoPath {
         if path.isEmpty {
             return "."
         }
-        let rooted = path.hasPrefix("/")
-        var kept: [Substring] = []
-        for element in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch element {
+        // Scalars, not Characters: "/" followed by a combining mark is still a separator to the file system.
+        let rooted = path.unicodeScalars.first == "/"
+        var kept: [Substring.UnicodeScalarView] = []
+        for element in path.unicodeScalars.split(separator: "/", omittingEmptySubsequences: true) {
+            switch String(element) {
             case ".":
                 continue
             case "..":
-                if let last = kept.last, last != ".." {
+                if let last = kept.last, String(last) != ".." {
                     kept.removeLast()
                 } else if !rooted {
                     kept.append(element)
@@ -24,11 +25,17 @@ enum GoPath {
                 kept.append(element)
             }
         }
-        let joined = kept.joined(separator: "/")
+        let joined = kept.map(String.init).joined(separator: "/")
         if rooted {
             return "/" + joined
         }
         return joined.isEmpty ? "." : joined
+    }
+
+    /// Whether `text` starts with `prefix`, scalar by scalar (Go compares bytes; Swift's `hasPrefix` compares
+    /// Characters, so `"!\u{301}a".hasPrefix("!")` is false).
+    static func hasPrefix(_ text: String, _ prefix: String) -> Bool {
+        text.unicodeScalars.starts(with: prefix.unicodeScalars)
     }
 
     /// Go's `path.Dir`-like parent of a relative slash path: `a/b/c` → `a/b`, `a` → `.`.

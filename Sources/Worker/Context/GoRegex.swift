@@ -45,48 +45,84 @@ struct GoRegex: Sendable, Hashable {
     }
 
     /// Whether the expression matches anywhere in `text` (Go's `MatchString`).
+    ///
+    /// Each position visits every instruction at most once (a generation-stamped sparse set, and an explicit
+    /// stack instead of recursion), so time is O(text × program) and stack use is constant even for the
+    /// 5,000-deep `(.*/)?` chains a hostile `**/**/…` pattern produces.
     func matches(_ text: [Unicode.Scalar]) -> Bool {
-        var current: [Int] = []
-        var seen = Set<Int>()
+        var current = ThreadList(size: program.count)
+        var next = ThreadList(size: program.count)
+        var stack: [Int] = []
         for position in 0...text.count {
-            if addThread(0, at: position, in: text, to: &current, seen: &seen) {
+            if addThread(0, at: position, in: text, to: &current, stack: &stack) {
                 return true
             }
             guard position < text.count else { break }
-            var next: [Int] = []
-            var nextSeen = Set<Int>()
-            for pc in current {
+            next.clear()
+            for pc in current.members {
                 if case .consume(let set) = program[pc], set.contains(text[position]) {
-                    if addThread(pc + 1, at: position + 1, in: text, to: &next, seen: &nextSeen) {
+                    if addThread(pc + 1, at: position + 1, in: text, to: &next, stack: &stack) {
                         return true
                     }
                 }
             }
-            current = next
-            seen = nextSeen
+            swap(&current, &next)
         }
         return false
     }
 
-    /// Follows empty transitions from `pc`; returns true when `accept` is reached.
+    /// Follows empty transitions from `start`, adding the consuming instructions reached to `list`; returns
+    /// true when `accept` is reached.
     private func addThread(
-        _ pc: Int, at position: Int, in text: [Unicode.Scalar], to list: inout [Int], seen: inout Set<Int>
+        _ start: Int, at position: Int, in text: [Unicode.Scalar], to list: inout ThreadList, stack: inout [Int]
     ) -> Bool {
-        guard seen.insert(pc).inserted else { return false }
-        switch program[pc] {
-        case .accept:
+        stack.removeAll(keepingCapacity: true)
+        stack.append(start)
+        while let pc = stack.popLast() {
+            guard list.visit(pc) else { continue }
+            switch program[pc] {
+            case .accept:
+                return true
+            case .consume:
+                list.members.append(pc)
+            case .jump(let target):
+                stack.append(target)
+            case .split(let first, let second):
+                stack.append(second)
+                stack.append(first)
+            case .assert(let assertion):
+                if Self.holds(assertion, at: position, in: text) {
+                    stack.append(pc + 1)
+                }
+            }
+        }
+        return false
+    }
+
+    /// The instructions visited at one position: a sparse set cleared in O(1) by a new generation.
+    private struct ThreadList {
+        var members: [Int] = []
+        private var stamps: [UInt32]
+        private var generation: UInt32 = 1
+
+        init(size: Int) {
+            stamps = Array(repeating: 0, count: size)
+        }
+
+        /// Marks `pc` visited; false when it already was in this generation.
+        mutating func visit(_ pc: Int) -> Bool {
+            guard stamps[pc] != generation else { return false }
+            stamps[pc] = generation
             return true
-        case .consume:
-            list.append(pc)
-            return false
-        case .jump(let target):
-            return addThread(target, at: position, in: text, to: &list, seen: &seen)
-        case .split(let first, let second):
-            return addThread(first, at: position, in: text, to: &list, seen: &seen)
-                || addThread(second, at: position, in: text, to: &list, seen: &seen)
-        case .assert(let assertion):
-            guard Self.holds(assertion, at: position, in: text) else { return false }
-            return addThread(pc + 1, at: position, in: text, to: &list, seen: &seen)
+        }
+
+        mutating func clear() {
+            members.removeAll(keepingCapacity: true)
+            generation &+= 1
+            if generation == 0 {
+                stamps = Array(repeating: 0, count: stamps.count)
+                generation = 1
+            }
         }
     }
 
@@ -147,7 +183,11 @@ struct CharacterSet: Sendable, Hashable {
     }
 
     func contains(_ scalar: Unicode.Scalar) -> Bool {
-        ranges.contains { $0.contains(scalar.value) } != negated
+        let value = scalar.value
+        for range in ranges where range.contains(value) {
+            return !negated
+        }
+        return negated
     }
 
     /// The ranges this set matches, flattened for use inside a class (negation applied against all scalars).

@@ -24,7 +24,8 @@ public struct IgnorePattern: Sendable, Hashable {
     public let isException: Bool
     /// How the pattern is evaluated.
     public let kind: Kind
-    /// The regular expression patternmatcher builds (also for other kinds, for diagnostics).
+    /// The regular expression patternmatcher builds (also for other kinds, for diagnostics), with a run of
+    /// `(.*/)?` groups from `**/**/…` written once (it matches the same paths).
     public let regex: String
     private let program: GoRegex?
     private let scalars: [Unicode.Scalar]
@@ -38,7 +39,7 @@ public struct IgnorePattern: Sendable, Hashable {
         }
         text = GoPath.clean(text)
         var exception = false
-        if text.hasPrefix("!") {
+        if GoPath.hasPrefix(text, "!") {
             if text.unicodeScalars.count == 1 {
                 throw DockerIgnoreError(file: file, pattern: line, problem: "is an exception with no path (\"!\")")
             }
@@ -69,7 +70,7 @@ public struct IgnorePattern: Sendable, Hashable {
     /// The pattern without a trailing `/**` or `/*` (fsutil's `patternWithoutTrailingGlob`).
     var withoutTrailingGlob: String {
         var text = pattern
-        for suffix in ["/**", "/*"] where text.hasSuffix(suffix) {
+        for suffix in ["/**", "/*"] where text.unicodeScalars.reversed().starts(with: suffix.unicodeScalars.reversed()) {
             text = String(text.unicodeScalars.dropLast(suffix.unicodeScalars.count))
         }
         return text
@@ -118,7 +119,10 @@ public struct IgnorePattern: Sendable, Hashable {
                             kind = .regex
                         }
                     } else {
-                        regex += "(.*/)?"
+                        // `(.*/)?(.*/)?` matches what `(.*/)?` matches: a `**/**/…` chain compiles to one group.
+                        if !regex.hasSuffix("(.*/)?") {
+                            regex += "(.*/)?"
+                        }
                         kind = .regex
                     }
                     if token == 0 {

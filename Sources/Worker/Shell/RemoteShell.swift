@@ -35,14 +35,19 @@ public struct RemoteShell: Sendable, Hashable {
         }
     }
 
-    /// The longest command line the host accepts for this shell.
+    /// The longest command line the host accepts for this shell, and that fits one SSH exec request.
     public var commandLengthLimit: Int {
         switch kind {
-        case .sh: POSIXShell.maximumArgumentLength
-        case .powershell: 32_767
-        case .cmd: CmdShell.maximumCommandLength
+        case .sh: min(POSIXShell.maximumArgumentLength, Self.execRequestLimit)
+        case .powershell: min(32_767, Self.execRequestLimit)
+        case .cmd: min(CmdShell.maximumCommandLength, Self.execRequestLimit)
         }
     }
+
+    /// The longest command (UTF-8 bytes) an exec request can carry: libssh2 sends no packet over 35,000
+    /// bytes (`MAX_SSH_PACKET_LEN`, a 32 KiB payload by RFC 4253), and refuses a longer request with
+    /// "Unable to send channel request", which would otherwise look like a host failure.
+    public static let execRequestLimit = 32_000
 
     /// Quotes a value as a literal of the shell's script language (POSIX sh or PowerShell).
     public func quote(_ value: String) throws -> String {
@@ -96,7 +101,7 @@ public struct RemoteShell: Sendable, Hashable {
 
     func checked(_ command: String) throws -> String {
         let length = family == .posix ? command.utf8.count : command.utf16.count
-        if length > commandLengthLimit {
+        if length > commandLengthLimit || command.utf8.count > Self.execRequestLimit {
             throw ShellQuotingError(shell: kind, value: command, reason: .tooLong(length: length, limit: commandLengthLimit))
         }
         return command

@@ -24,16 +24,27 @@ struct JSONObjectReader {
                 ?? node.location, message: message)
     }
 
+    /// The JSON path of `key` below this object (see ``path(_:key:)``).
     func childPath(_ key: String?) -> String {
-        guard let key else { return path }
-        return path.isEmpty ? key : "\(path).\(key)"
+        key.map { Self.path(path, key: $0) } ?? path
+    }
+
+    /// `parent.key`, or `parent["a b"]` for a key that is not a plain name (quoted and escaped, so a hostile
+    /// key cannot break the message).
+    static func path(_ parent: String, key: String) -> String {
+        let plain = !key.isEmpty && key.count <= 64
+            && key.unicodeScalars.allSatisfy { scalar in
+                scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-")
+            }
+        guard plain else { return "\(parent)[\(MessageText.quoted(key, limit: 64))]" }
+        return parent.isEmpty ? key : "\(parent).\(key)"
     }
 
     /// Refuses keys outside `allowed`, suggesting the closest allowed key.
     func refuseUnknownKeys(allowed: [String]) throws(InventoryError) {
         guard case .object(let list) = node.value else { return }
         for member in list where !allowed.contains(member.key) {
-            var message = "unknown key \"\(member.key)\""
+            var message = "unknown key \(MessageText.quoted(member.key))"
             if let close = closestMatch(to: member.key, among: allowed, maximumDistance: 4) {
                 message += "; did you mean \"\(close)\"?"
             } else {
@@ -117,7 +128,7 @@ struct JSONObjectReader {
         for member in list {
             guard case .string(let text) = member.value.value else {
                 throw InventoryError(
-                    file: file, path: "\(childPath(key)).\(member.key)", location: member.value.location,
+                    file: file, path: Self.path(childPath(key), key: member.key), location: member.value.location,
                     message: "expected a string, found \(member.value.kindName)")
             }
             result[member.key] = text

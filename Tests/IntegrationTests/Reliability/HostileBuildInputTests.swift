@@ -1,0 +1,244 @@
+import Foundation
+import Shared
+import TestSupport
+import Testing
+import Worker
+
+@testable import Coordinator
+
+/// Hostile strings in `coordinator build`'s image name, tag, build-arg names and values, `--builder`,
+/// Dockerfile path and context path. Each string goes through what the build command does before it contacts
+/// a host (argument parsing with validation, inventory, target, plan, request, context scan), in process; a
+/// refusal must name the option in a clear, bounded first line, and a sample of refusals is replayed through
+/// the `coordinator` executable, which must exit 2 with the same message and push nothing. Accepted values
+/// must come out unchanged, and two real builds carry them through the fleet: every accepted build-arg
+/// value (read back from the pushed image's labels), and hostile context directory and Dockerfile names.
+@Suite("Hostile input: build options", .serialized)
+struct HostileBuildInputTests {
+    /// One option: the arguments that put a hostile string in it, and what the request must hold if accepted.
+    struct Option: Sendable {
+        var name: String
+        /// The text a refusal must contain.
+        var naming: String
+        var arguments: @Sendable (String) -> [String]
+        var literal: @Sendable (ReleaseRequest, String) -> Bool
+    }
+
+    /// What the build command does before contacting any host, in process; exit code and message as `Main`
+    /// would print them, or the request. The context scan (which reads and hashes the context) runs only when
+    /// `scanSources`: the options other than `--file` and `--context` do not change it.
+    static func prepare(
+        _ arguments: [String], scanSources: Bool
+    ) async -> (code: Int32, message: String, request: ReleaseRequest?) {
+        do {
+            // BuildCommand alone: parsing through the root also validates every other command's definitions,
+            // which a debug build does on each parse (about 0.3 s).
+            let command = try BuildCommand.parse(arguments)
+            let inventory = try command.inventoryOption.load()
+            let plan = try Planner(inventory: inventory).plan(try command.target.resolve(environment: [:]))
+            let request = try ReleaseRequest(command: command, plan: plan, environment: [:])
+            if scanSources {
+                _ = try await ReleaseSources.prepare(request)
+            }
+            return (0, "", request)
+        } catch let failure as any CoordinatorFailure {
+            return (failure.exitCode.rawValue, "error: \(failure.description)", nil)
+        } catch {
+            let code = BuildCommand.exitCode(for: error)
+            return (code == .validationFailure ? 2 : code.rawValue, BuildCommand.fullMessage(for: error), nil)
+        }
+    }
+
+    /// A key for a string that is the same in every process (unlike `hashValue`): FNV-1a of its UTF-8.
+    static func stableKey(_ text: String) -> Int {
+        Int(text.utf8.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 } % 100_000)
+    }
+
+    struct Project {
+        let root: String
+        let inventory: String
+        let image: String
+
+        /// The context of the `index`th hostile `--file`: a fresh directory holding only that Dockerfile.
+        func fileContext(_ index: Int) -> String { "\(root)/file-contexts/\(index)" }
+        /// The `--context` directory made from a hostile string (deep enough that `../..` stays inside).
+        func context(_ text: String) -> String { "\(root)/contexts/x/y/z/\(text)" }
+
+        func common(tag: String = "rejected") -> [String] {
+            ["--inventory", inventory, "--image", image, "--tag", tag, "--platform", "linux/amd64", "--progress", "plain"]
+        }
+    }
+
+    static func options(_ project: Project, dockerfile: String) -> [Option] {
+        [
+            Option(name: "--image", naming: "--image", arguments: { text in
+                ["--inventory", project.inventory, "--image", text, "--tag", "rejected", "--platform", "linux/amd64",
+                    "--context", project.root + "/plain"]
+            }, literal: { request, text in request.plan.target.image == text }),
+            Option(name: "--tag", naming: "--tag", arguments: { text in
+                ["--inventory", project.inventory, "--image", project.image, "--tag", text, "--platform", "linux/amd64",
+                    "--context", project.root + "/plain"]
+            }, literal: { request, text in request.plan.target.version == text }),
+            Option(name: "--build-arg NAME", naming: "--build-arg", arguments: { text in
+                project.common() + ["--context", project.root + "/plain", "--build-arg", text + "=v"]
+            }, literal: { request, text in
+                let name = String(text.prefix { $0 != "=" })
+                return request.buildArguments.contains { $0.name == name }
+            }),
+            Option(name: "--build-arg VALUE", naming: "--build-arg", arguments: { text in
+                project.common() + ["--context", project.root + "/plain", "--build-arg", "V=" + text]
+            }, literal: { request, text in request.buildArguments == [BuildArgument("V", text)] }),
+            Option(name: "--builder", naming: "--builder", arguments: { text in
+                project.common() + ["--context", project.root + "/plain", "--builder", text]
+            }, literal: { request, text in request.builderInstance == text }),
+            Option(name: "--file", naming: "--file", arguments: { text in
+                project.common() + ["--context", project.fileContext(Self.stableKey(text)), "--file", text]
+            }, literal: { request, text in request.linuxDockerfile == text }),
+            Option(name: "--context", naming: "--context", arguments: { text in
+                project.common() + ["--context", project.context(text)]
+            }, literal: { request, text in request.contextPath == project.context(text) }),
+        ]
+    }
+
+    @Test("image, tag, build-arg, --builder, --file, --context: 240 hostile strings each; two real builds carry the accepted ones")
+    func buildOptions() async throws {
+        let fleet = try Fleet.require()
+        let corpus = HostileCorpus()
+        let root = "/tmp/coordinator-hostile-build-\(corpus.id)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let project = Project(
+            root: root, inventory: try fleet.value("TESTBED_INVENTORY"),
+            image: "\(try fleet.value("TESTBED_REGISTRY"))/hostile/\(corpus.id.prefix(8))")
+        let dockerfile = "FROM \(try fleet.value("TESTBED_BASE_IMAGE"))\n"
+        #expect(createHostileFile(root + "/plain/Dockerfile", contents: Data(dockerfile.utf8), mode: 0o644))
+
+        // Dockerfiles and contexts under hostile names, wherever the file system can hold the name.
+        let all = corpus.strings
+        let strings = corpus.argumentStrings
+        for text in strings {
+            try FileManager.default.createDirectory(
+                atPath: project.fileContext(Self.stableKey(text)), withIntermediateDirectories: true)
+            let file = project.fileContext(Self.stableKey(text)) + "/" + text
+            if staysInside(file, root: project.fileContext(Self.stableKey(text))) {
+                _ = createHostileFile(file, contents: Data(dockerfile.utf8), mode: 0o644)
+            }
+            if staysInside(project.context(text), root: root + "/contexts") {
+                _ = createHostileFile(project.context(text) + "/Dockerfile", contents: Data(dockerfile.utf8), mode: 0o644)
+            }
+        }
+
+        let clock = ContinuousClock()
+        var phases: [String] = []
+        var phaseStart = clock.now
+        func phase(_ name: String) {
+            phases.append("\(name) \(clock.now - phaseStart)")
+            phaseStart = clock.now
+        }
+        var figures: [HostileFigures] = []
+        var accepted: [String: [String]] = [:]
+        var samples: [(arguments: [String], expected: String, option: String)] = []
+        for option in Self.options(project, dockerfile: dockerfile) {
+            var tally = HostileFigures(field: option.name, notRepresentable: all.count - strings.count)
+            for (index, text) in strings.enumerated() {
+                tally.tried += 1
+                let outcome = await Self.prepare(option.arguments(text), scanSources: option.naming == "--file" || option.naming == "--context")
+                if let request = outcome.request {
+                    #expect(option.literal(request, text), "\(option.name): \(text.debugDescription) changed")
+                    tally.literal += 1
+                    accepted[option.name, default: []].append(text)
+                    continue
+                }
+                tally.rejected += 1
+                #expect(outcome.code == 2, "\(option.name) \(text.prefix(60).debugDescription): exit \(outcome.code)")
+                #expect(isClearRefusal(outcome.message, naming: option.naming),
+                    "\(option.name): unclear refusal \(outcome.message.prefix(300).debugDescription)")
+                if HostileCorpus.executableSample(index, salt: option.name.count) {
+                    samples.append((option.arguments(text), outcome.message, option.name))
+                    tally.viaExecutable += 1
+                }
+            }
+            figures.append(tally)
+            phase(option.name)
+        }
+
+        // Refusals through the executable: exit 2, the same first line, nothing pushed.
+        let home = root + "/home"
+        let results = try await concurrently(samples) { sample in
+            try await CoordinatorBinary.run(["build"] + sample.arguments, environment: ["HOME": home, "DOCKER_CONFIG": home])
+        }
+        for (sample, result) in zip(samples, results) {
+            let firstLine = { (text: String) in text.split(separator: "\n").first.map(String.init) ?? "" }
+            #expect(result.status == 2 && firstLine(result.stderr) == firstLine(sample.expected),
+                "\(sample.option): exit \(result.status), \(result.stderr.prefix(300).debugDescription)")
+        }
+        corpus.expectNoInjection("refused build options")
+        phase("executable refusals")
+
+        let built = try await realBuilds(accepted, project: project, fleet: fleet, corpus: corpus)
+        for (name, count) in built {
+            if let index = figures.firstIndex(where: { $0.field == name }) { figures[index].viaExecutable += count }
+        }
+        let tags = try await Shell.run(["curl", "-s", "http://\(project.image.split(separator: "/")[0])/v2/"
+            + project.image.split(separator: "/").dropFirst().joined(separator: "/") + "/tags/list"])
+        #expect(!tags.stdout.contains("rejected"), "a refused run pushed: \(tags.stdout)")
+        phase("real builds")
+        print(HostileFigures.report("Hostile input, coordinator build options (one run per string):", figures))
+        print("phases: " + phases.joined(separator: ", "))
+        #expect(figures.allSatisfy { $0.tried >= 200 && $0.tried == $0.rejected + $0.literal })
+    }
+
+    /// Real builds, each in a hostile context directory with a hostile Dockerfile name, that together carry
+    /// every accepted build-arg value (as many per build as fit the command), each read back from a label of
+    /// the pushed image. Returns how many strings of each option they carried.
+    private func realBuilds(
+        _ accepted: [String: [String]], project: Project, fleet: Fleet, corpus: HostileCorpus
+    ) async throws -> [String: Int] {
+        let values = accepted["--build-arg VALUE"] ?? []
+        // The most shell-like names: most characters a shell treats specially.
+        let special = Set("'\"`$;|&%!^\\\n ")
+        let byRisk = { (list: [String]) in list.sorted { $0.filter(special.contains).count > $1.filter(special.contains).count } }
+        let contexts = Array(byRisk(accepted["--context"] ?? []).prefix(2))
+        let files = Array(byRisk(accepted["--file"] ?? []).prefix(2))
+        try #require(contexts.count == 2 && files.count == 2 && values.count > 200)
+        var chunks: [[String]] = [[]]
+        var size = 0
+        for value in values {
+            let cost = try POSIXShell.quote(POSIXShell.quote("V999=" + value)).utf8.count + 16
+            if size + cost > 20 * 1024 {
+                chunks.append([])
+                size = 0
+            }
+            chunks[chunks.count - 1].append(value)
+            size += cost
+        }
+        let base = try fleet.value("TESTBED_BASE_IMAGE")
+        var carried: [String: Int] = ["--context": min(chunks.count, 2), "--file": min(chunks.count, 2)]
+        for (build, values) in chunks.enumerated() {
+            let tag = "a\(build)"
+            let context = project.context(contexts[build % 2])
+            let dockerfile = files[build % 2]
+            var text = "FROM \(base)\n"
+            for index in values.indices { text += "ARG V\(index)\nLABEL \"hostile.\(index)\"=\"${V\(index)}\"\n" }
+            #expect(createHostileFile(context + "/" + dockerfile, contents: Data(text.utf8), mode: 0o644))
+            let arguments = project.common(tag: tag) + ["--context", context, "--file", dockerfile]
+                + values.enumerated().flatMap { ["--build-arg", "V\($0.offset)=\($0.element)"] }
+            let result = try await CoordinatorBinary.run(
+                ["build"] + arguments, environment: ["HOME": project.root + "/home", "DOCKER_CONFIG": project.root + "/home"],
+                directory: project.root, timeout: .seconds(240))
+            #expect(result.status == 0, "build \(tag): \(result.stderr.suffix(1_500))")
+            let inspect = try await Shell.run([
+                "skopeo", "inspect", "--tls-verify=false", "--config", "docker://\(project.image):\(tag)-linux-amd64",
+            ])
+            let config = try? JSONSerialization.jsonObject(with: inspect.stdoutData) as? [String: Any]
+            let labels = (config?["config"] as? [String: Any])?["Labels"] as? [String: String] ?? [:]
+            for (index, value) in values.enumerated() {
+                let returned = labels["hostile.\(index)"]?.prefix(60).debugDescription ?? "nothing"
+                #expect(labels["hostile.\(index)"] == value,
+                    "build \(tag): value \(index) \(value.prefix(60).debugDescription) came back as \(returned)")
+            }
+            carried["--build-arg VALUE", default: 0] += values.count
+            corpus.expectNoInjection("build \(tag)")
+        }
+        return carried
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import Worker
+
+/// Bounded property tests of the `.dockerignore` reader and matcher: seeded random ignore files (random
+/// bytes, glob soup, deep `**/` chains, 64 KiB lines, thousands of lines) against random and very long
+/// paths. Nothing may crash or hang (every case has a time bound), a refused file says which pattern and
+/// why, and a small regular-expression pattern must answer exactly as an independent engine
+/// (ICU's, via NSRegularExpression) answers for the expression Docker would build.
+@Suite("Fuzz: .dockerignore matcher")
+struct FuzzDockerIgnoreTests {
+    /// How many ignore files the main property test tries.
+    static let cases = 20_000
+    /// The most CPU time one case (compile + match four paths) may take, even for a pathological pattern.
+    static let caseLimit: Duration = .seconds(1)
+    /// The most CPU time one pathological pattern may take to decide one PATH_MAX-sized path (debug build).
+    static let pathologicalLimit: Duration = .seconds(5)
+
+    static let fragments: [String] = [
+        "*", "**", "**/", "?", "[", "]", "[^", "[!", "\\", "!", "#", "/", ".", "..", "a", "b", "ab", "é",
+        "\u{301}", " ", "\t", "\r", "-", "[a-c]", "[:alpha:]", "[[:digit:]]", "{", "}", "(", ")", "|", "+", "$",
+        "^", "\u{0}", "\u{FEFF}", "日", "x.txt", "\\*", "\\[", "[]a]", "[a-]", "\u{FFFF}",
+    ]
+    static let names = ["a", "b", "ab", "ba", "é", "x.txt", ".hidden", "a b", "[x]", "*", "\u{301}", "aaaaaaaa"]
+
+    @Test("20,000 seeded ignore files and paths: no crash, no hang, a reason for every refusal")
+    func randomIgnoreFiles() throws {
+        var random = SplitMix64(seed: 0xD0C1_6E0E)
+        var compiled = 0
+        var refused = 0
+        var slowest = Duration.zero
+        for index in 0..<Self.cases {
+            let contents = Self.ignoreFile(&random, index: index)
+            // Long paths (64 levels, a 4 KiB name) in one case of 50, never with a 64 KiB pattern: the
+            // pathological test pairs long patterns with long paths.
+            let paths = (0..<4).map { _ in Self.path(&random, short: contents.count > 4_096 || index % 50 != 0) }
+            var problem: String?
+            let elapsed = ThreadCPUTime.measure {
+                do {
+                    let ignore = try DockerIgnore(contents: contents)
+                    compiled += 1
+                    for path in paths {
+                        let excluded = ignore.excludes(path)
+                        if GoPath.clean(path) == path, !path.unicodeScalars.contains("/"),
+                            excluded != ignore.matches(path, parent: .root(for: ignore)).excluded
+                        {
+                            problem = "excludes and matches disagree on \(path.debugDescription)"
+                        }
+                    }
+                } catch let error as DockerIgnoreError {
+                    refused += 1
+                    if error.problem.isEmpty || !error.description.contains("Docker refuses it too") {
+                        problem = "unclear refusal: \(error)"
+                    }
+                } catch {
+                    problem = "unexpected error type: \(error)"
+                }
+            }
+            slowest = max(slowest, elapsed)
+            #expect(problem == nil, "case \(index): \(problem ?? "")")
+            #expect(elapsed < Self.caseLimit, "case \(index) took \(elapsed) of CPU: \(Self.summary(contents))")
+        }
+        print("fuzz .dockerignore: \(Self.cases) files, \(compiled) compiled, \(refused) refused, slowest \(slowest)")
+        #expect(compiled > Self.cases / 4 && refused > 0)
+    }
+
+    @Test("pathological globs decide a long path within the bound", arguments: [
+        "**/**/**/**/*a*a*a*a*b", String(repeating: "*a", count: 64) + "*b", String(repeating: "**/", count: 5_000) + "x",
+        String(repeating: "a/**/", count: 2_000) + "b", String(repeating: "?", count: 4_096),
+        String(repeating: "[a-z]*", count: 500), "!" + String(repeating: "**/", count: 5_000) + "*a*b",
+        String(repeating: "\\*", count: 20_000),
+    ])
+    func pathologicalGlobs(pattern: String) throws {
+        let ignore = try DockerIgnore(contents: Array(pattern.utf8))
+        // PATH_MAX-sized paths: 4 KiB in one name, 500 levels, 300 two-letter levels.
+        let paths = [
+            String(repeating: "a", count: 4_095), String(repeating: "a/", count: 500) + "c",
+            (0..<300).map { _ in "ab" }.joined(separator: "/") + "/b",
+        ]
+        // One directory's decision (what the context walk pays per directory; the walk pays it once per level,
+        // so a tree N levels deep costs N of these, as in Docker).
+        for path in paths {
+            let elapsed = ThreadCPUTime.measure { _ = ignore.matches(path, parent: .root(for: ignore)) }
+            #expect(elapsed < Self.pathologicalLimit,
+                "\(pattern.prefix(24))… (\(pattern.count)) against \(path.prefix(24))… (\(path.count)) took \(elapsed)")
+        }
+    }
+
+    @Test("5,000 small patterns match exactly as ICU's engine matches the expression Docker builds")
+    func agreesWithAnotherEngine() throws {
+        var random = SplitMix64(seed: 0x1C0)
+        let alphabet = ["a", "b", "/", "*", "**", "?", ".", "[ab]", "[^a]", "\\.", "é"]
+        var compared = 0
+        for index in 0..<5_000 {
+            let text = (0..<Int(random.next() % 7 + 1)).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+                .joined()
+            guard let pattern = try? IgnorePattern(text), pattern.kind == .regex else { continue }
+            let expression = try NSRegularExpression(pattern: pattern.regex)
+            for _ in 0..<6 {
+                let path = (0..<Int(random.next() % 4 + 1)).map { _ in ["a", "b", "ab", "é", ".a", "a.b"][Int(random.next() % 6)] }
+                    .joined(separator: "/")
+                let range = NSRange(path.startIndex..., in: path)
+                let theirs = expression.firstMatch(in: path, range: range) != nil
+                #expect(pattern.matches(Array(path.unicodeScalars)) == theirs,
+                    "case \(index): \(text.debugDescription) → \(pattern.regex) on \(path.debugDescription)")
+                compared += 1
+            }
+        }
+        #expect(compared > 5_000)
+    }
+
+    /// One generated ignore file; the kind rotates so every shape is well represented.
+    static func ignoreFile(_ random: inout SplitMix64, index: Int) -> [UInt8] {
+        switch index % 6 {
+        case 0:
+            return (0..<Int(random.next() % 200)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        case 1, 2:
+            return Array(lines(&random, count: Int(random.next() % 8) + 1, pieces: 12).utf8)
+        case 3:
+            let depth = Int(random.next() % 400) + 1
+            let tail = String(repeating: "*a", count: Int(random.next() % 8) + 1) + "*b"
+            return Array((String(repeating: "**/", count: depth) + tail).utf8)
+        case 4:
+            return index % 1_000 == 4
+                ? Array(String(repeating: fragments[Int(random.next() % UInt64(fragments.count))], count: 65_536 / 4).utf8)
+                : Array(lines(&random, count: 40, pieces: 4).utf8)
+        default:
+            return Array(("\u{FEFF}" + lines(&random, count: 3, pieces: 6) + "\r\n!" + lines(&random, count: 1, pieces: 3)).utf8)
+        }
+    }
+
+    static func lines(_ random: inout SplitMix64, count: Int, pieces: Int) -> String {
+        (0..<count).map { _ in
+            (0..<Int(random.next() % UInt64(pieces)) + 1).map { _ in fragments[Int(random.next() % UInt64(fragments.count))] }
+                .joined()
+        }.joined(separator: "\n")
+    }
+
+    /// A relative path: usually short or up to 16 levels, sometimes 64 levels or one 4 KiB name (unless `short`).
+    static func path(_ random: inout SplitMix64, short: Bool = false) -> String {
+        switch random.next() % 10 {
+        case 0 where !short: return String(repeating: "a/", count: Int(random.next() % 64) + 1) + "b"
+        case 1 where !short: return String(repeating: "a", count: 4_095)
+        case 2: return String(repeating: "ab/", count: Int(random.next() % 16) + 1) + "x.txt"
+        default:
+            return (0..<Int(random.next() % 5) + 1).map { _ in names[Int(random.next() % UInt64(names.count))] }
+                .joined(separator: "/")
+        }
+    }
+
+    static func summary(_ contents: [UInt8]) -> String {
+        let text = String(decoding: contents.prefix(80), as: UTF8.self)
+        return "\(contents.count) bytes starting \(text.debugDescription)"
+    }
+}
