@@ -38,7 +38,7 @@ struct HostileBuildInputTests {
             let plan = try Planner(inventory: inventory).plan(try command.target.resolve(environment: [:]))
             let request = try ReleaseRequest(command: command, plan: plan, environment: [:])
             if scanSources {
-                _ = try await ReleaseSources.prepare(request)
+                _ = try await ReleaseSources.prepare(request, cache: ContextDigestCache())
             }
             return (0, "", request)
         } catch let failure as any CoordinatorFailure {
