@@ -156,7 +156,7 @@ struct InventoryTests {
         Case(name: "relative workDir", json: oneHost(base + #", "workDir": "tmp/x""#), path: "hosts[0].workDir", line: 3,
              message: "must be an absolute path"),
         Case(name: "quote in workDir", json: oneHost(base + #", "workDir": "/tmp/'x""#), path: "hosts[0].workDir", line: 3,
-             message: "must be an absolute path without control characters or quotes"),
+             message: "must be an absolute path of at most 1024 characters, without control characters, quotes"),
         Case(name: "both identity keys", json: oneHost(base + #", "identityFile": "a", "identityFiles": ["b"]"#),
              path: "hosts[0].identityFile", line: 3, message: "give either identityFile or identityFiles"),
         Case(name: "agent not a bool", json: oneHost(base + #", "agent": "yes""#), path: "hosts[0].agent", line: 3,

@@ -2,26 +2,31 @@ import Foundation
 
 /// Runs a blocking probe (reading /proc, say) over and over on a thread of its own, never on Swift's
 /// cooperative pool, where a busy loop would starve every other test of this process.
-public enum PollingThread {
-    /// Calls `body` every `interval` on a dedicated thread until the calling task is cancelled;
-    /// returns once the thread has stopped.
-    public static func run(every interval: Duration, _ body: @escaping @Sendable () -> Void) async {
-        let stop = StopFlag()
+public final class PollingThread: @unchecked Sendable {
+    private let stopFlag = StopFlag()
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Starts calling `body` every `interval` on a new thread, at once (not when a pool thread is free).
+    public init(every interval: Duration, _ body: @escaping @Sendable () -> Void) {
         let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let thread = Thread {
-                    while !stop.isSet {
-                        body()
-                        Thread.sleep(forTimeInterval: seconds)
-                    }
-                    continuation.resume()
-                }
-                thread.name = "test-poller"
-                thread.start()
+        let stop = stopFlag, finished = finished
+        let thread = Thread {
+            while !stop.isSet {
+                body()
+                Thread.sleep(forTimeInterval: seconds)
             }
-        } onCancel: {
-            stop.set()
+            finished.signal()
+        }
+        thread.name = "test-poller"
+        thread.start()
+    }
+
+    /// Stops the thread after its current call and waits for it, off the pool.
+    public func stop() async {
+        stopFlag.set()
+        let finished = finished
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread { finished.wait(); continuation.resume() }.start()
         }
     }
 }

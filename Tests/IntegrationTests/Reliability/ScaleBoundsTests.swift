@@ -31,10 +31,11 @@ struct ScaleBoundsTests {
         let hosts = (1...24).map { String(format: "scale-%02d", $0) }
         defer { for host in hosts { try? FileManager.default.removeItem(atPath: "\(dir)/hosts/\(host)/work-bounds-\(unique)") } }
 
+        let poller = PollingThread(every: .milliseconds(20)) { sampler.sample() }
         let result = try await project.build(
-            ["--inventory", inventory, "--image", image, "--tag", "v1",
-             "--platform", platforms],
-            timeout: .seconds(300), during: { await sampler.run() })
+            ["--inventory", inventory, "--image", image, "--tag", "v1", "--platform", platforms],
+            timeout: .seconds(300))
+        await poller.stop()
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let peak = sampler.peak
         #expect(peak.samples > 10, "the coordinator was hardly sampled: \(peak)")
@@ -67,7 +68,7 @@ struct ScaleBoundsTests {
 }
 
 /// Follows the first process whose command line contains a marker, sampling its descriptor and thread
-/// counts every 20 ms, on a thread of its own, until cancelled.
+/// counts on each call of ``sample()`` (from a ``PollingThread``).
 final class ProcessSampler: @unchecked Sendable {
     struct Peak: CustomStringConvertible {
         var samples = 0
@@ -89,11 +90,7 @@ final class ProcessSampler: @unchecked Sendable {
     /// Local ports of the process's TCP connections to port 2222 (its SSH connections).
     var sshPorts: Set<Int> { lock.withLock { portsSeen } }
 
-    func run() async {
-        await PollingThread.run(every: .milliseconds(20)) { self.sample() }
-    }
-
-    private func sample() {
+    func sample() {
         lock.lock()
         defer { lock.unlock() }
         if pid == nil {

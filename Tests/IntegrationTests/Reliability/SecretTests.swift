@@ -22,11 +22,11 @@ struct SecretTests {
         let image = "\(registry)/itest/secret-\(UUID().uuidString.prefix(8).lowercased())"
         let json = project.directory + "/report.json"
         let sampler = CommandLineSampler(secret: password)
-
+        let poller = PollingThread(every: .milliseconds(20)) { sampler.sample() }
         let result = try await project.build(
             ["--inventory", try fleet.value("TESTBED_INVENTORY"), "--image", image, "--tag", "v1",
-             "--platform", "linux/amd64,windows/amd64", "--json", json],
-            during: { await sampler.run() })
+             "--platform", "linux/amd64,windows/amd64", "--json", json])
+        await poller.stop()
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let sampled = sampler.summary
         // The sampler saw the builds (their command lines name the per-platform tag).
@@ -70,8 +70,8 @@ struct SecretTests {
     }
 }
 
-/// Samples every process's command line (`/proc/*/cmdline`) every 20 ms, on a thread of its own, until
-/// cancelled.
+/// Samples every process's command line (`/proc/*/cmdline`) on each call of
+/// ``sample()`` (from a ``PollingThread``).
 final class CommandLineSampler: @unchecked Sendable {
     struct Summary: CustomStringConvertible {
         var samples = 0
@@ -91,11 +91,7 @@ final class CommandLineSampler: @unchecked Sendable {
 
     var summary: Summary { lock.withLock { state } }
 
-    func run() async {
-        await PollingThread.run(every: .milliseconds(20)) { self.sample() }
-    }
-
-    private func sample() {
+    func sample() {
         let lines = ProcFS.processes().compactMap(ProcFS.commandLine(of:))
         lock.withLock {
             state.samples += 1
