@@ -30,6 +30,8 @@ struct HostileBuildInputTests {
     static func prepare(
         _ arguments: [String], scanSources: Bool
     ) async -> (code: Int32, message: String, request: ReleaseRequest?) {
+        // CPU-bound and called for every string: hand the pool to the other tests between calls.
+        await Task.yield()
         do {
             // BuildCommand alone: parsing through the root also validates every other command's definitions,
             // which a debug build does on each parse (about 0.3 s).

@@ -121,6 +121,8 @@ struct HostileInventoryTests {
         for field in Self.fields(root: root) {
             var tally = HostileFigures(field: field.name)
             for (index, text) in strings.enumerated() {
+                // CPU-bound: hand the pool to the other tests between strings.
+                await Task.yield()
                 var host = try Self.entry(fleet, root: root, name: "h", index: 1)
                 var defaults: [String: Any] = [:]
                 field.set(&host, &defaults, text)
