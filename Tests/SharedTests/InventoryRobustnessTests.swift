@@ -91,4 +91,27 @@ struct InventoryRobustnessTests {
         }
         #expect(failures.isEmpty, "\(failures.prefix(5))")
     }
+
+    /// Labels never reach a shell (they are shown in plans and reports): a hostile key or value is kept
+    /// byte for byte, or refused naming `labels`.
+    @Test(arguments: ["key", "value"])
+    func hostileLabelsAreRefusedOrKeptLiterally(part: String) async throws {
+        let failures = try await OffPool.run { () -> [String] in
+            var failures: [String] = []
+            for hostile in HostileStrings.generate() {
+                let labels = part == "key" ? [hostile: "v"] : ["k": hostile]
+                let host: [String: Any] = ["name": "h", "address": "h.example.com", "platforms": ["linux/amd64"],
+                                           "labels": labels]
+                let data = try JSONSerialization.data(withJSONObject: ["hosts": [host]])
+                do {
+                    let decoded = try Inventory.decode(Array(data), file: "hostile.json").hosts[0].labels
+                    if decoded != labels { failures.append("labels \(part): changed \(hostile.debugDescription)") }
+                } catch let error as InventoryError {
+                    if !error.path.contains("labels") { failures.append("labels \(part): \(error)") }
+                }
+            }
+            return failures
+        }
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
+    }
 }
