@@ -70,7 +70,7 @@ public struct RemoteBuildError: ClassifiedError, HostDisqualifyingError, Sendabl
     /// Classifies a failed build command by how it ended and by its output. A builder killed by a
     /// signal (the OOM killer, a crash, an operator's `kill`) says nothing about the Dockerfile: the
     /// host is at fault, and another host may build the platform.
-    static func kind(ofFailedBuild log: [String], status: ExitStatus = .exited(1)) -> FailureKind {
+    static func kind(ofFailedBuild log: [String], status: ExitStatus) -> FailureKind {
         if case .signaled = status { return .infrastructure }
         return log.contains { line in infrastructureSigns.contains { line.localizedCaseInsensitiveContains($0) } }
             ? .infrastructure : .build

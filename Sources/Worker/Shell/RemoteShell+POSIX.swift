@@ -48,7 +48,7 @@ extension RemoteShell {
         case .makeRunDirectory(let path):
             let quoted = try POSIXShell.quote(path)
             // A process is alive when it can be signalled or, for another user's process, has a /proc entry.
-            return "mkdir -p -- \"$(dirname -- \(quoted))\" && mkdir -m 700 -- \(quoted) && echo $$ >\(quoted)/owner && "
+            return try renderPOSIX(.makeDirectory(path, privateToUser: true)) + " && echo $$ >\(quoted)/owner && "
                 + "{ for d in \"$(dirname -- \(quoted))\"/*/; do [ -f \"${d}owner\" ] || continue; "
                 + "p=$(cat \"${d}owner\"); case $p in ''|*[!0-9]*) continue ;; esac; "
                 + "kill -0 \"$p\" 2>/dev/null || [ -d \"/proc/$p\" ] || rm -rf -- \"$d\"; done; } || true"
