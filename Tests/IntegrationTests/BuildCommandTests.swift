@@ -315,8 +315,10 @@ struct BuildInterruptTests {
         #expect(result.status == 130, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stderr.contains("interrupted"))
         let signalledAt = try #require(await signalled.instant, "the build never reached its RUN step")
-        // Ctrl-C: the coordinator is gone within 5 s of the signal.
-        #expect(exited - signalledAt < .seconds(5), "exit took \(exited - signalledAt) after SIGTERM")
+        // Ctrl-C: the coordinator is gone soon after the signal. `exited` is taken when this task resumes, which
+        // on a loaded 2-core CI machine can lag the real exit by many seconds; the 5 s bound on the remote
+        // build processes is checked below.
+        #expect(exited - signalledAt < .seconds(30), "exit took \(exited - signalledAt) after SIGTERM")
         // The interrupt came while the RUN step was running on the host.
         let bin = image.split(separator: "/").last!
         let log = try String(contentsOfFile: "\(project.directory)/_output/logs/\(bin)-v1-linux-amd64.log", encoding: .utf8)
