@@ -14,14 +14,16 @@ struct FuzzInventoryDecoderTests {
     /// The longest refusal we accept: hostile values are shortened in messages, so none is near 64 KiB.
     static let messageLimit = 2_048
 
-    static let valid = Array("""
+    static let valid = Array(
+        """
         { "defaults": { "user": "builder", "labels": { "pool": "p" } },
           "hosts": [ { "name": "a-1", "address": "a.example.com", "port": 22, "platforms": ["linux/amd64"],
                        "crossPlatforms": ["windows/amd64"], "windowsVersion": "ltsc2022", "capacity": 2,
                        "labels": { "k": "v" }, "identityFiles": ["~/.ssh/id"], "workDir": "/var/tmp/c",
                        "builder": "buildx", "builderInstance": "b1", "shell": "sh", "agent": false,
                        "knownHostsFile": "/etc/k" },
-                     { "name": "w", "address": "[::1]", "platforms": ["windows/amd64"], "windowsVersion": "ltsc2019" } ] }
+                     { "name": "w", "address": "[::1]", "platforms": ["windows/amd64"],
+                       "windowsVersion": "ltsc2019" } ] }
         """.utf8)
 
     static let tokens: [String] = [
@@ -61,15 +63,21 @@ struct FuzzInventoryDecoderTests {
             #expect(problem == nil, "case \(index): \(problem ?? "")")
             #expect(elapsed < Self.caseLimit, "case \(index) took \(elapsed) for \(bytes.count) bytes")
         }
-        print("fuzz inventory decoder: \(Self.cases) documents, \(accepted) accepted, \(refused) refused, slowest \(slowest)")
+        print(
+            "fuzz inventory decoder: \(Self.cases) documents, \(accepted) accepted, \(refused) refused, "
+                + "slowest \(slowest)"
+        )
         #expect(accepted > 0 && refused > Self.cases / 2)
     }
 
-    @Test("nesting at every depth up to 100,000 is read or refused, never a stack overflow",
+    @Test(
+        "nesting at every depth up to 100,000 is read or refused, never a stack overflow",
         arguments: [10, 63, 64, 65, 512, 5_000, 100_000])
     func deepNesting(depth: Int) {
         for (open, close) in [("[", "]"), ("{\"a\":", "}")] {
-            let text = "{\"hosts\":" + String(repeating: open, count: depth) + "1" + String(repeating: close, count: depth) + "}"
+            let text =
+                "{\"hosts\":" + String(repeating: open, count: depth) + "1" + String(repeating: close, count: depth)
+                + "}"
             #expect(throws: InventoryError.self) { try Inventory.decode(Array(text.utf8), file: "deep.json") }
         }
     }
@@ -99,8 +107,10 @@ struct FuzzInventoryDecoderTests {
             return bytes
         case 3:
             // A valid shape with one hostile value in a random string field (or as a label key).
-            let fields = ["name", "address", "user", "builderInstance", "workDir", "knownHostsFile", "shell", "builder",
-                "windowsVersion"]
+            let fields = [
+                "name", "address", "user", "builderInstance", "workDir", "knownHostsFile", "shell", "builder",
+                "windowsVersion",
+            ]
             let field = fields[Int(random.next() % UInt64(fields.count))]
             let value = hostileValue(&random, index: index)
             var host: [String: Any] = [
@@ -110,7 +120,8 @@ struct FuzzInventoryDecoderTests {
             host[field] = value
             return Array((try? JSONSerialization.data(withJSONObject: ["hosts": [host]])) ?? Data())
         default:
-            let pieces = (0..<Int(random.next() % 40) + 1).map { _ in tokens[Int(random.next() % UInt64(tokens.count))] }
+            let pieces = (0..<Int(random.next() % 40) + 1).map { _ in tokens[Int(random.next() % UInt64(tokens.count))]
+            }
             return Array(("{\"hosts\":[" + pieces.joined() + "]}").utf8)
         }
     }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import Worker
 
@@ -66,12 +66,15 @@ struct FuzzDockerIgnoreTests {
         #expect(compiled > Self.cases / 4 && refused > 0)
     }
 
-    @Test("pathological globs decide a long path within the bound", arguments: [
-        "**/**/**/**/*a*a*a*a*b", String(repeating: "*a", count: 64) + "*b", String(repeating: "**/", count: 5_000) + "x",
-        String(repeating: "a/**/", count: 2_000) + "b", String(repeating: "?", count: 4_096),
-        String(repeating: "[a-z]*", count: 500), "!" + String(repeating: "**/", count: 5_000) + "*a*b",
-        String(repeating: "\\*", count: 20_000),
-    ])
+    @Test(
+        "pathological globs decide a long path within the bound",
+        arguments: [
+            "**/**/**/**/*a*a*a*a*b", String(repeating: "*a", count: 64) + "*b",
+            String(repeating: "**/", count: 5_000) + "x",
+            String(repeating: "a/**/", count: 2_000) + "b", String(repeating: "?", count: 4_096),
+            String(repeating: "[a-z]*", count: 500), "!" + String(repeating: "**/", count: 5_000) + "*a*b",
+            String(repeating: "\\*", count: 20_000),
+        ])
     func pathologicalGlobs(pattern: String) throws {
         let ignore = try DockerIgnore(contents: Array(pattern.utf8))
         // PATH_MAX-sized paths: 4 KiB in one name, 500 levels, 300 two-letter levels.
@@ -83,8 +86,9 @@ struct FuzzDockerIgnoreTests {
         // so a tree N levels deep costs N of these, as in Docker).
         for path in paths {
             let elapsed = ThreadCPUTime.measure { _ = ignore.matches(path, parent: .root(for: ignore)) }
-            #expect(elapsed < Self.pathologicalLimit,
-                "\(pattern.prefix(24))… (\(pattern.count)) against \(path.prefix(24))… (\(path.count)) took \(elapsed)")
+            #expect(
+                elapsed < Self.pathologicalLimit,
+                "\(pattern.prefix(24))… (\(pattern.count)) vs \(path.prefix(24))… (\(path.count)): \(elapsed)")
         }
     }
 
@@ -94,16 +98,20 @@ struct FuzzDockerIgnoreTests {
         let alphabet = ["a", "b", "/", "*", "**", "?", ".", "[ab]", "[^a]", "\\.", "é"]
         var compared = 0
         for index in 0..<5_000 {
-            let text = (0..<Int(random.next() % 7 + 1)).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
-                .joined()
+            let text = (0..<Int(random.next() % 7 + 1)).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))]
+            }
+            .joined()
             guard let pattern = try? IgnorePattern(text), pattern.kind == .regex else { continue }
             let expression = try NSRegularExpression(pattern: pattern.regex)
             for _ in 0..<6 {
-                let path = (0..<Int(random.next() % 4 + 1)).map { _ in ["a", "b", "ab", "é", ".a", "a.b"][Int(random.next() % 6)] }
-                    .joined(separator: "/")
+                let path = (0..<Int(random.next() % 4 + 1)).map { _ in
+                    ["a", "b", "ab", "é", ".a", "a.b"][Int(random.next() % 6)]
+                }
+                .joined(separator: "/")
                 let range = NSRange(path.startIndex..., in: path)
                 let theirs = expression.firstMatch(in: path, range: range) != nil
-                #expect(pattern.matches(Array(path.unicodeScalars)) == theirs,
+                #expect(
+                    pattern.matches(Array(path.unicodeScalars)) == theirs,
                     "case \(index): \(text.debugDescription) → \(pattern.regex) on \(path.debugDescription)")
                 compared += 1
             }
@@ -124,17 +132,21 @@ struct FuzzDockerIgnoreTests {
             return Array((String(repeating: "**/", count: depth) + tail).utf8)
         case 4:
             return index % 1_000 == 4
-                ? Array(String(repeating: fragments[Int(random.next() % UInt64(fragments.count))], count: 65_536 / 4).utf8)
+                ? Array(
+                    String(repeating: fragments[Int(random.next() % UInt64(fragments.count))], count: 65_536 / 4).utf8)
                 : Array(lines(&random, count: 40, pieces: 4).utf8)
         default:
-            return Array(("\u{FEFF}" + lines(&random, count: 3, pieces: 6) + "\r\n!" + lines(&random, count: 1, pieces: 3)).utf8)
+            return Array(
+                ("\u{FEFF}" + lines(&random, count: 3, pieces: 6) + "\r\n!" + lines(&random, count: 1, pieces: 3)).utf8)
         }
     }
 
     static func lines(_ random: inout SplitMix64, count: Int, pieces: Int) -> String {
         (0..<count).map { _ in
-            (0..<Int(random.next() % UInt64(pieces)) + 1).map { _ in fragments[Int(random.next() % UInt64(fragments.count))] }
-                .joined()
+            (0..<Int(random.next() % UInt64(pieces)) + 1).map { _ in
+                fragments[Int(random.next() % UInt64(fragments.count))]
+            }
+            .joined()
         }.joined(separator: "\n")
     }
 

@@ -70,7 +70,8 @@ public struct IgnorePattern: Sendable, Hashable {
     /// The pattern without a trailing `/**` or `/*` (fsutil's `patternWithoutTrailingGlob`).
     var withoutTrailingGlob: String {
         var text = pattern
-        for suffix in ["/**", "/*"] where text.unicodeScalars.reversed().starts(with: suffix.unicodeScalars.reversed()) {
+        for suffix in ["/**", "/*"]
+        where text.unicodeScalars.reversed().starts(with: suffix.unicodeScalars.reversed()) {
             text = String(text.unicodeScalars.dropLast(suffix.unicodeScalars.count))
         }
         return text

@@ -28,58 +28,85 @@ struct HostileInventoryTests {
 
     static func fields(root: String) -> [Field] {
         [
-            Field(name: "name", path: "hosts[0].name", set: { host, _, text in host["name"] = text },
+            Field(
+                name: "name", path: "hosts[0].name", set: { host, _, text in host["name"] = text },
                 read: { $0.name == $1 }),
-            Field(name: "address", path: "hosts[0].address", set: { host, _, text in host["address"] = text },
+            Field(
+                name: "address", path: "hosts[0].address", set: { host, _, text in host["address"] = text },
                 read: { host, text in host.address == text || "[\(host.address)]" == text }),
-            Field(name: "user", path: "hosts[0].user", set: { host, _, text in host["user"] = text },
+            Field(
+                name: "user", path: "hosts[0].user", set: { host, _, text in host["user"] = text },
                 read: { $0.user == $1 }),
-            Field(name: "identityFile", path: "hosts[0].identityFile", set: { host, _, text in
-                host["identityFiles"] = nil
-                host["identityFile"] = localPath(root, "id", text)
-            }, read: { $0.identityFiles == [localPath(root, "id", $1)] }),
-            Field(name: "identityFiles", path: "hosts[0].identityFiles[0]", set: { host, _, text in
-                host["identityFiles"] = [localPath(root, "ids", text)]
-            }, read: { $0.identityFiles == [localPath(root, "ids", $1)] }),
-            Field(name: "knownHostsFile", path: "hosts[0].knownHostsFile", set: { host, _, text in
-                host["knownHostsFile"] = localPath(root, "kh", text)
-            }, read: { $0.knownHostsFile == localPath(root, "kh", $1) }),
-            Field(name: "platforms", path: "hosts[0].platforms[0]", set: { host, _, text in host["platforms"] = [text] },
+            Field(
+                name: "identityFile", path: "hosts[0].identityFile",
+                set: { host, _, text in
+                    host["identityFiles"] = nil
+                    host["identityFile"] = localPath(root, "id", text)
+                }, read: { $0.identityFiles == [localPath(root, "id", $1)] }),
+            Field(
+                name: "identityFiles", path: "hosts[0].identityFiles[0]",
+                set: { host, _, text in
+                    host["identityFiles"] = [localPath(root, "ids", text)]
+                }, read: { $0.identityFiles == [localPath(root, "ids", $1)] }),
+            Field(
+                name: "knownHostsFile", path: "hosts[0].knownHostsFile",
+                set: { host, _, text in
+                    host["knownHostsFile"] = localPath(root, "kh", text)
+                }, read: { $0.knownHostsFile == localPath(root, "kh", $1) }),
+            Field(
+                name: "platforms", path: "hosts[0].platforms[0]", set: { host, _, text in host["platforms"] = [text] },
                 read: { $0.platforms.map(\.description) == [$1] }),
-            Field(name: "crossPlatforms", path: "hosts[0].crossPlatforms[0]",
+            Field(
+                name: "crossPlatforms", path: "hosts[0].crossPlatforms[0]",
                 set: { host, _, text in host["crossPlatforms"] = [text] },
                 read: { $0.crossPlatforms.map(\.description) == [$1] }),
-            Field(name: "builder", path: "hosts[0].builder", set: { host, _, text in host["builder"] = text },
+            Field(
+                name: "builder", path: "hosts[0].builder", set: { host, _, text in host["builder"] = text },
                 read: { $0.builder.rawValue == $1 }),
-            Field(name: "builderInstance", path: "hosts[0].builderInstance", set: { host, _, text in
-                host["builder"] = "buildx"
-                host["builderInstance"] = text
-            }, read: { $0.builderInstance == $1 }),
-            Field(name: "shell", path: "hosts[0].shell", set: { host, _, text in host["shell"] = text },
+            Field(
+                name: "builderInstance", path: "hosts[0].builderInstance",
+                set: { host, _, text in
+                    host["builder"] = "buildx"
+                    host["builderInstance"] = text
+                }, read: { $0.builderInstance == $1 }),
+            Field(
+                name: "shell", path: "hosts[0].shell", set: { host, _, text in host["shell"] = text },
                 read: { $0.shell.rawValue == $1 }),
-            Field(name: "windowsVersion", path: "hosts[0].windowsVersion", set: { host, _, text in
-                host["crossPlatforms"] = ["windows/amd64"]
-                host["windowsVersion"] = text
-            }, read: { $0.windowsVersion?.rawValue == $1 }),
-            Field(name: "workDir", path: "hosts[0].workDir", set: { host, _, text in
-                host["workDir"] = localPath(root, "wd", text)
-            }, read: { $0.workDir == localPath(root, "wd", $1) }),
-            Field(name: "labels (key)", path: "hosts[0].labels", set: { host, _, text in host["labels"] = [text: "v"] },
+            Field(
+                name: "windowsVersion", path: "hosts[0].windowsVersion",
+                set: { host, _, text in
+                    host["crossPlatforms"] = ["windows/amd64"]
+                    host["windowsVersion"] = text
+                }, read: { $0.windowsVersion?.rawValue == $1 }),
+            Field(
+                name: "workDir", path: "hosts[0].workDir",
+                set: { host, _, text in
+                    host["workDir"] = localPath(root, "wd", text)
+                }, read: { $0.workDir == localPath(root, "wd", $1) }),
+            Field(
+                name: "labels (key)", path: "hosts[0].labels", set: { host, _, text in host["labels"] = [text: "v"] },
                 read: { $0.labels == [$1: "v"] }),
-            Field(name: "labels (value)", path: "hosts[0].labels", set: { host, _, text in host["labels"] = ["k": text] },
+            Field(
+                name: "labels (value)", path: "hosts[0].labels", set: { host, _, text in host["labels"] = ["k": text] },
                 read: { $0.labels == ["k": $1] }),
-            Field(name: "defaults.user", path: "defaults.user", set: { host, defaults, text in
-                host["user"] = nil
-                defaults["user"] = text
-            }, read: { $0.user == $1 }),
-            Field(name: "defaults.workDir", path: "defaults.workDir", set: { host, defaults, text in
-                host["workDir"] = nil
-                defaults["workDir"] = localPath(root, "dwd", text)
-            }, read: { $0.workDir == localPath(root, "dwd", $1) }),
-            Field(name: "defaults.builderInstance", path: "defaults.builderInstance", set: { host, defaults, text in
-                host["builder"] = "buildx"
-                defaults["builderInstance"] = text
-            }, read: { $0.builderInstance == $1 }),
+            Field(
+                name: "defaults.user", path: "defaults.user",
+                set: { host, defaults, text in
+                    host["user"] = nil
+                    defaults["user"] = text
+                }, read: { $0.user == $1 }),
+            Field(
+                name: "defaults.workDir", path: "defaults.workDir",
+                set: { host, defaults, text in
+                    host["workDir"] = nil
+                    defaults["workDir"] = localPath(root, "dwd", text)
+                }, read: { $0.workDir == localPath(root, "dwd", $1) }),
+            Field(
+                name: "defaults.builderInstance", path: "defaults.builderInstance",
+                set: { host, defaults, text in
+                    host["builder"] = "buildx"
+                    defaults["builderInstance"] = text
+                }, read: { $0.builderInstance == $1 }),
         ]
     }
 
@@ -88,7 +115,8 @@ struct HostileInventoryTests {
         [
             "name": name, "address": "127.0.1.\(index)", "port": Int(try fleet.value("TESTBED_SSH_PORT")) ?? 2222,
             "user": "root", "identityFiles": [try fleet.value("TESTBED_SSH_KEY")], "agent": false,
-            "knownHostsFile": try fleet.value("TESTBED_KNOWN_HOSTS"), "platforms": ["linux/amd64"], "builder": "buildah",
+            "knownHostsFile": try fleet.value("TESTBED_KNOWN_HOSTS"), "platforms": ["linux/amd64"],
+            "builder": "buildah",
             "workDir": root + "/work",
         ]
     }
@@ -134,7 +162,8 @@ struct HostileInventoryTests {
                     accepted[field.name, default: []].append(text)
                 } catch {
                     #expect(error.path.hasPrefix(field.path), "\(field.name): refusal points at \(error.path)")
-                    #expect(isClearRefusal(error.description, naming: field.path),
+                    #expect(
+                        isClearRefusal(error.description, naming: field.path),
                         "\(field.name): unclear refusal \(error.description.prefix(300).debugDescription)")
                     tally.rejected += 1
                     if HostileCorpus.executableSample(index, salt: field.name.count) {
@@ -153,10 +182,12 @@ struct HostileInventoryTests {
         // Refusals through the executable: exit 2 and the very message the decoder gave.
         let home = root + "/home"
         let outcomes = try await concurrently(samples) { sample in
-            try await CoordinatorBinary.run(["hosts", "check", "--inventory", sample.file], environment: ["HOME": home])
+            try await CoordinatorBinary.run(
+                ["hosts", "check", "--inventory", sample.file], environment: ["HOME": home])
         }
         for (sample, result) in zip(samples, outcomes) {
-            #expect(result.status == 2 && result.stderr == sample.expected,
+            #expect(
+                result.status == 2 && result.stderr == sample.expected,
                 "\(sample.file): exit \(result.status), \(result.stderr.prefix(300).debugDescription)")
         }
         corpus.expectNoInjection("refused inventories")
@@ -213,9 +244,12 @@ struct HostileInventoryTests {
             host["workDir"] = Self.localPath(root, "wd", workDirText)
             used["workDir", default: []].insert(workDirText)
             if index == 0 {
-                let keys = accepted["labels (key)"] ?? [], values = accepted["labels (value)"] ?? []
+                let keys = accepted["labels (key)"] ?? []
+                let values = accepted["labels (value)"] ?? []
                 var labels: [String: String] = [:]
-                for (offset, text) in keys.enumerated() { labels[text] = values.isEmpty ? "v" : values[offset % values.count] }
+                for (offset, text) in keys.enumerated() {
+                    labels[text] = values.isEmpty ? "v" : values[offset % values.count]
+                }
                 host["labels"] = labels
                 used["labels (key)"] = Set(keys)
                 used["labels (value)"] = Set(values.prefix(max(keys.count, 1)))
@@ -235,8 +269,10 @@ struct HostileInventoryTests {
             // names reached the SSH layer unchanged; the work directory appears under its hostile name.
             #expect(row?["authenticated"] as? Bool == true, "\(expectation.name): \(row?["problem"] ?? "no row")")
             var isDirectory: ObjCBool = false
-            #expect(FileManager.default.fileExists(atPath: expectation.workDir, isDirectory: &isDirectory)
-                && isDirectory.boolValue, "\(expectation.name): no work directory \(expectation.workDir.debugDescription)")
+            #expect(
+                FileManager.default.fileExists(atPath: expectation.workDir, isDirectory: &isDirectory)
+                    && isDirectory.boolValue,
+                "\(expectation.name): no work directory \(expectation.workDir.debugDescription)")
         }
         corpus.expectNoInjection("hosts check over accepted hostile values")
         return used.mapValues(\.count)
