@@ -86,6 +86,12 @@ struct HostileBuildInputTests {
         /// The `--context` directory made from a hostile string (deep enough that `../..` stays inside).
         func context(_ text: String) -> String { "\(root)/contexts/x/y/z/\(text)" }
 
+        /// A build of the plain context with this image and tag.
+        func target(image: String, tag: String) -> [String] {
+            ["--inventory", inventory, "--image", image, "--tag", tag, "--platform", "linux/amd64"]
+                + ["--context", root + "/plain"]
+        }
+
         func common(tag: String = "rejected") -> [String] {
             [
                 "--inventory", inventory, "--image", image, "--tag", tag, "--platform", "linux/amd64", "--progress",
@@ -97,23 +103,11 @@ struct HostileBuildInputTests {
     static func options(_ project: Project, dockerfile: String) -> [Option] {
         [
             Option(
-                name: "--image", naming: "--image",
-                arguments: { text in
-                    [
-                        "--inventory", project.inventory, "--image", text, "--tag", "rejected", "--platform",
-                        "linux/amd64",
-                        "--context", project.root + "/plain",
-                    ]
-                }, assign: { $0.target.image = $1 }, literal: { request, text in request.plan.target.image == text }),
+                name: "--image", naming: "--image", arguments: { project.target(image: $0, tag: "rejected") },
+                assign: { $0.target.image = $1 }, literal: { request, text in request.plan.target.image == text }),
             Option(
-                name: "--tag", naming: "--tag",
-                arguments: { text in
-                    [
-                        "--inventory", project.inventory, "--image", project.image, "--tag", text, "--platform",
-                        "linux/amd64",
-                        "--context", project.root + "/plain",
-                    ]
-                }, assign: { $0.target.tag = $1 }, literal: { request, text in request.plan.target.version == text }),
+                name: "--tag", naming: "--tag", arguments: { project.target(image: project.image, tag: $0) },
+                assign: { $0.target.tag = $1 }, literal: { request, text in request.plan.target.version == text }),
             Option(
                 name: "--build-arg NAME", naming: "--build-arg",
                 arguments: { text in
@@ -182,13 +176,7 @@ struct HostileBuildInputTests {
             }
         }
 
-        let clock = ContinuousClock()
-        var phases: [String] = []
-        var phaseStart = clock.now
-        func phase(_ name: String) {
-            phases.append("\(name) \(clock.now - phaseStart)")
-            phaseStart = clock.now
-        }
+        var phases = PhaseClock()
         var figures: [HostileFigures] = []
         var accepted: [String: [String]] = [:]
         var samples: [(arguments: [String], expected: String, option: String)] = []
@@ -216,7 +204,7 @@ struct HostileBuildInputTests {
                 }
             }
             figures.append(tally)
-            phase(option.name)
+            phases.mark(option.name)
         }
 
         // Refusals through the executable: exit 2, the same first line, nothing pushed.
@@ -232,22 +220,18 @@ struct HostileBuildInputTests {
                 "\(sample.option): exit \(result.status), \(result.stderr.prefix(300).debugDescription)")
         }
         corpus.expectNoInjection("refused build options")
-        phase("executable refusals")
+        phases.mark("executable refusals")
 
         let built = try await realBuilds(accepted, project: project, fleet: fleet, corpus: corpus)
-        for (name, count) in built {
-            if let index = figures.firstIndex(where: { $0.field == name }) { figures[index].viaExecutable += count }
-        }
+        figures.addViaExecutable(built)
         let tags = try await Shell.run([
             "curl", "-s",
             "http://\(project.image.split(separator: "/")[0])/v2/"
                 + project.image.split(separator: "/").dropFirst().joined(separator: "/") + "/tags/list",
         ])
         #expect(!tags.stdout.contains("rejected"), "a refused run pushed: \(tags.stdout)")
-        phase("real builds")
-        print(HostileFigures.report("Hostile input, coordinator build options (one run per string):", figures))
-        print("phases: " + phases.joined(separator: ", "))
-        #expect(figures.allSatisfy { $0.tried >= 200 && $0.tried == $0.rejected + $0.literal })
+        phases.mark("real builds")
+        figures.finish("Hostile input, coordinator build options (one run per string):", phases: phases)
     }
 
     /// Real builds, each in a hostile context directory with a hostile Dockerfile name, that together carry

@@ -73,6 +73,38 @@ struct HostileFigures: Sendable {
     }
 }
 
+extension [HostileFigures] {
+    /// Adds what ran end to end (through the executable and the fleet) to each field's count.
+    mutating func addViaExecutable(_ counts: [String: Int]) {
+        for (field, count) in counts {
+            if let index = firstIndex(where: { $0.field == field }) { self[index].viaExecutable += count }
+        }
+    }
+
+    /// Prints the figures and the phases' times, and checks every field tried 200 strings or more, each
+    /// either refused or kept.
+    func finish(_ title: String, phases: PhaseClock) {
+        print(HostileFigures.report(title, self))
+        print("phases: " + phases.marks.joined(separator: ", "))
+        #expect(allSatisfy { $0.tried >= 200 && $0.tried == $0.rejected + $0.literal })
+    }
+}
+
+/// Wall-clock time of a suite's phases, printed with its figures.
+struct PhaseClock {
+    private let clock = ContinuousClock()
+    private var start: ContinuousClock.Instant
+    private(set) var marks: [String] = []
+
+    init() { start = clock.now }
+
+    /// Ends the current phase as `name`.
+    mutating func mark(_ name: String) {
+        marks.append("\(name) \(clock.now - start)")
+        start = clock.now
+    }
+}
+
 /// Whether a refusal is clear: it names `field`, fits on one line of bounded length, and shows no raw
 /// control character (the hostile value is escaped and shortened).
 func isClearRefusal(_ message: String, naming field: String, lineLimit: Int = 2_048) -> Bool {
