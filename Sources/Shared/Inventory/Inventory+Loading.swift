@@ -159,8 +159,8 @@ extension Inventory {
         if let workDir, !HostValidation.isValidRemotePath(workDir) {
             throw (reader.has("workDir") ? reader : defaults!).error(
                 "workDir",
-                "\(MessageText.quoted(workDir)) must be an absolute path of at most 1024 characters, without "
-                    + "control characters, quotes or any of $ % ! ^ & | ; < > * ?")
+                "\(MessageText.quoted(workDir)) must be an absolute path without control characters or quotes "
+                    + "(nor any of $ % ! ^ & | ; < > * ?), of at most 1024 characters")
         }
         var labels = try defaults?.stringMap("labels") ?? [:]
         labels.merge(try reader.stringMap("labels") ?? [:]) { _, own in own }

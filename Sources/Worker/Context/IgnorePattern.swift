@@ -24,8 +24,7 @@ public struct IgnorePattern: Sendable, Hashable {
     public let isException: Bool
     /// How the pattern is evaluated.
     public let kind: Kind
-    /// The regular expression patternmatcher builds (also for other kinds, for diagnostics), with a run of
-    /// `(.*/)?` groups from `**/**/…` written once (it matches the same paths).
+    /// The regular expression patternmatcher builds (also for other kinds, for diagnostics).
     public let regex: String
     private let program: GoRegex?
     private let scalars: [Unicode.Scalar]
@@ -57,7 +56,7 @@ public struct IgnorePattern: Sendable, Hashable {
         self.regex = regex
         if kind == .regex {
             do {
-                program = try GoRegex(regex)
+                program = try GoRegex(Self.collapsingGlobstars(regex))
             } catch let error as GoRegex.SyntaxError {
                 throw DockerIgnoreError(file: file, pattern: text, problem: "becomes the expression \(regex), which "
                     + "Go's regexp refuses (\(error.message))")
@@ -95,6 +94,29 @@ public struct IgnorePattern: Sendable, Hashable {
         }
     }
 
+    /// `regex` with each run of `(.*/)?` groups (from `**/**/…`) written once: it matches the same paths,
+    /// and a hostile `**/` repeated 5,000 times no longer makes a 5,000-step chain for every character.
+    /// The group is always written whole by ``compile(_:)`` (a pattern's own `(` is escaped), so the text
+    /// can be matched as it is.
+    static func collapsingGlobstars(_ regex: String) -> String {
+        let group = Array("(.*/)?".unicodeScalars)
+        var scalars: [Unicode.Scalar] = []
+        var rest = Array(regex.unicodeScalars)[...]
+        while !rest.isEmpty {
+            if rest.starts(with: group) {
+                if !scalars.reversed().starts(with: group.reversed()) {
+                    scalars += group
+                }
+                rest = rest.dropFirst(group.count)
+            } else {
+                scalars.append(rest.removeFirst())
+            }
+        }
+        var result = ""
+        result.unicodeScalars.append(contentsOf: scalars)
+        return result
+    }
+
     /// patternmatcher's `compile`, step for step.
     static func compile(_ pattern: [Unicode.Scalar]) -> (Kind, String) {
         var regex = "^"
@@ -120,10 +142,7 @@ public struct IgnorePattern: Sendable, Hashable {
                             kind = .regex
                         }
                     } else {
-                        // `(.*/)?(.*/)?` matches what `(.*/)?` matches: a `**/**/…` chain compiles to one group.
-                        if !regex.hasSuffix("(.*/)?") {
-                            regex += "(.*/)?"
-                        }
+                        regex += "(.*/)?"
                         kind = .regex
                     }
                     if token == 0 {
