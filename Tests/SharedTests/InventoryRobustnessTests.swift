@@ -22,15 +22,7 @@ struct InventoryRobustnessTests {
             var accepted = 0, refused = 0, silent = 0
             for _ in 0..<5_000 {
                 var bytes = Self.valid
-                for _ in 0...(generator.next() % 4) {
-                    let index = Int(generator.next() % UInt64(bytes.count))
-                    switch generator.next() % 4 {
-                    case 0: bytes[index] = UInt8(truncatingIfNeeded: generator.next())
-                    case 1: bytes.remove(at: index)
-                    case 2: bytes.insert(UInt8(truncatingIfNeeded: generator.next()), at: index)
-                    default: bytes.insert(contentsOf: bytes[index..<min(bytes.count, index + 8)], at: index)
-                    }
-                }
+                generator.mutate(&bytes, copyLength: 8)
                 do {
                     _ = try Inventory.decode(bytes, file: "fuzz.json")
                     accepted += 1

@@ -110,16 +110,24 @@ struct DockerIgnoreTests {
             ("*", IgnorePattern.Kind.regex, "^[^/]*$"), ("file*", .regex, "^file[^/]*$"), ("a*/b", .regex, "^a[^/]*/b$"),
             ("**", .suffix, "^"), ("**/**", .regex, "^(.*/)?.*$"), ("dir/**", .prefix, "^dir/"), ("**/dir", .suffix, "^(.*/)?dir"),
             ("**/dir2/*", .regex, "^(.*/)?dir2/[^/]*$"), ("**/dir2/**", .regex, "^(.*/)?dir2/.*$"), ("**file", .suffix, "^(.*/)?file"),
-            ("**/file*txt", .regex, "^(.*/)?file[^/]*txt$"), 
-            // patternmatcher writes `^(.*/)?(.*/)?[^/]*\.txt$`; a run of `**/` is folded into one `(.*/)?`, which
-            // matches the same paths without the nested backtracking.
-            ("**/**/*.txt", .regex, #"^(.*/)?[^/]*\.txt$"#),
+            ("**/file*txt", .regex, "^(.*/)?file[^/]*txt$"),
+            // The text is patternmatcher's; only the compiled program folds the run of `(.*/)?` into one.
+            ("**/**/*.txt", .regex, #"^(.*/)?(.*/)?[^/]*\.txt$"#),
             ("a[b-d]e", .regex, "^a[b-d]e$"), (".*", .regex, #"^\.[^/]*$"#), ("abc.def", .exact, #"^abc\.def"#),
         ])
     func compiled(pattern: String, kind: IgnorePattern.Kind, regex: String) throws {
         let compiled = try #require(try IgnorePattern(pattern))
         #expect(compiled.kind == kind)
         #expect(compiled.regex == regex)
+    }
+
+    @Test("the compiled program writes a run of `(.*/)?` groups once, and nothing else")
+    func globstarRunsFold() {
+        #expect(IgnorePattern.collapsingGlobstars(#"^(.*/)?(.*/)?(.*/)?[^/]*\.txt$"#) == #"^(.*/)?[^/]*\.txt$"#)
+        #expect(IgnorePattern.collapsingGlobstars(#"^(.*/)?a/(.*/)?b$"#) == #"^(.*/)?a/(.*/)?b$"#)
+        // A pattern's own parentheses are escaped by compile, so they are never taken for the group.
+        #expect(IgnorePattern.collapsingGlobstars(#"^\(\.[^/]*/\)?\(\.[^/]*/\)?$"#) == #"^\(\.[^/]*/\)?\(\.[^/]*/\)?$"#)
+        #expect(IgnorePattern.collapsingGlobstars("") == "")
     }
 
     @Test("quirks follow Go's RE2 reading of the generated expression")

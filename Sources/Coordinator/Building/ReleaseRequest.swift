@@ -28,7 +28,9 @@ struct ReleaseRequest: Sendable {
         self.plan = plan
         let outputText = command.output?.rawValue ?? environment["BUILD_OUTPUT_TYPE"] ?? OutputType.registry.rawValue
         guard let output = OutputType(rawValue: outputText.lowercased()) else {
-            throw UsageError("BUILD_OUTPUT_TYPE \(MessageText.quoted(outputText)) is not an output type; use registry, tar or docker")
+            throw UsageError(
+                "BUILD_OUTPUT_TYPE \(MessageText.quoted(outputText)) is not an output type; use registry, tar or "
+                    + "docker")
         }
         self.output = output
         contextPath = command.context
@@ -59,7 +61,8 @@ struct ReleaseRequest: Sendable {
             return BuildArgument(String(text[..<equals]), String(text[text.index(after: equals)...]))
         }
         for argument in buildArguments where argument.name.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_") }) {
-            throw UsageError("--build-arg name \(MessageText.quoted(argument.name)) may hold only letters, digits and '_'")
+            throw UsageError(
+                "--build-arg name \(MessageText.quoted(argument.name)) may hold only letters, digits and '_'")
         }
         let commandBytes = buildArguments.reduce(0) { total, argument in
             // Quoted once into the script and once more into `sh -c`, as a POSIX host receives it.
@@ -69,9 +72,9 @@ struct ReleaseRequest: Sendable {
         }
         if commandBytes > Self.buildArgumentBudget {
             throw UsageError(
-                "--build-arg values need \(commandBytes) bytes of the build command, over the \(Self.buildArgumentBudget) "
-                    + "it leaves for them (one SSH exec request carries about 32 KiB); put large values in a file in "
-                    + "the build context instead")
+                "--build-arg values need \(commandBytes) bytes of the build command, over the "
+                    + "\(Self.buildArgumentBudget) it leaves for them (one SSH exec request carries about 32 KiB); "
+                    + "put large values in a file in the build context instead")
         }
         builderInstance = command.builderInstance ?? environment["BUILDX_INSTANCE"].flatMap { $0.isEmpty ? nil : $0 }
         if let builderInstance, let problem = BuildHost.builderInstanceProblem(builderInstance) {

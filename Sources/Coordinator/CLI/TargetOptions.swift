@@ -68,8 +68,8 @@ struct TargetOptions: ParsableArguments {
             if let problem = ImageNameRules.problem(withTag: slot.tag) {
                 let source = tag != nil ? "--tag" : "VERSION"
                 throw UsageError(
-                    "\(source) \(MessageText.quoted(version)) gives the per-platform tag \(MessageText.quoted(slot.tag)), "
-                        + "which \(problem)")
+                    "\(source) \(MessageText.quoted(version)) gives the per-platform tag "
+                        + "\(MessageText.quoted(slot.tag)), which \(problem)")
             }
         }
         return target

@@ -17,7 +17,8 @@ enum ImageNameRules {
             return "give the repository without a tag (use --tag for the version)"
         }
         for component in components where !isPathComponent(component) {
-            return "\(MessageText.quoted(component)) is not a valid repository path component (lowercase letters, digits and "
+            return "\(MessageText.quoted(component)) is not a valid repository path component (lowercase letters, "
+                + "digits and "
                 + "single '.', '_', '__' or '-' separators)"
         }
         if image.count > 255 { return "is longer than 255 characters" }

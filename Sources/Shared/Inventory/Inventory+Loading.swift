@@ -89,7 +89,8 @@ extension Inventory {
         guard HostValidation.isValidName(name) else {
             throw reader.error(
                 "name",
-                "\(MessageText.quoted(name)) is not a valid host name: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"
+                "\(MessageText.quoted(name)) is not a valid host name: use 1-63 letters, digits, '.', '_' or '-', "
+                    + "starting with a letter or digit"
             )
         }
         let rawAddress = try reader.requiredString("address", hint: "a hostname, IPv4 or IPv6 address")
@@ -102,7 +103,8 @@ extension Inventory {
         let user = try pick("user")?.string("user")
         if let user, !HostValidation.isValidUser(user) {
             throw (reader.has("user") ? reader : defaults!).error(
-                "user", "\(MessageText.quoted(user)) is not a valid user name: no spaces, quotes, control or shell characters")
+                "user",
+                "\(MessageText.quoted(user)) is not a valid user name: no spaces, quotes, control or shell characters")
         }
         let identityFiles = try decodeIdentityFiles(pick("identityFiles") ?? pick("identityFile"))
         let agent = try pick("agent")?.bool("agent") ?? true
@@ -157,8 +159,8 @@ extension Inventory {
         if let workDir, !HostValidation.isValidRemotePath(workDir) {
             throw (reader.has("workDir") ? reader : defaults!).error(
                 "workDir",
-                "\(MessageText.quoted(workDir)) must be an absolute path of at most 1024 characters, without "
-                    + "control characters, quotes or any of $ % ! ^ & | ; < > * ?")
+                "\(MessageText.quoted(workDir)) must be an absolute path without control characters or quotes "
+                    + "(nor any of $ % ! ^ & | ; < > * ?), of at most 1024 characters")
         }
         var labels = try defaults?.stringMap("labels") ?? [:]
         labels.merge(try reader.stringMap("labels") ?? [:]) { _, own in own }
@@ -178,7 +180,8 @@ extension Inventory {
             }
             return try (reader.strings("identityFiles") ?? []).map { item throws(InventoryError) in
                 guard !item.text.unicodeScalars.contains("\0") else {
-                    throw InventoryError(file: reader.file, path: item.path, location: item.location, message: nulInPath)
+                    throw InventoryError(
+                        file: reader.file, path: item.path, location: item.location, message: nulInPath)
                 }
                 return expandTilde(item.text)
             }

@@ -56,7 +56,8 @@ extension Platform {
         guard Platform.knownOperatingSystems.contains(os) else {
             throw PlatformError(
                 text: text, suggestion: Platform.suggestion(for: text),
-                reason: "unknown OS \(MessageText.quoted(os)) (known: \(Platform.knownOperatingSystems.joined(separator: ", ")))")
+                reason: "unknown OS \(MessageText.quoted(os)) "
+                    + "(known: \(Platform.knownOperatingSystems.joined(separator: ", ")))")
         }
         var architecture = parts[1]
         var variant = parts.count == 3 ? parts[2] : nil

@@ -26,7 +26,8 @@ public struct BuildContext: Sendable {
         else {
             throw ContextReadError(
                 path: dockerfile, operation: "use the Dockerfile",
-                reason: "it must be inside the context directory \(MessageText.quoted(root)); give its path relative to the context")
+                reason: "it must be inside the context directory \(MessageText.quoted(root)); give its path "
+                    + "relative to the context")
         }
         let dockerfileInfo = try FileSystem.status(root + "/" + dockerfilePath)
         guard FileSystem.isRegular(dockerfileInfo) else {

@@ -24,8 +24,7 @@ public struct IgnorePattern: Sendable, Hashable {
     public let isException: Bool
     /// How the pattern is evaluated.
     public let kind: Kind
-    /// The regular expression patternmatcher builds (also for other kinds, for diagnostics), with a run of
-    /// `(.*/)?` groups from `**/**/…` written once (it matches the same paths).
+    /// The regular expression patternmatcher builds (also for other kinds, for diagnostics).
     public let regex: String
     private let program: GoRegex?
     private let scalars: [Unicode.Scalar]
@@ -57,7 +56,7 @@ public struct IgnorePattern: Sendable, Hashable {
         self.regex = regex
         if kind == .regex {
             do {
-                program = try GoRegex(regex)
+                program = try GoRegex(Self.collapsingGlobstars(regex))
             } catch let error as GoRegex.SyntaxError {
                 throw DockerIgnoreError(file: file, pattern: text, problem: "becomes the expression \(regex), which "
                     + "Go's regexp refuses (\(error.message))")
@@ -70,7 +69,8 @@ public struct IgnorePattern: Sendable, Hashable {
     /// The pattern without a trailing `/**` or `/*` (fsutil's `patternWithoutTrailingGlob`).
     var withoutTrailingGlob: String {
         var text = pattern
-        for suffix in ["/**", "/*"] where text.unicodeScalars.reversed().starts(with: suffix.unicodeScalars.reversed()) {
+        for suffix in ["/**", "/*"]
+        where text.unicodeScalars.reversed().starts(with: suffix.unicodeScalars.reversed()) {
             text = String(text.unicodeScalars.dropLast(suffix.unicodeScalars.count))
         }
         return text
@@ -92,6 +92,29 @@ public struct IgnorePattern: Sendable, Hashable {
         case .regex:
             return program?.matches(path) ?? false
         }
+    }
+
+    /// `regex` with each run of `(.*/)?` groups (from `**/**/…`) written once: it matches the same paths,
+    /// and a hostile `**/` repeated 5,000 times no longer makes a 5,000-step chain for every character.
+    /// The group is always written whole by ``compile(_:)`` (a pattern's own `(` is escaped), so the text
+    /// can be matched as it is.
+    static func collapsingGlobstars(_ regex: String) -> String {
+        let group = Array("(.*/)?".unicodeScalars)
+        var scalars: [Unicode.Scalar] = []
+        var rest = Array(regex.unicodeScalars)[...]
+        while !rest.isEmpty {
+            if rest.starts(with: group) {
+                if !scalars.reversed().starts(with: group.reversed()) {
+                    scalars += group
+                }
+                rest = rest.dropFirst(group.count)
+            } else {
+                scalars.append(rest.removeFirst())
+            }
+        }
+        var result = ""
+        result.unicodeScalars.append(contentsOf: scalars)
+        return result
     }
 
     /// patternmatcher's `compile`, step for step.
@@ -119,10 +142,7 @@ public struct IgnorePattern: Sendable, Hashable {
                             kind = .regex
                         }
                     } else {
-                        // `(.*/)?(.*/)?` matches what `(.*/)?` matches: a `**/**/…` chain compiles to one group.
-                        if !regex.hasSuffix("(.*/)?") {
-                            regex += "(.*/)?"
-                        }
+                        regex += "(.*/)?"
                         kind = .regex
                     }
                     if token == 0 {

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Shared
 import TestSupport
@@ -21,33 +22,54 @@ struct HostileBuildInputTests {
         /// The text a refusal must contain.
         var naming: String
         var arguments: @Sendable (String) -> [String]
+        /// Puts the string where parsing `arguments` would (for strings that do not start with `-`, whose
+        /// parse is just this assignment followed by `validate()`).
+        var assign: @Sendable (inout BuildCommand, String) -> Void
         var literal: @Sendable (ReleaseRequest, String) -> Bool
     }
 
     /// What the build command does before contacting any host, in process; exit code and message as `Main`
     /// would print them, or the request. The context scan (which reads and hashes the context) runs only when
     /// `scanSources`: the options other than `--file` and `--context` do not change it.
+    ///
+    /// A debug build of ArgumentParser checks the command's whole definition on every parse (tens of
+    /// milliseconds), so a string that does not start with `-` (parsed as a plain value) is assigned to a
+    /// `template` parsed once, then validated as parsing would; strings starting with `-` are really parsed.
     static func prepare(
-        _ arguments: [String], scanSources: Bool
+        _ text: String, option: Option, template: BuildCommand, scanSources: Bool
     ) async -> (code: Int32, message: String, request: ReleaseRequest?) {
         // CPU-bound and called for every string: hand the pool to the other tests between calls.
         await Task.yield()
         do {
-            // BuildCommand alone: parsing through the root also validates every other command's definitions,
-            // which a debug build does on each parse (about 0.3 s).
-            let command = try BuildCommand.parse(arguments)
+            var command: BuildCommand
+            if text.hasPrefix("-") {
+                command = try BuildCommand.parse(option.arguments(text))
+            } else {
+                command = template
+                option.assign(&command, text)
+                try command.validate()
+            }
             let inventory = try command.inventoryOption.load()
             let plan = try Planner(inventory: inventory).plan(try command.target.resolve(environment: [:]))
             let request = try ReleaseRequest(command: command, plan: plan, environment: [:])
-            if scanSources {
+            // The scan alone decides; the digest ReleaseSources adds would only cost time, so it runs just to
+            // word a refusal exactly as the executable does.
+            if scanSources,
+                (try? BuildContext.scan(root: request.contextPath, dockerfile: request.linuxDockerfile)) == nil
+            {
                 _ = try await ReleaseSources.prepare(request, cache: ContextDigestCache())
             }
             return (0, "", request)
         } catch let failure as any CoordinatorFailure {
             return (failure.exitCode.rawValue, "error: \(failure.description)", nil)
+        } catch let error as ValidationError {
+            // What `message(for:)` says, without the definition check it runs first in a debug build.
+            return (2, "Error: " + error.message, nil)
         } catch {
+            // `Main` prints the full message (with the usage lines); its first line, compared with the
+            // executable's, is this one.
             let code = BuildCommand.exitCode(for: error)
-            return (code == .validationFailure ? 2 : code.rawValue, BuildCommand.fullMessage(for: error), nil)
+            return (code == .validationFailure ? 2 : code.rawValue, "Error: " + BuildCommand.message(for: error), nil)
         }
     }
 
@@ -66,43 +88,69 @@ struct HostileBuildInputTests {
         /// The `--context` directory made from a hostile string (deep enough that `../..` stays inside).
         func context(_ text: String) -> String { "\(root)/contexts/x/y/z/\(text)" }
 
+        /// A build of the plain context with this image and tag.
+        func target(image: String, tag: String) -> [String] {
+            ["--inventory", inventory, "--image", image, "--tag", tag, "--platform", "linux/amd64"]
+                + ["--context", root + "/plain"]
+        }
+
         func common(tag: String = "rejected") -> [String] {
-            ["--inventory", inventory, "--image", image, "--tag", tag, "--platform", "linux/amd64", "--progress", "plain"]
+            [
+                "--inventory", inventory, "--image", image, "--tag", tag, "--platform", "linux/amd64", "--progress",
+                "plain",
+            ]
         }
     }
 
     static func options(_ project: Project, dockerfile: String) -> [Option] {
         [
-            Option(name: "--image", naming: "--image", arguments: { text in
-                ["--inventory", project.inventory, "--image", text, "--tag", "rejected", "--platform", "linux/amd64",
-                    "--context", project.root + "/plain"]
-            }, literal: { request, text in request.plan.target.image == text }),
-            Option(name: "--tag", naming: "--tag", arguments: { text in
-                ["--inventory", project.inventory, "--image", project.image, "--tag", text, "--platform", "linux/amd64",
-                    "--context", project.root + "/plain"]
-            }, literal: { request, text in request.plan.target.version == text }),
-            Option(name: "--build-arg NAME", naming: "--build-arg", arguments: { text in
-                project.common() + ["--context", project.root + "/plain", "--build-arg", text + "=v"]
-            }, literal: { request, text in
-                let name = String(text.prefix { $0 != "=" })
-                return request.buildArguments.contains { $0.name == name }
-            }),
-            Option(name: "--build-arg VALUE", naming: "--build-arg", arguments: { text in
-                project.common() + ["--context", project.root + "/plain", "--build-arg", "V=" + text]
-            }, literal: { request, text in request.buildArguments == [BuildArgument("V", text)] }),
-            Option(name: "--builder", naming: "--builder", arguments: { text in
-                project.common() + ["--context", project.root + "/plain", "--builder", text]
-            }, literal: { request, text in request.builderInstance == text }),
-            Option(name: "--file", naming: "--file", arguments: { text in
-                project.common() + ["--context", project.fileContext(Self.stableKey(text)), "--file", text]
-            }, literal: { request, text in request.linuxDockerfile == text }),
-            Option(name: "--context", naming: "--context", arguments: { text in
-                project.common() + ["--context", project.context(text)]
-            }, literal: { request, text in request.contextPath == project.context(text) }),
+            Option(
+                name: "--image", naming: "--image", arguments: { project.target(image: $0, tag: "rejected") },
+                assign: { $0.target.image = $1 }, literal: { request, text in request.plan.target.image == text }),
+            Option(
+                name: "--tag", naming: "--tag", arguments: { project.target(image: project.image, tag: $0) },
+                assign: { $0.target.tag = $1 }, literal: { request, text in request.plan.target.version == text }),
+            Option(
+                name: "--build-arg NAME", naming: "--build-arg",
+                arguments: { text in
+                    project.common() + ["--context", project.root + "/plain", "--build-arg", text + "=v"]
+                }, assign: { $0.buildArgs = [$1 + "=v"] },
+                literal: { request, text in
+                    let name = String(text.prefix { $0 != "=" })
+                    return request.buildArguments.contains { $0.name == name }
+                }),
+            Option(
+                name: "--build-arg VALUE", naming: "--build-arg",
+                arguments: { text in
+                    project.common() + ["--context", project.root + "/plain", "--build-arg", "V=" + text]
+                }, assign: { $0.buildArgs = ["V=" + $1] },
+                literal: { request, text in request.buildArguments == [BuildArgument("V", text)] }),
+            Option(
+                name: "--builder", naming: "--builder",
+                arguments: { text in
+                    project.common() + ["--context", project.root + "/plain", "--builder", text]
+                }, assign: { $0.builderInstance = $1 }, literal: { request, text in request.builderInstance == text }),
+            Option(
+                name: "--file", naming: "--file",
+                arguments: { text in
+                    project.common() + ["--context", project.fileContext(Self.stableKey(text)), "--file", text]
+                },
+                assign: { command, text in
+                    command.context = project.fileContext(stableKey(text))
+                    command.file = text
+                }, literal: { request, text in request.linuxDockerfile == text }),
+            Option(
+                name: "--context", naming: "--context",
+                arguments: { text in
+                    project.common() + ["--context", project.context(text)]
+                }, assign: { $0.context = project.context($1) },
+                literal: { request, text in request.contextPath == project.context(text) }),
         ]
     }
 
-    @Test("image, tag, build-arg, --builder, --file, --context: 240 hostile strings each; two real builds carry the accepted ones")
+    @Test(
+        "image, tag, build-arg, --builder, --file, --context: 240 hostile strings each; real builds carry the rest"
+    )
     func buildOptions() async throws {
         let fleet = try Fleet.require()
         let corpus = HostileCorpus()
@@ -125,25 +173,22 @@ struct HostileBuildInputTests {
                 _ = createHostileFile(file, contents: Data(dockerfile.utf8), mode: 0o644)
             }
             if staysInside(project.context(text), root: root + "/contexts") {
-                _ = createHostileFile(project.context(text) + "/Dockerfile", contents: Data(dockerfile.utf8), mode: 0o644)
+                _ = createHostileFile(
+                    project.context(text) + "/Dockerfile", contents: Data(dockerfile.utf8), mode: 0o644)
             }
         }
 
-        let clock = ContinuousClock()
-        var phases: [String] = []
-        var phaseStart = clock.now
-        func phase(_ name: String) {
-            phases.append("\(name) \(clock.now - phaseStart)")
-            phaseStart = clock.now
-        }
+        var phases = PhaseClock()
         var figures: [HostileFigures] = []
         var accepted: [String: [String]] = [:]
         var samples: [(arguments: [String], expected: String, option: String)] = []
         for option in Self.options(project, dockerfile: dockerfile) {
             var tally = HostileFigures(field: option.name, notRepresentable: all.count - strings.count)
+            let template = try BuildCommand.parse(option.arguments("placeholder"))
+            let scan = option.naming == "--file" || option.naming == "--context"
             for (index, text) in strings.enumerated() {
                 tally.tried += 1
-                let outcome = await Self.prepare(option.arguments(text), scanSources: option.naming == "--file" || option.naming == "--context")
+                let outcome = await Self.prepare(text, option: option, template: template, scanSources: scan)
                 if let request = outcome.request {
                     #expect(option.literal(request, text), "\(option.name): \(text.debugDescription) changed")
                     tally.literal += 1
@@ -152,7 +197,8 @@ struct HostileBuildInputTests {
                 }
                 tally.rejected += 1
                 #expect(outcome.code == 2, "\(option.name) \(text.prefix(60).debugDescription): exit \(outcome.code)")
-                #expect(isClearRefusal(outcome.message, naming: option.naming),
+                #expect(
+                    isClearRefusal(outcome.message, naming: option.naming),
                     "\(option.name): unclear refusal \(outcome.message.prefix(300).debugDescription)")
                 if HostileCorpus.executableSample(index, salt: option.name.count) {
                     samples.append((option.arguments(text), outcome.message, option.name))
@@ -160,33 +206,34 @@ struct HostileBuildInputTests {
                 }
             }
             figures.append(tally)
-            phase(option.name)
+            phases.mark(option.name)
         }
 
         // Refusals through the executable: exit 2, the same first line, nothing pushed.
         let home = root + "/home"
         let results = try await concurrently(samples) { sample in
-            try await CoordinatorBinary.run(["build"] + sample.arguments, environment: ["HOME": home, "DOCKER_CONFIG": home])
+            try await CoordinatorBinary.run(
+                ["build"] + sample.arguments, environment: ["HOME": home, "DOCKER_CONFIG": home])
         }
         for (sample, result) in zip(samples, results) {
             let firstLine = { (text: String) in text.split(separator: "\n").first.map(String.init) ?? "" }
-            #expect(result.status == 2 && firstLine(result.stderr) == firstLine(sample.expected),
+            #expect(
+                result.status == 2 && firstLine(result.stderr) == firstLine(sample.expected),
                 "\(sample.option): exit \(result.status), \(result.stderr.prefix(300).debugDescription)")
         }
         corpus.expectNoInjection("refused build options")
-        phase("executable refusals")
+        phases.mark("executable refusals")
 
         let built = try await realBuilds(accepted, project: project, fleet: fleet, corpus: corpus)
-        for (name, count) in built {
-            if let index = figures.firstIndex(where: { $0.field == name }) { figures[index].viaExecutable += count }
-        }
-        let tags = try await Shell.run(["curl", "-s", "http://\(project.image.split(separator: "/")[0])/v2/"
-            + project.image.split(separator: "/").dropFirst().joined(separator: "/") + "/tags/list"])
+        figures.addViaExecutable(built)
+        let tags = try await Shell.run([
+            "curl", "-s",
+            "http://\(project.image.split(separator: "/")[0])/v2/"
+                + project.image.split(separator: "/").dropFirst().joined(separator: "/") + "/tags/list",
+        ])
         #expect(!tags.stdout.contains("rejected"), "a refused run pushed: \(tags.stdout)")
-        phase("real builds")
-        print(HostileFigures.report("Hostile input, coordinator build options (one run per string):", figures))
-        print("phases: " + phases.joined(separator: ", "))
-        #expect(figures.allSatisfy { $0.tried >= 200 && $0.tried == $0.rejected + $0.literal })
+        phases.mark("real builds")
+        figures.finish("Hostile input, coordinator build options (one run per string):", phases: phases)
     }
 
     /// Real builds, each in a hostile context directory with a hostile Dockerfile name, that together carry
@@ -198,7 +245,9 @@ struct HostileBuildInputTests {
         let values = accepted["--build-arg VALUE"] ?? []
         // The most shell-like names: most characters a shell treats specially.
         let special = Set("'\"`$;|&%!^\\\n ")
-        let byRisk = { (list: [String]) in list.sorted { $0.filter(special.contains).count > $1.filter(special.contains).count } }
+        let byRisk = { (list: [String]) in
+            list.sorted { $0.filter(special.contains).count > $1.filter(special.contains).count }
+        }
         let contexts = Array(byRisk(accepted["--context"] ?? []).prefix(2))
         let files = Array(byRisk(accepted["--file"] ?? []).prefix(2))
         try #require(contexts.count == 2 && files.count == 2 && values.count > 200)
@@ -222,10 +271,12 @@ struct HostileBuildInputTests {
             var text = "FROM \(base)\n"
             for index in values.indices { text += "ARG V\(index)\nLABEL \"hostile.\(index)\"=\"${V\(index)}\"\n" }
             #expect(createHostileFile(context + "/" + dockerfile, contents: Data(text.utf8), mode: 0o644))
-            let arguments = project.common(tag: tag) + ["--context", context, "--file", dockerfile]
+            let arguments =
+                project.common(tag: tag) + ["--context", context, "--file", dockerfile]
                 + values.enumerated().flatMap { ["--build-arg", "V\($0.offset)=\($0.element)"] }
             let result = try await CoordinatorBinary.run(
-                ["build"] + arguments, environment: ["HOME": project.root + "/home", "DOCKER_CONFIG": project.root + "/home"],
+                ["build"] + arguments,
+                environment: ["HOME": project.root + "/home", "DOCKER_CONFIG": project.root + "/home"],
                 directory: project.root, timeout: .seconds(240))
             #expect(result.status == 0, "build \(tag): \(result.stderr.suffix(1_500))")
             let inspect = try await Shell.run([
@@ -235,7 +286,8 @@ struct HostileBuildInputTests {
             let labels = (config?["config"] as? [String: Any])?["Labels"] as? [String: String] ?? [:]
             for (index, value) in values.enumerated() {
                 let returned = labels["hostile.\(index)"]?.prefix(60).debugDescription ?? "nothing"
-                #expect(labels["hostile.\(index)"] == value,
+                #expect(
+                    labels["hostile.\(index)"] == value,
                     "build \(tag): value \(index) \(value.prefix(60).debugDescription) came back as \(returned)")
             }
             carried["--build-arg VALUE", default: 0] += values.count

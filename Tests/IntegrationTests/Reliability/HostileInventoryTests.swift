@@ -26,60 +26,81 @@ struct HostileInventoryTests {
         "\(root)/\(kind)/x/y/z/\(text)"
     }
 
+    /// A field set to the string itself at `key` of the host entry.
+    static func plain(_ key: String, read: @escaping @Sendable (BuildHost) -> String?) -> Field {
+        Field(name: key, path: "hosts[0].\(key)", set: { host, _, text in host[key] = text }, read: { read($0) == $1 })
+    }
+
+    /// A local file field set to ``localPath(_:_:_:)`` of the string (as a one-element array when `array`).
+    static func local(
+        _ key: String, root: String, array: Bool = false, read: @escaping @Sendable (BuildHost) -> [String]
+    ) -> Field {
+        Field(
+            name: key, path: "hosts[0].\(key)" + (array ? "[0]" : ""),
+            set: { host, _, text in
+                host["identityFiles"] = key.hasPrefix("identityFile") ? nil : host["identityFiles"]
+                let path = localPath(root, key, text)
+                host[key] = array ? [path] : path
+            }, read: { read($0) == [localPath(root, key, $1)] })
+    }
+
+    /// `builderInstance` of a buildx host, given in the host entry or in `defaults`.
+    static func builderInstance(inDefaults: Bool) -> Field {
+        let name = inDefaults ? "defaults.builderInstance" : "builderInstance"
+        return Field(
+            name: name, path: inDefaults ? name : "hosts[0].builderInstance",
+            set: { host, defaults, text in
+                host["builder"] = "buildx"
+                if inDefaults { defaults["builderInstance"] = text } else { host["builderInstance"] = text }
+            }, read: { $0.builderInstance == $1 })
+    }
+
     static func fields(root: String) -> [Field] {
         [
-            Field(name: "name", path: "hosts[0].name", set: { host, _, text in host["name"] = text },
-                read: { $0.name == $1 }),
-            Field(name: "address", path: "hosts[0].address", set: { host, _, text in host["address"] = text },
+            plain("name") { $0.name },
+            Field(
+                name: "address", path: "hosts[0].address", set: { host, _, text in host["address"] = text },
                 read: { host, text in host.address == text || "[\(host.address)]" == text }),
-            Field(name: "user", path: "hosts[0].user", set: { host, _, text in host["user"] = text },
-                read: { $0.user == $1 }),
-            Field(name: "identityFile", path: "hosts[0].identityFile", set: { host, _, text in
-                host["identityFiles"] = nil
-                host["identityFile"] = localPath(root, "id", text)
-            }, read: { $0.identityFiles == [localPath(root, "id", $1)] }),
-            Field(name: "identityFiles", path: "hosts[0].identityFiles[0]", set: { host, _, text in
-                host["identityFiles"] = [localPath(root, "ids", text)]
-            }, read: { $0.identityFiles == [localPath(root, "ids", $1)] }),
-            Field(name: "knownHostsFile", path: "hosts[0].knownHostsFile", set: { host, _, text in
-                host["knownHostsFile"] = localPath(root, "kh", text)
-            }, read: { $0.knownHostsFile == localPath(root, "kh", $1) }),
-            Field(name: "platforms", path: "hosts[0].platforms[0]", set: { host, _, text in host["platforms"] = [text] },
+            plain("user") { $0.user },
+            local("identityFile", root: root) { $0.identityFiles },
+            local("identityFiles", root: root, array: true) { $0.identityFiles },
+            local("knownHostsFile", root: root) { $0.knownHostsFile.map { [$0] } ?? [] },
+            Field(
+                name: "platforms", path: "hosts[0].platforms[0]", set: { host, _, text in host["platforms"] = [text] },
                 read: { $0.platforms.map(\.description) == [$1] }),
-            Field(name: "crossPlatforms", path: "hosts[0].crossPlatforms[0]",
+            Field(
+                name: "crossPlatforms", path: "hosts[0].crossPlatforms[0]",
                 set: { host, _, text in host["crossPlatforms"] = [text] },
                 read: { $0.crossPlatforms.map(\.description) == [$1] }),
-            Field(name: "builder", path: "hosts[0].builder", set: { host, _, text in host["builder"] = text },
-                read: { $0.builder.rawValue == $1 }),
-            Field(name: "builderInstance", path: "hosts[0].builderInstance", set: { host, _, text in
-                host["builder"] = "buildx"
-                host["builderInstance"] = text
-            }, read: { $0.builderInstance == $1 }),
-            Field(name: "shell", path: "hosts[0].shell", set: { host, _, text in host["shell"] = text },
-                read: { $0.shell.rawValue == $1 }),
-            Field(name: "windowsVersion", path: "hosts[0].windowsVersion", set: { host, _, text in
-                host["crossPlatforms"] = ["windows/amd64"]
-                host["windowsVersion"] = text
-            }, read: { $0.windowsVersion?.rawValue == $1 }),
-            Field(name: "workDir", path: "hosts[0].workDir", set: { host, _, text in
-                host["workDir"] = localPath(root, "wd", text)
-            }, read: { $0.workDir == localPath(root, "wd", $1) }),
-            Field(name: "labels (key)", path: "hosts[0].labels", set: { host, _, text in host["labels"] = [text: "v"] },
+            plain("builder") { $0.builder.rawValue },
+            builderInstance(inDefaults: false),
+            plain("shell") { $0.shell.rawValue },
+            Field(
+                name: "windowsVersion", path: "hosts[0].windowsVersion",
+                set: { host, _, text in
+                    host["crossPlatforms"] = ["windows/amd64"]
+                    host["windowsVersion"] = text
+                }, read: { $0.windowsVersion?.rawValue == $1 }),
+            local("workDir", root: root) { [$0.workDir] },
+            Field(
+                name: "labels (key)", path: "hosts[0].labels", set: { host, _, text in host["labels"] = [text: "v"] },
                 read: { $0.labels == [$1: "v"] }),
-            Field(name: "labels (value)", path: "hosts[0].labels", set: { host, _, text in host["labels"] = ["k": text] },
+            Field(
+                name: "labels (value)", path: "hosts[0].labels", set: { host, _, text in host["labels"] = ["k": text] },
                 read: { $0.labels == ["k": $1] }),
-            Field(name: "defaults.user", path: "defaults.user", set: { host, defaults, text in
-                host["user"] = nil
-                defaults["user"] = text
-            }, read: { $0.user == $1 }),
-            Field(name: "defaults.workDir", path: "defaults.workDir", set: { host, defaults, text in
-                host["workDir"] = nil
-                defaults["workDir"] = localPath(root, "dwd", text)
-            }, read: { $0.workDir == localPath(root, "dwd", $1) }),
-            Field(name: "defaults.builderInstance", path: "defaults.builderInstance", set: { host, defaults, text in
-                host["builder"] = "buildx"
-                defaults["builderInstance"] = text
-            }, read: { $0.builderInstance == $1 }),
+            Field(
+                name: "defaults.user", path: "defaults.user",
+                set: { host, defaults, text in
+                    host["user"] = nil
+                    defaults["user"] = text
+                }, read: { $0.user == $1 }),
+            Field(
+                name: "defaults.workDir", path: "defaults.workDir",
+                set: { host, defaults, text in
+                    host["workDir"] = nil
+                    defaults["workDir"] = localPath(root, "dwd", text)
+                }, read: { $0.workDir == localPath(root, "dwd", $1) }),
+            builderInstance(inDefaults: true),
         ]
     }
 
@@ -88,7 +109,8 @@ struct HostileInventoryTests {
         [
             "name": name, "address": "127.0.1.\(index)", "port": Int(try fleet.value("TESTBED_SSH_PORT")) ?? 2222,
             "user": "root", "identityFiles": [try fleet.value("TESTBED_SSH_KEY")], "agent": false,
-            "knownHostsFile": try fleet.value("TESTBED_KNOWN_HOSTS"), "platforms": ["linux/amd64"], "builder": "buildah",
+            "knownHostsFile": try fleet.value("TESTBED_KNOWN_HOSTS"), "platforms": ["linux/amd64"],
+            "builder": "buildah",
             "workDir": root + "/work",
         ]
     }
@@ -107,13 +129,7 @@ struct HostileInventoryTests {
         try FileManager.default.createDirectory(atPath: root + "/home", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let strings = corpus.strings
-        let clock = ContinuousClock()
-        var phases: [String] = []
-        var phaseStart = clock.now
-        func phase(_ name: String) {
-            phases.append("\(name) \(clock.now - phaseStart)")
-            phaseStart = clock.now
-        }
+        var phases = PhaseClock()
         var figures: [HostileFigures] = []
         var accepted: [String: [String]] = [:]
         var samples: [(file: String, expected: String)] = []
@@ -136,7 +152,8 @@ struct HostileInventoryTests {
                     accepted[field.name, default: []].append(text)
                 } catch {
                     #expect(error.path.hasPrefix(field.path), "\(field.name): refusal points at \(error.path)")
-                    #expect(isClearRefusal(error.description, naming: field.path),
+                    #expect(
+                        isClearRefusal(error.description, naming: field.path),
                         "\(field.name): unclear refusal \(error.description.prefix(300).debugDescription)")
                     tally.rejected += 1
                     if HostileCorpus.executableSample(index, salt: field.name.count) {
@@ -151,27 +168,25 @@ struct HostileInventoryTests {
             figures.append(tally)
         }
 
-        phase("decoder")
+        phases.mark("decoder")
         // Refusals through the executable: exit 2 and the very message the decoder gave.
         let home = root + "/home"
         let outcomes = try await concurrently(samples) { sample in
-            try await CoordinatorBinary.run(["hosts", "check", "--inventory", sample.file], environment: ["HOME": home])
+            try await CoordinatorBinary.run(
+                ["hosts", "check", "--inventory", sample.file], environment: ["HOME": home])
         }
         for (sample, result) in zip(samples, outcomes) {
-            #expect(result.status == 2 && result.stderr == sample.expected,
+            #expect(
+                result.status == 2 && result.stderr == sample.expected,
                 "\(sample.file): exit \(result.status), \(result.stderr.prefix(300).debugDescription)")
         }
         corpus.expectNoInjection("refused inventories")
-        phase("executable refusals")
+        phases.mark("executable refusals")
 
         let endToEnd = try await runAccepted(accepted, fleet: fleet, root: root, corpus: corpus)
-        for (name, count) in endToEnd {
-            if let index = figures.firstIndex(where: { $0.field == name }) { figures[index].viaExecutable += count }
-        }
-        phase("hosts check")
-        print(HostileFigures.report("Hostile input, inventory (one host entry per string):", figures))
-        print("phases: " + phases.joined(separator: ", "))
-        #expect(figures.allSatisfy { $0.tried >= 200 && $0.tried == $0.rejected + $0.literal })
+        figures.addViaExecutable(endToEnd)
+        phases.mark("hosts check")
+        figures.finish("Hostile input, inventory (one host entry per string):", phases: phases)
     }
 
     /// One `coordinator hosts check` over 16 scale hosts, each entry carrying accepted hostile strings in its
@@ -182,17 +197,17 @@ struct HostileInventoryTests {
     ) async throws -> [String: Int] {
         let key = try Data(contentsOf: URL(fileURLWithPath: try fleet.value("TESTBED_SSH_KEY")))
         let knownHosts = try Data(contentsOf: URL(fileURLWithPath: try fleet.value("TESTBED_KNOWN_HOSTS")))
-        func creatable(_ field: String, _ kind: String, _ contents: Data?) -> [String] {
+        func creatable(_ field: String, _ contents: Data?) -> [String] {
             (accepted[field] ?? []).filter { text in
-                let path = Self.localPath(root, kind, text)
+                let path = Self.localPath(root, field, text)
                 guard staysInside(path, root: root) else { return false }
                 return contents.map { createHostileFile(path, contents: $0) } ?? true
             }
         }
-        let identityFile = creatable("identityFile", "id", key)
-        let identityFiles = creatable("identityFiles", "ids", key)
-        let knownHostsFiles = creatable("knownHostsFile", "kh", knownHosts)
-        let workDirs = creatable("workDir", "wd", nil)
+        let identityFile = creatable("identityFile", key)
+        let identityFiles = creatable("identityFiles", key)
+        let knownHostsFiles = creatable("knownHostsFile", knownHosts)
+        let workDirs = creatable("workDir", nil)
         #expect(!identityFiles.isEmpty && !knownHostsFiles.isEmpty && !workDirs.isEmpty)
 
         var hosts: [[String: Any]] = []
@@ -205,25 +220,28 @@ struct HostileInventoryTests {
             if !identity.isEmpty {
                 let text = identity[index / 2 % identity.count]
                 let field = index % 2 == 0 ? "identityFiles" : "identityFile"
-                host["identityFiles"] = [Self.localPath(root, index % 2 == 0 ? "ids" : "id", text)]
+                host["identityFiles"] = [Self.localPath(root, field, text)]
                 used[field, default: []].insert(text)
             }
             let knownHostsText = knownHostsFiles[index % knownHostsFiles.count]
-            host["knownHostsFile"] = Self.localPath(root, "kh", knownHostsText)
+            host["knownHostsFile"] = Self.localPath(root, "knownHostsFile", knownHostsText)
             used["knownHostsFile", default: []].insert(knownHostsText)
             let workDirText = workDirs[index % workDirs.count]
-            host["workDir"] = Self.localPath(root, "wd", workDirText)
+            host["workDir"] = Self.localPath(root, "workDir", workDirText)
             used["workDir", default: []].insert(workDirText)
             if index == 0 {
-                let keys = accepted["labels (key)"] ?? [], values = accepted["labels (value)"] ?? []
+                let keys = accepted["labels (key)"] ?? []
+                let values = accepted["labels (value)"] ?? []
                 var labels: [String: String] = [:]
-                for (offset, text) in keys.enumerated() { labels[text] = values.isEmpty ? "v" : values[offset % values.count] }
+                for (offset, text) in keys.enumerated() {
+                    labels[text] = values.isEmpty ? "v" : values[offset % values.count]
+                }
                 host["labels"] = labels
                 used["labels (key)"] = Set(keys)
                 used["labels (value)"] = Set(values.prefix(max(keys.count, 1)))
             }
             hosts.append(host)
-            expectations.append((name, Self.localPath(root, "wd", workDirText)))
+            expectations.append((name, Self.localPath(root, "workDir", workDirText)))
         }
         let file = root + "/accepted.json"
         try Self.inventoryBytes(hosts: hosts, defaults: [:]).write(to: URL(fileURLWithPath: file))
@@ -237,8 +255,10 @@ struct HostileInventoryTests {
             // names reached the SSH layer unchanged; the work directory appears under its hostile name.
             #expect(row?["authenticated"] as? Bool == true, "\(expectation.name): \(row?["problem"] ?? "no row")")
             var isDirectory: ObjCBool = false
-            #expect(FileManager.default.fileExists(atPath: expectation.workDir, isDirectory: &isDirectory)
-                && isDirectory.boolValue, "\(expectation.name): no work directory \(expectation.workDir.debugDescription)")
+            #expect(
+                FileManager.default.fileExists(atPath: expectation.workDir, isDirectory: &isDirectory)
+                    && isDirectory.boolValue,
+                "\(expectation.name): no work directory \(expectation.workDir.debugDescription)")
         }
         corpus.expectNoInjection("hosts check over accepted hostile values")
         return used.mapValues(\.count)

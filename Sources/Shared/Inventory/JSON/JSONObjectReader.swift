@@ -34,7 +34,7 @@ struct JSONObjectReader {
     static func path(_ parent: String, key: String) -> String {
         let plain = !key.isEmpty && key.count <= 64
             && key.unicodeScalars.allSatisfy { scalar in
-                scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == "-")
+                scalar.isASCII && (scalar.properties.isAlphabetic || "0123456789_-".unicodeScalars.contains(scalar))
             }
         guard plain else { return "\(parent)[\(MessageText.quoted(key, limit: 64))]" }
         return parent.isEmpty ? key : "\(parent).\(key)"

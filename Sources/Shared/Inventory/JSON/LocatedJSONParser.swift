@@ -110,7 +110,8 @@ struct LocatedJSONParser {
             let key = try parseString()
             if let first = seen[key] {
                 throw JSONSyntaxError(
-                    message: "duplicate key \(MessageText.quoted(key)) (first at line \(first.line))", location: keyLocation)
+                    message: "duplicate key \(MessageText.quoted(key)) (first at line \(first.line))",
+                    location: keyLocation)
             }
             seen[key] = keyLocation
             skipWhitespace()
