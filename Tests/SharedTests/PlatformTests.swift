@@ -45,6 +45,27 @@ struct PlatformTests {
         }
     }
 
+    @Test(arguments: [
+        ("linux/arm64,linux/arm64/v8", "linux/arm64/v8", "same platform as linux/arm64"),
+        ("linux/amd64/v1, linux/amd64", "linux/amd64", "same platform as linux/amd64/v1"),
+    ])
+    func listsRefuseTwoNamesForOneBuiltPlatform(list: String, refused: String, reason: String) {
+        #expect {
+            try Platform.parseList(list)
+        } throws: { error in
+            guard let error = error as? PlatformError else { return false }
+            return error.text == refused && error.description.contains(reason)
+                && error.description.contains("request only one of them")
+        }
+    }
+
+    @Test func variantsThatBuildersKeepAreDistinct() throws {
+        let list = try Platform.parseList("linux/amd64,linux/amd64/v2,linux/arm/v6,linux/arm/v7,linux/arm64/v9")
+        #expect(list.count == 5)
+        #expect(Platform.linuxARM64.builderCanonical == .linuxARM64)
+        #expect(try Platform(parsing: "linux/arm64/v8").builderCanonical == .linuxARM64)
+    }
+
     @Test func listsKeepOrderAndDropDuplicates() throws {
         let list = try Platform.parseList("linux/arm64, linux/amd64,linux/aarch64,,windows/amd64")
         #expect(list.map(\.description) == ["linux/arm64", "linux/amd64", "windows/amd64"])

@@ -107,6 +107,7 @@ struct TargetOptions: ParsableArguments {
             }
         }
         guard !result.isEmpty else { throw UsageError("\(osSource) is empty; use e.g. linux") }
+        do { try Platform.checkDistinctForBuilders(result) } catch { throw UsageError("\(osSource)/\(archSource): \(error)") }
         return result
     }
 }

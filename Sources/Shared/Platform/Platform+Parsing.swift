@@ -88,7 +88,8 @@ extension Platform {
     }
 
     /// Parses a comma-separated list such as `linux/amd64,linux/arm64`, dropping duplicates and
-    /// keeping the order given.
+    /// keeping the order given. Two names for what builders treat as one platform (`linux/arm64` and
+    /// `linux/arm64/v8`) are refused: see ``checkDistinctForBuilders(_:)``.
     public static func parseList(_ text: String) throws(PlatformError) -> [Platform] {
         var result: [Platform] = []
         for item in text.split(separator: ",") {
@@ -97,7 +98,33 @@ extension Platform {
             let platform = try Platform(parsing: trimmed)
             if !result.contains(platform) { result.append(platform) }
         }
+        try checkDistinctForBuilders(result)
         return result
+    }
+
+    /// The platform as BuildKit and containerd name the image they build: they drop a default variant
+    /// (`arm64/v8` is `arm64`, `amd64/v1` is `amd64`).
+    public var builderCanonical: Platform {
+        switch (architecture, variant) {
+        case ("arm64", "v8"), ("amd64", "v1"): Platform(os: os, architecture: architecture, variant: nil)
+        default: self
+        }
+    }
+
+    /// Refuses a list in which two entries are one platform to the builders (`linux/arm64` and
+    /// `linux/arm64/v8`): both images would say `linux/arm64`, and a list cannot hold two children for
+    /// one platform, so the release would fail only after building both.
+    public static func checkDistinctForBuilders(_ platforms: [Platform]) throws(PlatformError) {
+        var seen: [Platform: Platform] = [:]
+        for platform in platforms {
+            if let earlier = seen[platform.builderCanonical] {
+                throw PlatformError(
+                    text: platform.description, suggestion: nil,
+                    reason: "it is the same platform as \(earlier) to BuildKit and containerd (they drop the default "
+                        + "variant and push both as \(platform.builderCanonical)); request only one of them")
+            }
+            seen[platform.builderCanonical] = platform
+        }
     }
 
     static func validVariants(for architecture: String) -> [String] {
