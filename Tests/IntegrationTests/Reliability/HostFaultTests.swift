@@ -33,10 +33,10 @@ struct HostFaultTests {
     func hostFault(_ scenario: Case) async throws {
         let fleet = try Fleet.require()
         let marker = "fault-\(UInt32.random(in: 1...UInt32.max))"
-        // The RUN step's shell stays in the process table (its command line holds the marker) for 3 s.
+        // The RUN step's shell stays in the process table (its command line holds the marker) for 5 s.
         let project = try BuildCommandTests.Project(
             fleet: fleet, dockerfile: "FROM \(try fleet.value("TESTBED_BASE_IMAGE"))\n"
-                + "RUN --network=none sleep 3; echo \(marker)\n")
+                + "RUN --network=none sleep 5; echo \(marker)\n")
         defer { project.remove() }
         let inventory = try project.inventory(try Self.inventory(fleet, standby: scenario.standby))
         let image = try BuildCommandTests.image(fleet)
@@ -44,25 +44,23 @@ struct HostFaultTests {
         try await Testbed.run("start-host", "fault-1")
 
         if scenario.fault == .downBeforeBuild { try await Testbed.run("stop-host", "fault-1") }
-        let injected = Injected()
+        // Strike once the RUN step runs on fault-1 (the planner's first choice), from a thread of its own: a strike
+        // that waited for a cooperative-pool thread could come after the step had ended on a loaded machine.
+        // Once only: a retry's RUN step (on fault-2 or fault-1) shows the same marker.
+        let injected = Locked<Bool?>(nil)
+        let striker = scenario.fault == .downBeforeBuild ? nil : PollingThread(every: .milliseconds(50)) {
+            guard injected.value == nil, Self.runNow("/usr/bin/pgrep", "-f", "echo \(marker)") else { return }
+            let command = scenario.fault == .sshdStoppedMidBuild ? "stop-host" : "kill-sessions"
+            let done = Self.runNow(Testbed.script, command, "fault-1")
+            injected.withLock { $0 = done }
+        }
         let result = try await project.build(
             ["--inventory", inventory, "--image", image, "--tag", "v1", "--platform", "linux/amd64", "--json", json],
-            timeout: .seconds(180),
-            during: {
-                guard scenario.fault != .downBeforeBuild else { return }
-                // Strike once the RUN step runs on fault-1 (the planner's first choice).
-                while !Task.isCancelled {
-                    if (try? await Shell.run(["pgrep", "-f", "echo \(marker)"]).succeeded) == true { break }
-                    try? await Task.sleep(for: .milliseconds(100))
-                }
-                guard !Task.isCancelled else { return }
-                let command = scenario.fault == .sshdStoppedMidBuild ? "stop-host" : "kill-sessions"
-                _ = try? await Testbed.run(command, "fault-1")
-                await injected.mark()
-            })
+            timeout: .seconds(180))
+        await striker?.stop()
         try await Testbed.run("start-host", "fault-1")
         if scenario.fault != .downBeforeBuild {
-            #expect(await injected.done, "the fault was never injected: \(result.stdout)")
+            #expect(injected.value == true, "the fault was never injected: \(result.stdout)")
         }
 
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
@@ -152,6 +150,19 @@ struct HostFaultTests {
             """
     }
 
+    /// Runs a command to its end on the calling thread (a ``PollingThread``'s, never the cooperative pool's);
+    /// true when it exits 0.
+    static func runNow(_ arguments: String...) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationReason == .exit && process.terminationStatus == 0
+    }
+
     /// Counts in an sshd log (LogLevel VERBOSE): connections, accepted logins, started sessions.
     static func logins(in path: String) throws -> (connections: Int, accepted: Int, sessions: Int) {
         // sshd -E ends its lines with CRLF: split on either.
@@ -178,10 +189,4 @@ enum Testbed {
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
-}
-
-/// Whether a fault was injected.
-private actor Injected {
-    private(set) var done = false
-    func mark() { done = true }
 }
