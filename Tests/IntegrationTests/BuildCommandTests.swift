@@ -310,6 +310,7 @@ struct BuildInterruptTests {
         let signalledAt = try #require(result.signalledAt, "the build never reached its RUN step")
         // Ctrl-C: the coordinator is gone within 5 s of the signal (both instants are taken off the pool: when
         // the signal was sent and when the waiting thread saw the process end).
+        print("interrupt: exit 130 \(result.endedAt - signalledAt) after SIGTERM")
         #expect(result.endedAt - signalledAt < .seconds(5), "exit took \(result.endedAt - signalledAt) after SIGTERM")
         // The interrupt came while the RUN step was running on the host.
         let bin = image.split(separator: "/").last!
