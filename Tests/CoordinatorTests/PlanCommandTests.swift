@@ -5,8 +5,7 @@ import Testing
 /// `coordinator plan` as a user runs it: the real executable, its output and exit codes.
 @Suite("coordinator plan (executable)")
 struct PlanCommandTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
+    static let root = SourceTree.root
 
     @Test func printsTheRootInventoryPlan() async throws {
         let result = try await CoordinatorBinary.run(

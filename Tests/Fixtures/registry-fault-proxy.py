@@ -6,6 +6,7 @@ Forwards every request to UPSTREAM (a plain-HTTP registry) and injects faults:
   --drop-first N                   the first N requests for each METHOD+path get the connection closed, no answer
   --fault-path TEXT                the two above and the content faults only for paths containing TEXT (default: every path)
   --fault-method METHOD            ... and only for requests with this method (default: every method)
+  --fault-user-agent TEXT          ... and only for requests whose User-Agent contains TEXT (default: every client)
   --hold-dir DIR                   the first faultable request is held: DIR/held is written, and the request waits until
                                    DIR/release exists (at most 60 s), then goes on (a test restarts the registry meanwhile)
   --wrong-digest                   manifest answers carry a Docker-Content-Digest that is not theirs
@@ -67,9 +68,24 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *_):
         pass
 
+    def read_body(self):
+        """The request body, whether sent with Content-Length or chunked (as Docker sends layer uploads)."""
+        if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+        body = b""
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return body
+            body += self.rfile.read(size)
+            self.rfile.readline()
+
     def handle_any(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        chunked = self.headers.get("Transfer-Encoding", "").lower() == "chunked"
+        body = self.read_body()
         authorization = self.headers.get("Authorization")
         entry = {"listener": self.listener, "method": self.command, "path": self.path,
                  "authorization": authorization is not None}
@@ -77,7 +93,8 @@ class Handler(BaseHTTPRequestHandler):
             if args.basic_auth and authorization != "Basic " + base64.b64encode(args.basic_auth.encode()).decode():
                 return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"proxy needs basic auth"}]}',
                                   {"WWW-Authenticate": 'Basic realm="fault-proxy"'}, entry)
-            faultable = args.fault_path in self.path and args.fault_method in ("", self.command)
+            faultable = (args.fault_path in self.path and args.fault_method in ("", self.command)
+                         and args.fault_user_agent in (self.headers.get("User-Agent") or ""))
             number = attempt_number(self.command + " " + self.path) if faultable else 1 << 30
             if number <= args.drop_first:
                 return self.drop(entry, "dropped")
@@ -104,7 +121,13 @@ class Handler(BaseHTTPRequestHandler):
         else:
             content = False
         upstream = http.client.HTTPConnection(args.upstream, timeout=30)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("authorization", "connection")}
+        headers = {}
+        for name, value in self.headers.items():
+            if name.lower() not in ("authorization", "connection", "transfer-encoding"):
+                # Docker sends one Accept line per media type: keep them all, or the registry falls back to schema 1.
+                headers[name] = headers[name] + ", " + value if name in headers else value
+        if chunked:
+            headers["Content-Length"] = str(len(body))
         try:
             upstream.request(self.command, self.path, body=body or None, headers=headers)
             response = upstream.getresponse()
@@ -185,6 +208,7 @@ def main():
     parser.add_argument("--drop-first", type=int, default=0)
     parser.add_argument("--fault-path", default="")
     parser.add_argument("--fault-method", default="")
+    parser.add_argument("--fault-user-agent", default="")
     parser.add_argument("--hold-dir")
     parser.add_argument("--wrong-digest", action="store_true")
     parser.add_argument("--corrupt-body", action="store_true")

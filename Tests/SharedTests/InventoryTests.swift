@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 import Testing
 
 @Suite("Inventory decoding")
@@ -22,9 +23,7 @@ struct InventoryTests {
     static let base = #""name": "h1", "address": "h1.example.com", "platforms": ["linux/amd64"]"#
 
     @Test func decodesTheRepositoryExample() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("inventory.json")
-        let inventory = try Inventory.load(path: url.path)
+        let inventory = try Inventory.load(path: SourceTree.path("inventory.json"))
         #expect(inventory.hosts.map(\.name) == ["amd64-1", "arm64-1", "win2022"])
         let windows = try #require(inventory.host(named: "win2022"))
         #expect(windows.platforms == [.windowsAMD64])
@@ -156,7 +155,8 @@ struct InventoryTests {
         Case(name: "relative workDir", json: oneHost(base + #", "workDir": "tmp/x""#), path: "hosts[0].workDir", line: 3,
              message: "must be an absolute path"),
         Case(name: "quote in workDir", json: oneHost(base + #", "workDir": "/tmp/'x""#), path: "hosts[0].workDir", line: 3,
-             message: "must be an absolute path of at most 1024 characters, without control characters, quotes"),
+             message: "must be an absolute path without control characters or quotes (nor any of $ % ! ^ & | ; < > * ?), "
+                + "of at most 1024 characters"),
         Case(name: "both identity keys", json: oneHost(base + #", "identityFile": "a", "identityFiles": ["b"]"#),
              path: "hosts[0].identityFile", line: 3, message: "give either identityFile or identityFiles"),
         Case(name: "agent not a bool", json: oneHost(base + #", "agent": "yes""#), path: "hosts[0].agent", line: 3,

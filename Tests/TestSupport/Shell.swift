@@ -25,6 +25,11 @@ public enum Shell {
         public var succeeded: Bool { status == 0 && !terminatedBySignal }
         /// Standard output without leading and trailing whitespace and newlines.
         public var trimmedStdout: String { stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+        /// When `terminateWhen` first held and the command was sent SIGTERM, if it was.
+        public var signalledAt: ContinuousClock.Instant?
+        /// When the command was seen to end, on the thread that waited for it (not when the calling task
+        /// resumed, which on a loaded cooperative pool can be seconds later).
+        public var endedAt: ContinuousClock.Instant
     }
 
     /// The command could not be started at all.
@@ -87,11 +92,17 @@ public enum Shell {
         let child = UncheckedBox(process)
         let pipes = UncheckedBox((stdout, stderr, stdin))
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let signalled = UncheckedBox<ContinuousClock.Instant?>(nil)
+        let signalledLock = NSLock()
         let trigger = terminateWhen.map { condition in
             Task {
                 while !Task.isCancelled {
                     if await condition() {
-                        if child.value.isRunning { child.value.terminate() }
+                        signalledLock.withLock {
+                            guard child.value.isRunning else { return }
+                            signalled.value = .now
+                            child.value.terminate()
+                        }
                         return
                     }
                     try? await Task.sleep(for: .milliseconds(100))
@@ -128,12 +139,14 @@ public enum Shell {
                 let output = stdout.fileHandleForReading.readDataToEndOfFile()
                 errorsRead.wait()
                 child.value.waitUntilExit()
+                let ended = ContinuousClock.now
                 watchdog.cancel()
                 continuation.resume(
                     returning: Result(
                         status: child.value.terminationStatus,
                         terminatedBySignal: child.value.terminationReason == .uncaughtSignal,
-                        stdoutData: output, stderrData: errors.value))
+                        stdoutData: output, stderrData: errors.value,
+                        signalledAt: signalledLock.withLock { signalled.value }, endedAt: ended))
             }
         }
     }

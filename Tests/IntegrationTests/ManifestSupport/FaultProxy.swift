@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 
 /// `Tests/Fixtures/registry-fault-proxy.py` in front of a plain fleet registry, started for one test and stopped
 /// (by its own process, nothing else) when the test is done.
@@ -39,8 +40,7 @@ final class FaultProxy: Sendable {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         logFile = folder + "/log.jsonl"
         let ready = folder + "/ready.json"
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Fixtures/registry-fault-proxy.py").path
+        let script = SourceTree.path("Tests/Fixtures/registry-fault-proxy.py")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, "--upstream", upstream, "--ready-file", ready, "--log", logFile] + flags

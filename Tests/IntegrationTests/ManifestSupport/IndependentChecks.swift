@@ -32,8 +32,7 @@ enum IndependentChecks {
 
     /// Validates `bytes` against the OCI image index schema; returns the validator's complaints (empty when valid).
     static func schemaProblems(ofIndex bytes: [UInt8]) async throws -> [String] {
-        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let fixtures = URL(fileURLWithPath: SourceTree.path("Tests/Fixtures"))
         let document = NSTemporaryDirectory() + "index-" + UUID().uuidString + ".json"
         try Data(bytes).write(to: URL(fileURLWithPath: document))
         defer { try? FileManager.default.removeItem(atPath: document) }

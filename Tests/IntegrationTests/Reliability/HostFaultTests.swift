@@ -164,10 +164,7 @@ struct HostFaultTests {
 
 /// `scripts/testbed` commands that stop, start or kill parts of the fleet.
 enum Testbed {
-    static var script: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/testbed").path
-    }
+    static var script: String { SourceTree.path("scripts/testbed") }
 
     @discardableResult
     static func run(_ arguments: String...) async throws -> Shell.Result {

@@ -164,8 +164,8 @@ extension RegistryFaults {
             #expect(try await registry.rawManifest(repository, "v1") == nil)
         }
 
-        @Test("coordinator build: the registry is stopped once the platform is pushed and started 1.5 s later")
-        func buildAssemblyRestart() async throws {
+        @Test("coordinator build: the registry is stopped while the list PUT is in flight and started 1.5 s later")
+        func buildMeetsStoppedRegistry() async throws {
             let fleet = try Fleet.require()
             let registry = try FaultRegistry(fleet)
             let project = try BuildCommandTests.Project(fleet: fleet)
@@ -173,26 +173,36 @@ extension RegistryFaults {
             let inventory = try project.inventory(try PushFaultProject.inventory(fleet, windows: false))
             let repository = "reliability/assembly-\(UUID().uuidString.prefix(8).lowercased())"
             let json = project.directory + "/report.json"
-            let pushed = "\"PUT /v2/\(repository)/manifests/v1-linux-amd64 "
+            // The builder pushes through the proxy too (same image name), but only the coordinator's own PUT of the
+            // list is held: that is when the registry is stopped, so the build's assembly surely meets it stopped.
+            let hold = NSTemporaryDirectory() + "reliability-hold-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: hold, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: hold) }
+            let proxy = try await FaultProxy(
+                upstream: registry.host,
+                flags: ["--fault-path", "/manifests/v1", "--fault-method", "PUT", "--fault-user-agent", "coordinator",
+                        "--hold-dir", hold])
+            defer { proxy.stop() }
             let (result, stopped) = try await registry.restoring {
                 async let run = project.build([
-                    "--inventory", inventory, "--image", "\(registry.host)/\(repository)", "--tag", "v1",
+                    "--inventory", inventory, "--image", "\(proxy.host)/\(repository)", "--tag", "v1",
                     "--platform", "linux/amd64", "--json", json,
                 ])
-                let seen = try await eventually(within: .seconds(180), every: .milliseconds(10)) {
-                    (try? String(contentsOfFile: registry.logFile, encoding: .utf8))?.contains(pushed) == true
-                }
-                if seen {
+                let held = try await eventually(within: .seconds(180)) { FileManager.default.fileExists(atPath: hold + "/held") }
+                if held {
                     try await registry.stop()
+                    _ = FileManager.default.createFile(atPath: hold + "/release", contents: nil)
                     try await Task.sleep(for: .milliseconds(1500))
                     try await registry.start()
                 }
-                return (try await run, seen)
+                return (try await run, held)
             }
-            #expect(stopped, "the per-platform push never reached the registry")
+            #expect(stopped, "the list PUT never reached the proxy")
             #expect(result.status == 0, "\(result.stderr)")
+            let listPuts = try proxy.log().filter { $0.method == "PUT" && $0.path.hasSuffix("/manifests/v1") }.map(\.status)
+            #expect(listPuts.first == .upstreamDown && listPuts.last == .code(201), "\(listPuts)")
             // The coordinator met the stopped registry while it assembled, and said so.
-            #expect(result.stderr.contains("warning: registry \(registry.host):"), "\(result.stderr)")
+            #expect(result.stderr.contains("warning: registry \(proxy.host):"), "\(result.stderr)")
             try await registry.expectCompleteList(repository, tag: "v1", children: ["linux/amd64": "v1-linux-amd64"])
             let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
             #expect(report?["status"] as? String == "succeeded")

@@ -23,8 +23,7 @@ struct FaultRegistry: Sendable {
     }
 
     /// The repository's `scripts/testbed`.
-    static let testbed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/testbed").path
+    static let testbed = SourceTree.path("scripts/testbed")
 
     /// The registry's log (rewritten at each start).
     var logFile: String { Fleet.directory + "/logs/registry-fault.log" }

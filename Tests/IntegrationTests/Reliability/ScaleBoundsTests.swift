@@ -69,7 +69,7 @@ struct ScaleBoundsTests {
 
 /// Follows the first process whose command line contains a marker, sampling its descriptor and thread
 /// counts on each call of ``sample()`` (from a ``PollingThread``).
-final class ProcessSampler: @unchecked Sendable {
+final class ProcessSampler: Sendable {
     struct Peak: CustomStringConvertible {
         var samples = 0
         var descriptors = 0
@@ -77,42 +77,44 @@ final class ProcessSampler: @unchecked Sendable {
         var description: String { "peak \(descriptors) descriptors, \(threads) threads over \(samples) samples" }
     }
 
+    private struct State {
+        var pid: String?
+        var peak = Peak()
+        var ports = Set<Int>()
+    }
+
     private let marker: String
-    private let lock = NSLock()
-    // Confined to the polling thread.
-    private var pid: String?
-    private var peakSeen = Peak()
-    private var portsSeen = Set<Int>()
+    private let state = Locked(State())
 
     init(commandLineContains marker: String) { self.marker = marker }
 
-    var peak: Peak { lock.withLock { peakSeen } }
+    var peak: Peak { state.value.peak }
     /// Local ports of the process's TCP connections to port 2222 (its SSH connections).
-    var sshPorts: Set<Int> { lock.withLock { portsSeen } }
+    var sshPorts: Set<Int> { state.value.ports }
 
     func sample() {
-        lock.lock()
-        defer { lock.unlock() }
-        if pid == nil {
-            pid = ProcFS.processes().first { entry in
-                guard let line = ProcFS.commandLine(of: entry) else { return false }
-                return line.contains(marker) && line.contains(" build ")
+        state.withLock { state in
+            if state.pid == nil {
+                state.pid = ProcFS.processes().first { entry in
+                    guard let line = ProcFS.commandLine(of: entry) else { return false }
+                    return line.contains(marker) && line.contains(" build ")
+                }
             }
-        }
-        guard let pid,
-            let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"),
-            let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
-        else { return }
-        peakSeen.samples += 1
-        peakSeen.descriptors = max(peakSeen.descriptors, descriptors.count)
-        peakSeen.threads = max(peakSeen.threads, threads.count)
-        let sockets = Set(descriptors.compactMap { fd -> Int? in
-            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
-                target.hasPrefix("socket:[") else { return nil }
-            return Int(target.dropFirst("socket:[".count).dropLast())
-        })
-        for entry in TCPTable.entries() where entry.remotePort == 2222 && sockets.contains(entry.inode) {
-            portsSeen.insert(entry.localPort)
+            guard let pid = state.pid,
+                let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"),
+                let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
+            else { return }
+            state.peak.samples += 1
+            state.peak.descriptors = max(state.peak.descriptors, descriptors.count)
+            state.peak.threads = max(state.peak.threads, threads.count)
+            let sockets = Set(descriptors.compactMap { fd -> Int? in
+                guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
+                    target.hasPrefix("socket:[") else { return nil }
+                return Int(target.dropFirst("socket:[".count).dropLast())
+            })
+            for entry in TCPTable.entries() where entry.remotePort == 2222 && sockets.contains(entry.inode) {
+                state.ports.insert(entry.localPort)
+            }
         }
     }
 }

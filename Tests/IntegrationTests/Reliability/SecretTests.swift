@@ -72,7 +72,7 @@ struct SecretTests {
 
 /// Samples every process's command line (`/proc/*/cmdline`) on each call of
 /// ``sample()`` (from a ``PollingThread``).
-final class CommandLineSampler: @unchecked Sendable {
+final class CommandLineSampler: Sendable {
     struct Summary: CustomStringConvertible {
         var samples = 0
         var commandLines = Set<String>()
@@ -84,16 +84,15 @@ final class CommandLineSampler: @unchecked Sendable {
     }
 
     private let secret: String
-    private let lock = NSLock()
-    private var state = Summary()
+    private let state = Locked(Summary())
 
     init(secret: String) { self.secret = secret }
 
-    var summary: Summary { lock.withLock { state } }
+    var summary: Summary { state.value }
 
     func sample() {
         let lines = ProcFS.processes().compactMap(ProcFS.commandLine(of:))
-        lock.withLock {
+        state.withLock { state in
             state.samples += 1
             for line in lines where state.commandLines.insert(line).inserted && line.contains(secret) {
                 state.leaks.append(line)
