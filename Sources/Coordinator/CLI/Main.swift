@@ -7,7 +7,7 @@ import Foundation
 enum Main {
     static func main() async {
         do {
-            var command = try Coordinator.parseAsRoot()
+            var command = try CommandLineParsing.command(for: Array(CommandLine.arguments.dropFirst()))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -6,6 +6,9 @@ import Shared
 struct ManifestCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
+        // Named in help and usage when `manifest create` is parsed without the tree (see CommandLineParsing); this
+        // also leaves out the completion-script check, which only the `coordinator` root offers.
+        _superCommandName: "coordinator manifest",
         abstract: "Assemble a multi-platform list from per-platform images, push it and verify it.",
         discussion: """
             Each SOURCE is an image in the target's repository or another repository of the same registry, \
@@ -85,10 +88,12 @@ struct ManifestCreateCommand: AsyncParsableCommand {
                 target: pushed.target.description, digest: pushed.digest.description, mediaType: pushed.kind.mediaType,
                 size: pushed.bytes.count, manifests: rows)
             let encoder = JSONEncoder.output
-            print(String(decoding: try encoder.encode(output), as: UTF8.self))
+            FileHandle.standardOutput.write(try encoder.encode(output) + Data("\n".utf8))
         } else {
-            print("pushed \(pushed.target)@\(pushed.digest) (\(pushed.kind.mediaType), \(pushed.bytes.count) bytes)")
-            print(ManifestTableRow.render(rows))
+            // Written as bytes: `print` would look up each value's description conformances, a cost paid at start-up.
+            let summary =
+                "pushed \(pushed.target)@\(pushed.digest) (\(pushed.kind.mediaType), \(pushed.bytes.count) bytes)"
+            FileHandle.standardOutput.write(Data((summary + "\n" + ManifestTableRow.render(rows) + "\n").utf8))
         }
     }
 }

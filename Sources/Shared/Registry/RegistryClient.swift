@@ -43,6 +43,8 @@ public final class RegistryClient: Sendable {
     /// The configuration the client was made with.
     public let configuration: Configuration
     private let http: HTTPClient
+    /// The loop that serves this client's connections.
+    let eventLoop: any EventLoop
     let transport: RegistryTransport
     private let endpoints = RegistryEndpointCache()
     private let authenticator: RegistryAuthenticator
@@ -54,7 +56,11 @@ public final class RegistryClient: Sendable {
         httpConfiguration.connectionPool.retryConnectionEstablishment = false  // retried by RetryPolicy instead
         httpConfiguration.timeout = .init(connect: .seconds(15), read: .seconds(60))
         self.configuration = configuration
-        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
+        // One event loop serves all of this client's connections, and ``withClient(configuration:_:)`` runs its body
+        // on that loop too (see EventLoopTaskExecutor): a response resumes its request where it was read, with no
+        // hand-over to the cooperative pool and back (a scheduler wake-up each way on a busy machine).
+        self.eventLoop = HTTPClient.defaultEventLoopGroup.next()
+        self.http = HTTPClient(eventLoopGroup: eventLoop, configuration: httpConfiguration)
         let (seconds, attoseconds) = configuration.requestTimeout.components
         self.transport = RegistryTransport(
             http: http, retry: configuration.retry, security: configuration.security,
@@ -65,20 +71,29 @@ public final class RegistryClient: Sendable {
     /// Closes connections. The client cannot be used afterwards.
     public func shutdown() async throws { try await http.shutdown() }
 
-    /// Runs `body` with a new client and shuts it down afterwards, whether `body` succeeds or throws.
+    /// Runs `body` with a new client and shuts it down afterwards, whether `body` succeeds or throws. `body` and the
+    /// tasks it starts run on the client's event loop.
     @discardableResult
     public static func withClient<T: Sendable>(
         configuration: Configuration = Configuration(), _ body: (RegistryClient) async throws -> T
     ) async throws -> T {
         let client = RegistryClient(configuration: configuration)
         do {
-            let result = try await body(client)
+            let result = try await client.onEventLoop { try await body(client) }
             try await client.shutdown()
             return result
         } catch {
             try? await client.shutdown()
             throw error
         }
+    }
+
+    /// Runs `body` with this client's event loop as its task executor (where the platform has task executors).
+    private func onEventLoop<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        if #available(macOS 15.0, *) {
+            return try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop)) { try await body() }
+        }
+        return try await body()
     }
 
     /// One registry API call.

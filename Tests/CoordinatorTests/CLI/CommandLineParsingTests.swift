@@ -1,0 +1,53 @@
+import ArgumentParser
+import Testing
+
+@testable import Coordinator
+
+@Suite("command line parsing")
+struct CommandLineParsingTests {
+    static let target = "127.0.0.1:5000/velero/velero:v1"
+
+    @Test("`manifest create` parses to the same command as through the whole tree")
+    func manifestCreate() throws {
+        let arguments = [
+            "manifest", "create", "--target", Self.target, "linux/amd64=:v1-linux-amd64", "windows/amd64=:v1-windows",
+            "--windows-version", "ltsc2022", "--drop-attestations", "--json",
+            "--insecure-registry", "registry.lan:5000",
+            "--ca-cert", "/tmp/ca.pem", "--certs-dir", "/tmp/certs.d",
+        ]
+        let parsed = try #require(try CommandLineParsing.command(for: arguments) as? ManifestCreateCommand)
+        let tree = try #require(try Coordinator.parseAsRoot(arguments) as? ManifestCreateCommand)
+        for command in [parsed, tree] {
+            #expect(command.target == Self.target)
+            #expect(command.sources == ["linux/amd64=:v1-linux-amd64", "windows/amd64=:v1-windows"])
+            #expect(command.windowsVersion == "ltsc2022")
+            #expect(command.dropAttestations && command.json && !command.noCrossRepository)
+            #expect(command.registry.insecureRegistries == ["registry.lan:5000"])
+            #expect(command.registry.caCertificates == ["/tmp/ca.pem"])
+            #expect(command.registry.certsDirectory == "/tmp/certs.d")
+        }
+    }
+
+    @Test(
+        "help, usage errors and other commands get the tree's message and exit code",
+        arguments: [
+            ["manifest", "create", "--help"], ["manifest", "create", "-h"], ["manifest", "create"],
+            ["manifest", "create", "--target", target], ["manifest", "create", "--target", target, ":a", "--bogus"],
+            ["manifest", "create", "--target", "\(target)@sha256:\(String(repeating: "ab", count: 32))", ":a"],
+            ["manifest", "create", "--target", target, ":a", "--windows-version", "nt4"],
+            ["manifest", "create", "--generate-completion-script", "bash"], ["manifest", "--help"], ["--help"],
+            ["help", "manifest", "create"], ["manifest", "inspect"], ["bogus"],
+        ])
+    func sameAsTree(_ arguments: [String]) {
+        func outcome(_ parse: () throws -> any ParsableCommand) -> String {
+            do {
+                return "parsed \(type(of: try parse()))"
+            } catch {
+                return "\(Coordinator.exitCode(for: error).rawValue): \(Coordinator.fullMessage(for: error))"
+            }
+        }
+        let tree = outcome { try Coordinator.parseAsRoot(arguments) }
+        #expect(outcome { try CommandLineParsing.command(for: arguments) } == tree)
+        #expect(!tree.hasPrefix("parsed ManifestCreateCommand"), "each case is one the tree does not accept as is")
+    }
+}
