@@ -133,6 +133,38 @@ struct RemoteWorkerTests {
         #expect(second.digest == first.digest)
     }
 
+    @Test("a build that succeeds is one command on the host: probe answers, gate, script; no builder check")
+    func oneCommandPerBuild() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let host = try fixture.host("arm64-1")
+        // The ECDSA key marks this test's connections in the host's sshd log (other tests log in with ed25519).
+        var target = SSHTarget(host: host)
+        target.identityFiles = [try fixture.fleet.value("TESTBED_SSH_KEY_ECDSA")]
+        let worker = RemoteWorker(host: host, target: target,
+            digestCache: ContextDigestCache(path: fixture.directory + "/digests.json"))
+        let root = try fixture.context(["Dockerfile": "FROM scratch\nCOPY unique /\n", "unique": UUID().uuidString])
+        let request = BuildRequest(tag: "\(fixture.registry)/worker-test/sessions:v1-linux-arm64", platform: .linuxARM64)
+        _ = try await worker.build(request, context: try BuildContext.scan(root: root))
+        let sshdLog = try fixture.fleet.value("TESTBED_DIR") + "/hosts/arm64-1/sshd.log"
+        let offset = try FileManager.default.attributesOfItem(atPath: sshdLog)[.size] as? Int ?? 0
+        let second = try await worker.build(request, context: try BuildContext.scan(root: root))
+        #expect(second.contextBytesSent == 0)
+        #expect(second.digest != nil)
+        let window = try #require(FileHandle(forReadingAtPath: sshdLog))
+        try window.seek(toOffset: UInt64(offset))
+        let lines = String(decoding: try window.readToEnd() ?? Data(), as: UTF8.self).split(whereSeparator: \.isNewline)
+        func port(_ line: Substring) -> Substring? {
+            line.split(separator: " ").drop { $0 != "port" }.dropFirst().first
+        }
+        let ours = Set(lines.filter { $0.hasPrefix("Accepted publickey") && $0.contains(" ECDSA ") }.compactMap(port))
+        let sessions = ours.map { connection in
+            lines.filter { $0.hasPrefix("Starting session") && port($0) == connection }.count
+        }
+        // A probe command of its own before the build, or a builder check beside it, would make more.
+        #expect(!ours.isEmpty && sessions.max() == 1, "sessions per ECDSA connection: \(sessions)")
+    }
+
     @Test("tar output lands under the Velero name and skopeo reads it as a docker-archive")
     func tarballOutput() async throws {
         let fixture = try Fixture()
@@ -216,7 +248,7 @@ struct RemoteWorkerTests {
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []).isEmpty, "no build ran")
     }
 
-    @Test("a builder the overlapped check finds unusable fails the attempt as infrastructure, not as the build's")
+    @Test("a failed build whose builder the check then finds unusable is the host's failure (infrastructure)")
     func unusableBuilder() async throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

@@ -43,3 +43,27 @@ rss_kib() { awk -F': ' '/Maximum resident set size/ {print $2}' "$work/runs/$1.t
 cpu_ms() { awk -F': ' '/User time|System time/ {s += $2} END {printf "%d", s * 1000}' "$work/runs/$1.time"; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+
+# overhead_context DIR SLEEP COPY_MIB: the context of scripts/bench/build-overhead (and fleet-contention): a Linux
+# Dockerfile whose step sleeps SLEEP seconds in a build-platform stage, and a Windows one (cross-built by buildah,
+# where RUN is impossible) whose step is a COPY of COPY_MIB MiB. BENCH_ROUND changes every round so no builder
+# cache can skip the timed steps.
+overhead_context() {
+    mkdir -p "$1"
+    head -c "$(($3 << 20))" /dev/urandom >"$1/payload.bin"
+    cat >"$1/Dockerfile" <<DOCKERFILE
+FROM --platform=\$BUILDPLATFORM $TESTBED_BASE_IMAGE AS wait
+ARG BENCH_ROUND
+RUN --network=none sleep $2 && echo "\$BENCH_ROUND" >/round
+FROM scratch
+COPY --from=wait /round /round
+DOCKERFILE
+    cat >"$1/Dockerfile-Windows" <<'DOCKERFILE'
+ARG OS_VERSION=ltsc2022
+FROM scratch
+ARG BENCH_ROUND
+COPY payload.bin /payload.bin
+LABEL bench.round="${BENCH_ROUND}"
+DOCKERFILE
+    printf '.dockerignore\n' >"$1/.dockerignore"
+}

@@ -63,10 +63,12 @@ struct Release: Sendable {
 
         let login = await registryLogin(client: client)
         let registryHost = (try? ImageReference(parsing: plan.target.listReference).registry) ?? ""
+        // Each pushed image is read for the list as soon as its platform finishes.
+        let children = ChildPrefetch(client: client)
         let builder = RemotePlatformBuilder(
             request: request, sources: sources, login: login,
             insecureRegistry: request.registry.security.isInsecure(registryHost), digestCache: digestCache,
-            client: client)
+            children: children)
         let toBuild = BuildPlan(target: plan.target, assignments: plan.assignments.filter { reused[$0.slot] == nil })
         let scheduler = Scheduler(
             plan: toBuild, builder: builder, progress: progress, retries: request.retries, backoff: .seconds(2),
@@ -108,7 +110,7 @@ struct Release: Sendable {
         let succeeded = report.platforms.filter { $0.digest != nil && ($0.outcome == .built || $0.outcome == .reused) }
         guard !succeeded.isEmpty else { return (.failed, code, "no platform succeeded; nothing was pushed") }
         do {
-            let pushed = try await publish(succeeded, client: client)
+            let pushed = try await publish(succeeded, client: client, children: children)
             report.list = plan.target.listReference
             report.listDigest = pushed.digest.description
             report.listMediaType = pushed.kind.mediaType
@@ -126,24 +128,18 @@ struct Release: Sendable {
         return (.succeeded, .success, nil)
     }
 
-    private func publish(_ platforms: [PlatformReport], client: RegistryClient) async throws(AssemblyError)
+    private func publish(_ platforms: [PlatformReport], client: RegistryClient, children: ChildPrefetch)
+        async throws(AssemblyError)
         -> ManifestAssembler.PushedList
     {
         let target: ImageReference
         do { target = try ImageReference(parsing: request.plan.target.listReference) } catch {
             throw .pushFailed(target: ImageReference(registry: "", repository: ""), reason: "\(error)")
         }
-        var slots: [ManifestSlot] = []
-        for platform in platforms {
-            guard let reference = try? ImageReference(parsing: platform.tag),
-                let digest = try? Digest(parsing: platform.digest ?? "")
-            else { continue }
-            let parsed = try? Platform(parsing: platform.platform)
-            slots.append(ManifestSlot(
-                expected: parsed, source: reference.withDigest(digest),
-                hostWindowsVersion: platform.windowsVersion.flatMap { WindowsVersion(parsing: $0)?.build }))
+        let slots = platforms.compactMap {
+            ManifestSlot(tag: $0.tag, digest: $0.digest, platform: $0.platform, windowsVersion: $0.windowsVersion)
         }
-        return try await ManifestAssembler(client: client).assemble(target: target, slots: slots)
+        return try await ManifestAssembler(client: client, prefetched: children).assemble(target: target, slots: slots)
     }
 
     private func platformReport(_ result: Scheduler.SlotResult, logFile: String) -> PlatformReport {

@@ -9,7 +9,8 @@ struct RemotePlatformBuilder: PlatformBuilding {
     let login: RegistryLogin?
     let insecureRegistry: Bool
     let digestCache: ContextDigestCache
-    let client: RegistryClient
+    /// Where each pushed image is read for the list as soon as its platform finishes.
+    let children: ChildPrefetch
 
     func build(
         _ slot: BuildSlot, on host: BuildHost, mode: BuildMode,
@@ -33,15 +34,20 @@ struct RemotePlatformBuilder: PlatformBuilding {
         let forwarder = Task {
             for await event in events { await progress(event) }
         }
-        let registry = client
+        let children = children
+        let manifestSlot: @Sendable (String) -> ManifestSlot? = { digest in
+            ManifestSlot(tag: slot.reference, digest: digest, platform: slot.platform.description,
+                windowsVersion: slot.windowsVersion?.rawValue)
+        }
         let options = RemoteWorker.Options(
             tarballDestination: request.output == .registry ? nil : request.tarball(for: slot),
             onLog: { line in continuation.yield(.log(line.text)) },
             onPhase: { phase in continuation.yield(.phase(phase)) },
             describe: { tag, digest in
-                let reference = try ImageReference(parsing: tag).withDigest(try Digest(parsing: digest))
-                let document = try await registry.manifest(reference)
-                return (document.kind.mediaType, Int64(document.bytes.count))
+                // The list's reading of the image, done now: one read answers both.
+                guard let child = manifestSlot(digest) else { throw DescribeFailure(tag: tag, digest: digest) }
+                let manifest = try await children.resolve(child).manifest
+                return (manifest.kind.mediaType, Int64(manifest.bytes.count))
             })
         defer {
             continuation.finish()
@@ -56,8 +62,18 @@ struct RemotePlatformBuilder: PlatformBuilding {
         }
         continuation.finish()
         await forwarder.value
+        if request.output == .registry, let child = result.digest.flatMap(manifestSlot) {
+            await children.prefetch(child)
+        }
         return SlotOutput(
             digest: result.digest, mediaType: result.mediaType, size: result.size.map(Int.init),
             tarball: result.tarball, phases: result.phaseSeconds)
     }
+}
+
+/// A pushed image whose tag or digest does not parse, so it cannot be read back.
+private struct DescribeFailure: Error, CustomStringConvertible {
+    var tag: String
+    var digest: String
+    var description: String { "\(tag)@\(digest) is not a reference the registry can be asked about" }
 }

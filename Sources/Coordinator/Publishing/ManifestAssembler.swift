@@ -25,6 +25,13 @@ struct ManifestAssembler: Sendable {
     }
 
     let client: RegistryClient
+    /// Children already resolved (or under way) as their builds finished; nil to resolve every slot here.
+    var prefetched: ChildPrefetch?
+
+    init(client: RegistryClient, prefetched: ChildPrefetch? = nil) {
+        self.client = client
+        self.prefetched = prefetched
+    }
 
     /// Resolves and checks `slots`, then pushes their list to `target` and verifies it.
     func assemble(target: ImageReference, slots: [ManifestSlot], options: Options = Options())
@@ -53,11 +60,17 @@ struct ManifestAssembler: Sendable {
         guard !slots.isEmpty else { throw .noSources }
         guard target.digest == nil else { throw .targetHasDigest(target) }
         let resolver = ChildResolver(client: client)
+        let prefetched = options.keepAttestations == prefetched?.keepAttestations ? prefetched : nil
         let outcomes = await withTaskGroup(of: (Int, Result<ResolvedChild, AssemblyError>).self) { group in
             for (position, slot) in slots.enumerated() {
                 group.addTask {
                     do throws(AssemblyError) {
-                        return (position, .success(try await resolver.resolve(slot, keepAttestations: options.keepAttestations)))
+                        let child = if let prefetched {
+                            try await prefetched.resolve(slot)
+                        } else {
+                            try await resolver.resolve(slot, keepAttestations: options.keepAttestations)
+                        }
+                        return (position, .success(child))
                     } catch {
                         return (position, .failure(error))
                     }

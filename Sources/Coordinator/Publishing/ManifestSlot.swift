@@ -16,3 +16,16 @@ struct ManifestSlot: Sendable, Hashable {
         self.hostWindowsVersion = hostWindowsVersion
     }
 }
+
+extension ManifestSlot {
+    /// The slot of a platform image a build pushed: `tag` at `digest`, expected to be `platform` (as the report
+    /// writes it), on a host of `windowsVersion` (its name, e.g. `ltsc2022`); nil when either does not parse.
+    init?(tag: String, digest: String?, platform: String, windowsVersion: String?) {
+        guard let reference = try? ImageReference(parsing: tag), let digest = try? Digest(parsing: digest ?? "") else {
+            return nil
+        }
+        self.init(
+            expected: try? Platform(parsing: platform), source: reference.withDigest(digest),
+            hostWindowsVersion: windowsVersion.flatMap { WindowsVersion(parsing: $0)?.build })
+    }
+}

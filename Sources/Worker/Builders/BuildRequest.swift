@@ -154,6 +154,11 @@ public struct BuildRequest: Sendable {
         self.labels = labels
     }
 
+    /// Values to mask in the build's log should a tool ever echo them: the registry password.
+    public var secrets: [String] {
+        login.map { [$0.password] } ?? []
+    }
+
     /// The build arguments passed, with the Windows release added for Windows platforms.
     public var effectiveBuildArguments: [BuildArgument] {
         var arguments = buildArguments

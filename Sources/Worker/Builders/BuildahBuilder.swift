@@ -72,7 +72,7 @@ public struct BuildahBuilder: ImageBuilder {
         script.run(RemoteCommand([program, "rmi", request.tag], allowFailure: true))
         return BuildPlan(
             script: script, standardInput: input, digestFile: digestFile, tarball: tarball,
-            secrets: request.login.map { [$0.password] } ?? [])
+            secrets: request.secrets)
     }
 
     public func image(for invocation: BuildInvocation, digestFile: String?, log: String) throws -> BuiltImage {

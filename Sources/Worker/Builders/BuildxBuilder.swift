@@ -55,7 +55,7 @@ public struct BuildxBuilder: ImageBuilder {
         }
         return BuildPlan(
             script: script, standardInput: input, digestFile: metadata, tarball: tarball,
-            secrets: request.login.map { [$0.password] } ?? [])
+            secrets: request.secrets)
     }
 
     public func image(for invocation: BuildInvocation, digestFile: String?, log: String) throws -> BuiltImage {

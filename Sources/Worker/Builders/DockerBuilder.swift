@@ -37,7 +37,7 @@ public struct DockerBuilder: ImageBuilder {
         }
         return BuildPlan(
             script: script, standardInput: input, digestFile: digestFile, tarball: tarball,
-            secrets: request.login.map { [$0.password] } ?? [])
+            secrets: request.secrets)
     }
 
     public func image(for invocation: BuildInvocation, digestFile: String?, log: String) throws -> BuiltImage {

@@ -36,23 +36,7 @@ extension HostProbe {
         let contextDirectory = questions.contains(.platform) ? contextDirectory : nil
         switch shell.family {
         case .posix:
-            var lines = [
-                "ask() { name=$1; shift; out=$(\"$@\" 2>&1 </dev/null); printf '%s%s %s\\n%s\\n' '\(marker)' \"$name\" \"$?\" \"$out\"; }"
-            ]
-            if questions.contains(.platform) {
-                lines += [
-                    "ask uname-s uname -s",
-                    "ask uname-m uname -m",
-                    "printf '%s%s\\n%s\\n' '\(marker)' 'home 0' \"$HOME\"",
-                    "printf '%s%s\\n%s\\n' '\(marker)' 'docker-config 0' \"${DOCKER_CONFIG:-$HOME/.docker}\"",
-                ]
-            }
-            lines += try concurrentQuestions(builderQuestions)
-            if let contextDirectory {
-                let path = try POSIXShell.quote(contextDirectory)
-                lines.append("if [ -d \(path) ]; then touch -c -- \(path); answer=present; else answer=absent; fi")
-                lines.append("printf '%s%s\\n%s\\n' '\(marker)' 'context 0' \"$answer\"")
-            }
+            let lines = try posixLines(for: host, contextDirectory: contextDirectory, asking: questions)
             return try shell.command(forScriptText: lines.joined(separator: "\n"))
         case .windows:
             var lines = [
@@ -84,6 +68,33 @@ extension HostProbe {
             }
             return try shell.command(forScriptText: lines.joined(separator: "\n"))
         }
+    }
+
+    /// The POSIX sh lines of ``command(for:contextDirectory:asking:)``; also the first part of a build's own
+    /// command (``GatedBuildCommand``).
+    static func posixLines(
+        for host: BuildHost, contextDirectory: String? = nil, asking questions: Questions = .all
+    ) throws -> [String] {
+        let builderQuestions = questions.contains(.builder) ? Self.builderQuestions(host) : []
+        let contextDirectory = questions.contains(.platform) ? contextDirectory : nil
+        var lines = [
+            "ask() { name=$1; shift; out=$(\"$@\" 2>&1 </dev/null); printf '%s%s %s\\n%s\\n' '\(marker)' \"$name\" \"$?\" \"$out\"; }"
+        ]
+        if questions.contains(.platform) {
+            lines += [
+                "ask uname-s uname -s",
+                "ask uname-m uname -m",
+                "printf '%s%s\\n%s\\n' '\(marker)' 'home 0' \"$HOME\"",
+                "printf '%s%s\\n%s\\n' '\(marker)' 'docker-config 0' \"${DOCKER_CONFIG:-$HOME/.docker}\"",
+            ]
+        }
+        lines += try concurrentQuestions(builderQuestions)
+        if let contextDirectory {
+            let path = try POSIXShell.quote(contextDirectory)
+            lines.append("if [ -d \(path) ]; then touch -c -- \(path); answer=present; else answer=absent; fi")
+            lines.append("printf '%s%s\\n%s\\n' '\(marker)' 'context 0' \"$answer\"")
+        }
+        return lines
     }
 
     /// The builder questions for `host`: section name and command.

@@ -26,7 +26,8 @@ public struct RemoteBuildResult: Sendable {
     public var phases: [BuildPhase: Duration]
     /// The saved log, if one was asked for.
     public var logFile: String?
-    /// What the host said about itself.
+    /// What the host said about itself. Its builder part is asked only when the build needed it (a buildx
+    /// archive); otherwise it holds just the builder's kind (the build itself showed the builder usable).
     public var probe: HostProbe
 
     /// The phases in seconds, keyed by name, as the build report stores them.

@@ -3,7 +3,9 @@ import Shared
 
 /// Builds one platform on one host over SSH: connect, probe (and refuse a host that is not what the
 /// inventory says), ship the build context unless the host already has it, log in through standard input,
-/// run the builder while streaming its log, read the digest, fetch an image archive back, clean up.
+/// run the builder while streaming its log, read the digest, fetch an image archive back, clean up. On POSIX
+/// hosts the probe and the build are one command (``GatedBuildCommand``); the builder is checked when the build
+/// needs its answers or failed.
 ///
 /// Every value that reaches the host is quoted for its shell (``RemoteShell``); credentials travel only on
 /// standard input; the run directory (`WORKDIR/runs/ID`) is removed whether the build succeeds or not.
@@ -87,9 +89,8 @@ public struct RemoteWorker: Sendable {
 
     private func build(
         _ request: BuildRequest, source: BuildSource, options: Options, on connection: SSHConnection,
-        phases initial: [BuildPhase: Duration]
+        phases: [BuildPhase: Duration]
     ) async throws -> RemoteBuildResult {
-        var phases = initial
         let shell = RemoteShell(host.shell)
         // When the context's digest is already known and the work directory needs no home directory, the
         // probe also answers whether the host has the context: no extra round trip for an unchanged context.
@@ -101,19 +102,73 @@ public struct RemoteWorker: Sendable {
             shell.isAbsolute(host.workDir)
                 ? RemoteContextStore(shell: shell, workDirectory: host.workDir).path(for: digest) : nil
         }
+        let builder = host.builder.builder
+        let resultMarker = HostProbe.marker + "result " + Self.randomID()
+        let log = try classified(.probing, kind: .infrastructure) {
+            try BuildLog(host: host.name, platform: request.platform, secrets: request.secrets,
+                pushMarkers: builder.pushMarkers, resultMarker: resultMarker, file: options.logFile, onLine: options.onLog)
+        }
         options.onPhase(.probing)
+        // On POSIX hosts the build's own command asks the platform questions, then waits at its gate for the
+        // script: one command per build. Elsewhere a probe command comes first.
+        let gated = try classified(.probing, kind: .infrastructure) {
+            shell.family == .posix
+                ? try GatedBuildCommand.start(
+                    probe: HostProbe.posixLines(for: host, contextDirectory: knownDirectory, asking: .platform),
+                    shell: shell, connection: connection, log: log)
+                : nil
+        }
+        let command = BuildCommand(gated: gated, connection: connection, log: log, resultMarker: resultMarker)
+        do {
+            return try await build(
+                request, source: source, options: options, command: command, known: (knownDigest, knownDirectory),
+                phases: phases)
+        } catch {
+            await gated?.refuse()
+            throw error
+        }
+    }
+
+    /// The build's command: the gated one already started, or one to start once the script is known.
+    private struct BuildCommand: Sendable {
+        var gated: GatedBuildCommand?
+        var connection: SSHConnection
+        var log: BuildLog
+        var resultMarker: String
+    }
+
+    private func build(
+        _ request: BuildRequest, source: BuildSource, options: Options, command: BuildCommand,
+        known: (digest: String?, directory: String?), phases initial: [BuildPhase: Duration]
+    ) async throws -> RemoteBuildResult {
+        var phases = initial
+        let connection = command.connection
+        let shell = RemoteShell(host.shell)
         var probe = try await timed(.probing, into: &phases) {
-            let probe = try await HostProbe.probe(
-                host, over: connection, contextDirectory: knownDirectory, asking: .platform)
+            let probe: HostProbe
+            if let gated = command.gated {
+                switch try await gated.answers() {
+                case .ready(let answers):
+                    probe = try HostProbe.parse(answers, builder: host.builder, host: host.name)
+                case .ended(let answers):
+                    // Parsing says what is missing; a command that answered everything and still ended was stopped.
+                    _ = try HostProbe.parse(answers, builder: host.builder, host: host.name)
+                    let status = try await gated.finish()
+                    throw HostProbeError(host: host.name, message: "the build command ended (\(status)) before it "
+                        + "was ready to build: was it stopped on the host?")
+                }
+            } else {
+                probe = try await HostProbe.probe(
+                    host, over: connection, contextDirectory: known.directory, asking: .platform)
+            }
             try probe.verifyPlatform(against: host)
             return probe
         }
-        // Only now: the platform answers come fastest from a host that is not busy with the builder CLIs.
-        let builderCheck = startBuilderCheck(on: connection)
-        defer { builderCheck.cancel() }
+        // The builder is asked about only when the script needs its answers, or when the build fails.
+        probe.builder = BuilderProbe(kind: host.builder)
         if host.builder == .buildx, request.output != .registry {
             // The archive is made differently per buildx driver: the build script needs the builder's answers.
-            probe = try await finishBuilderCheck(builderCheck, probe: probe)
+            probe = try await checkBuilder(on: connection, probe: probe)
         }
         let workDirectory = try classified(.probing, kind: .infrastructure) {
             try shell.resolve(host.workDir, home: probe.home ?? "")
@@ -121,7 +176,7 @@ public struct RemoteWorker: Sendable {
         let shipped: ContextShipment.Shipped
         switch source {
         case .context(let context):
-            if let knownDigest, let knownDirectory, probe.contextPresent == true {
+            if let knownDigest = known.digest, let knownDirectory = known.directory, probe.contextPresent == true {
                 shipped = ContextShipment.Shipped(digest: knownDigest, directory: knownDirectory, bytesSent: 0)
                 phases[.uploading] = .zero
             } else {
@@ -141,11 +196,10 @@ public struct RemoteWorker: Sendable {
             hostDockerConfig: probe.dockerConfig)
         let builder = host.builder.builder
         do {
-            let (image, checked) = try await buildingWhileChecked(
-                { try await runBuild(builder, invocation, connection: connection, options: options) },
-                checking: builderCheck, probe: probe)
+            let image = try await buildingCheckedOnFailure(
+                { try await runBuild(builder, invocation, command: command, options: options) },
+                on: connection, probe: probe)
             phases.merge(image.phases) { _, timed in timed }
-            probe = checked
             var tarball: (path: String, sha256: String)?
             if let remote = image.tarball, let destination = options.tarballDestination {
                 options.onPhase(.fetching)
@@ -182,23 +236,28 @@ public struct RemoteWorker: Sendable {
 
     /// Runs the builder's script, streaming its log; reads the digest. Returns the building and pushing times.
     private func runBuild(
-        _ builder: any ImageBuilder, _ invocation: BuildInvocation, connection: SSHConnection, options: Options
+        _ builder: any ImageBuilder, _ invocation: BuildInvocation, command: BuildCommand, options: Options
     ) async throws -> (built: BuiltImage, tarball: String?, phases: [BuildPhase: Duration]) {
         var phases: [BuildPhase: Duration] = [:]
+        let log = command.log
         let plan = try classified(.building, kind: .build) { try builder.plan(invocation) }
         // The script prints the digest file and removes the run directory itself: one command for the build.
-        let resultMarker = HostProbe.marker + "result " + Self.randomID()
-        let script = plan.scriptHandingBackResults(marker: resultMarker, runDirectory: invocation.runDirectory)
-        let command = try classified(.building, kind: .build) { try invocation.shell.command(for: script) }
-        let log = try classified(.building, kind: .infrastructure) {
-            try BuildLog(host: host.name, platform: invocation.request.platform, secrets: plan.secrets,
-                pushMarkers: builder.pushMarkers, resultMarker: plan.digestFile == nil ? nil : resultMarker,
-                file: options.logFile, onLine: options.onLog)
-        }
-        options.onPhase(.building)
-        let started = ContinuousClock.now
-        let status = try await classifiedAsync(.building, kind: .infrastructure) {
-            try await Self.stream(command, stdin: plan.standardInput, on: connection, into: log)
+        let script = plan.scriptHandingBackResults(marker: command.resultMarker, runDirectory: invocation.runDirectory)
+        let started: ContinuousClock.Instant
+        let status: ExitStatus
+        if let gated = command.gated {
+            let text = try classified(.building, kind: .build) { try invocation.shell.render(script) }
+            options.onPhase(.building)
+            started = ContinuousClock.now
+            gated.open(script: text, input: plan.standardInput)
+            status = try await classifiedAsync(.building, kind: .infrastructure) { try await gated.finish() }
+        } else {
+            let line = try classified(.building, kind: .build) { try invocation.shell.command(for: script) }
+            options.onPhase(.building)
+            started = ContinuousClock.now
+            status = try await classifiedAsync(.building, kind: .infrastructure) {
+                try await Self.stream(line, stdin: plan.standardInput, on: command.connection, into: log)
+            }
         }
         await log.finish()
         let ended = ContinuousClock.now
