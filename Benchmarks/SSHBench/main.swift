@@ -10,9 +10,10 @@ import Worker
 //   openssh       ssh HOST 'cat > /dev/null' < FILE
 //   upload        the layer: upload(contentsOf:to:) into a file, size and SHA-256 verified, renamed
 //   openssh-file  ssh HOST 'cat > F && wc -c < F && sha256sum < F' < FILE (the same remote work)
+//   raw           libssh2 alone, blocking, on its own thread (RawLibSSH2): the ceiling for `stream`
 //
 // Usage: SSHBench [SIZE_MIB=256] [ROUNDS=5]   (fleet from $COORDINATOR_TESTBED_DIR/env)
-// BENCH_ONLY=stream (or openssh, upload, openssh-file) runs one measurement, for profiling.
+// BENCH_ONLY=stream (or openssh, upload, openssh-file, raw) runs one measurement, for profiling.
 
 /// CPU seconds used so far by this process and its waited-for children (`ssh`).
 func cpuSeconds() -> Double {
@@ -27,6 +28,7 @@ func cpuSeconds() -> Double {
 }
 
 nonisolated(unsafe) var cpu: [Double] = []
+nonisolated(unsafe) var rawMethods = ""
 
 struct Bench {
     let fleet: Fleet
@@ -77,6 +79,13 @@ struct Bench {
         return speed
     }
 
+    func raw() async throws -> Double {
+        let raw = RawLibSSH2(
+            address: try fleet.value("TESTBED_HOST_AMD64"), port: Int(try fleet.value("TESTBED_SSH_PORT")) ?? 22,
+            user: try fleet.value("TESTBED_SSH_USER"), key: try fleet.value("TESTBED_SSH_KEY"), file: file)
+        return try await timed { rawMethods = try await raw.upload() }
+    }
+
     func openSSH(_ remoteCommand: String) async throws -> Double {
         try await timed {
             let process = Process()
@@ -112,6 +121,7 @@ struct Bench {
                 ("openssh", { try await openSSH("cat > /dev/null") }),
                 ("upload", layerUpload),
                 ("openssh-file", { try await openSSH("cat > \(remoteFile) && wc -c < \(remoteFile) && sha256sum < \(remoteFile) && rm -f \(remoteFile)") }),
+                ("raw", raw),
             ]
             let only = ProcessInfo.processInfo.environment["BENCH_ONLY"]
             // Alternate the order so neither side always runs on a warmer machine.
@@ -132,9 +142,13 @@ struct Bench {
         let upload = median("upload"), opensshFile = median("openssh-file")
         print(String(format: "median: stream %.0f MB/s, openssh %.0f MB/s, ratio %.2f", stream, openssh, stream / openssh))
         print(String(format: "median: upload (verified) %.0f MB/s, openssh-file %.0f MB/s, ratio %.2f", upload, opensshFile, upload / opensshFile))
-        print(String(format: "median client CPU seconds: stream %.2f, openssh %.2f, upload %.2f, openssh-file %.2f",
+        let raw = median("raw")
+        print("median: raw libssh2 (\(rawMethods)) " + String(format: "%.0f MB/s: stream/raw %.2f, raw/openssh %.2f",
+                     raw, stream / raw, raw / openssh))
+        print(String(format: "median client CPU seconds: stream %.2f, openssh %.2f, upload %.2f, openssh-file %.2f, raw %.2f",
                      median("stream", in: cpuResults), median("openssh", in: cpuResults),
-                     median("upload", in: cpuResults), median("openssh-file", in: cpuResults)))
+                     median("upload", in: cpuResults), median("openssh-file", in: cpuResults),
+                     median("raw", in: cpuResults)))
     }
 }
 
