@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// Runs a blocking probe (reading /proc, say) over and over on a thread of its own, never on Swift's
 /// cooperative pool, where a busy loop would starve every other test of this process.
@@ -8,7 +9,7 @@ public final class PollingThread: @unchecked Sendable {
 
     /// Starts calling `body` every `interval` on a new thread, at once (not when a pool thread is free).
     public init(every interval: Duration, _ body: @escaping @Sendable () -> Void) {
-        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let seconds = interval.seconds
         let stop = stopFlag, finished = finished
         let thread = Thread {
             while !stop.isSet {

@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// Runs local commands for tests (`ssh`, `curl`, `docker`, ...) and collects their output.
 ///
@@ -91,7 +92,7 @@ public enum Shell {
         }
         let child = UncheckedBox(process)
         let pipes = UncheckedBox((stdout, stderr, stdin))
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let seconds = timeout.seconds
         let signalled = UncheckedBox<ContinuousClock.Instant?>(nil)
         let signalledLock = NSLock()
         let trigger = terminateWhen.map { condition in

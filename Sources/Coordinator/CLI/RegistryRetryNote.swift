@@ -24,10 +24,9 @@ enum RegistryRetryNote {
             var time: Date
             var registryRetry: Retry
         }
-        let (seconds, attoseconds) = retry.delay.components
         let line = Line(time: Date(), registryRetry: Line.Retry(
             registry: retry.registry, request: retry.request, reason: retry.reason, attempt: retry.attempt,
-            maxAttempts: retry.maxAttempts, delaySeconds: Double(seconds) + Double(attoseconds) / 1e18))
+            maxAttempts: retry.maxAttempts, delaySeconds: retry.delay.seconds))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(line) else { return }

@@ -63,7 +63,7 @@ actor TTYProgress: ProgressSink {
         let hostWidth = rows.map { $0.host?.count ?? 1 }.max() ?? 1
         for row in rows {
             let elapsed = (row.finished ?? .now) - row.started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.seconds
             var line = [
                 row.slot.description.padding(toWidth: slotWidth), (row.host ?? "-").padding(toWidth: hostWidth),
                 row.phase.rawValue.padding(toWidth: 9), String(format: "%6.1fs", seconds), row.lastLine,

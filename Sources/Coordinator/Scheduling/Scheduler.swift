@@ -121,10 +121,3 @@ struct AttemptTimeout: ClassifiedError {
     var failureKind: FailureKind { .infrastructure }
     var description: String { "no result from \(host) within \(limit.seconds)s (--timeout)" }
 }
-
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

@@ -25,8 +25,7 @@ public struct RegistryRetry: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        let milliseconds = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
-        return "registry \(registry): \(request) failed (\(reason)); attempt \(attempt + 1) of \(maxAttempts) "
-            + "in \(milliseconds) ms"
+        "registry \(registry): \(request) failed (\(reason)); attempt \(attempt + 1) of \(maxAttempts) "
+            + "in \(delay.milliseconds) ms"
     }
 }

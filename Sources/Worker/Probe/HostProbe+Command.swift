@@ -32,8 +32,6 @@ extension HostProbe {
         for host: BuildHost, contextDirectory: String? = nil, asking questions: Questions = .all
     ) throws -> String {
         let shell = RemoteShell(host.shell)
-        let builderQuestions = questions.contains(.builder) ? Self.builderQuestions(host) : []
-        let contextDirectory = questions.contains(.platform) ? contextDirectory : nil
         switch shell.family {
         case .posix:
             let lines = try posixLines(for: host, contextDirectory: contextDirectory, asking: questions)
@@ -57,11 +55,11 @@ extension HostProbe {
                     "Ask 'docker-config' { if ($env:DOCKER_CONFIG) { $env:DOCKER_CONFIG } else { Join-Path $HOME '.docker' } }",
                 ]
             }
-            for (name, arguments) in builderQuestions {
+            for (name, arguments) in questions.contains(.builder) ? Self.builderQuestions(host) : [] {
                 let call = try "& " + arguments.map(PowerShell.quote).joined(separator: " ")
                 lines.append("Ask '\(name)' { \(call) }")
             }
-            if let contextDirectory {
+            if questions.contains(.platform), let contextDirectory {
                 let path = try PowerShell.quote(contextDirectory)
                 lines.append("Ask 'context' { if (Test-Path -LiteralPath \(path) -PathType Container) { "
                     + "(Get-Item -LiteralPath \(path)).LastWriteTime = Get-Date; 'present' } else { 'absent' } }")

@@ -99,8 +99,8 @@ actor BuildLog {
 
     private func emit(_ bytes: [UInt8], from stream: BuildLogLine.Stream) {
         guard !bytes.isEmpty else { return }
+        var text = String(decoding: bytes, as: UTF8.self)
         if stream == .stdout, let resultMarker {
-            let text = String(decoding: bytes, as: UTF8.self)
             if resultLines != nil {
                 resultLines?.append(text)
                 return
@@ -110,7 +110,6 @@ actor BuildLog {
                 return
             }
         }
-        var text = String(decoding: bytes, as: UTF8.self)
         // Searched as bytes: Foundation's string search costs more than the rest of a line's handling.
         for (secret, secretBytes) in zip(secrets, secretBytes) where bytes.firstRange(of: secretBytes) != nil {
             text = text.replacingOccurrences(of: secret, with: "********")

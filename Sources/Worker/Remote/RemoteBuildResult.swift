@@ -33,7 +33,7 @@ public struct RemoteBuildResult: Sendable {
     /// The phases in seconds, keyed by name, as the build report stores them.
     public var phaseSeconds: [String: Double] {
         Dictionary(uniqueKeysWithValues: phases.map { phase, duration in
-            (phase.rawValue, Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+            (phase.rawValue, duration.seconds)
         })
     }
 }

@@ -13,10 +13,17 @@ extension RemoteWorker {
     /// with the builder's.
     /// - Throws: ``RemoteBuildError`` (infrastructure, probing) when the builder cannot be used.
     func checkBuilder(on connection: SSHConnection, probe: HostProbe) async throws -> HostProbe {
-        var probe = probe
-        probe.builder = try await classifiedAsync(.probing, kind: .infrastructure) {
+        let builder = try await classifiedAsync(.probing, kind: .infrastructure) {
             try await HostProbe.probeBuilder(host, over: connection)
         }
+        return try verified(builder, probe: probe)
+    }
+
+    /// `probe` with `builder`'s answers, once they show the builder usable.
+    /// - Throws: ``RemoteBuildError`` (infrastructure, probing) when they do not.
+    private func verified(_ builder: BuilderProbe, probe: HostProbe) throws -> HostProbe {
+        var probe = probe
+        probe.builder = builder
         try classified(.probing, kind: .infrastructure) { try probe.verifyBuilder(against: host) }
         return probe
     }
@@ -32,9 +39,7 @@ extension RemoteWorker {
             guard !Task.isCancelled, (error as? RemoteBuildError)?.failureKind != .cancelled,
                 let builder = try? await HostProbe.probeBuilder(host, over: connection)
             else { throw error }
-            var checked = probe
-            checked.builder = builder
-            try classified(.probing, kind: .infrastructure) { try checked.verifyBuilder(against: host) }
+            _ = try verified(builder, probe: probe)
             throw error
         }
     }

@@ -143,11 +143,3 @@ enum TCPConnector {
         return String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
-
-extension Duration {
-    /// Whole milliseconds, rounded down, never negative.
-    var milliseconds: Int {
-        let (seconds, attoseconds) = components
-        return max(0, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
-    }
-}
