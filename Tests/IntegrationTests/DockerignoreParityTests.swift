@@ -65,7 +65,7 @@ struct DockerignoreParityTests {
     @Test("randomised trees and ignore files send what Docker sends", arguments: 1...16)
     func randomised(seed: UInt64) async throws {
         let fleet = try Fleet.require()
-        var random = SplitMix(seed: seed)
+        var random = SplitMix64(seed: seed)
         let root = NSTemporaryDirectory() + "coordinator-parity-random-\(seed)-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: root) }
         try write(root, "Dockerfile", "FROM scratch\nCOPY . /ctx/\n")
@@ -127,19 +127,6 @@ struct DockerignoreParityTests {
         try FileManager.default.createDirectory(
             atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Data(contents.utf8).write(to: URL(fileURLWithPath: full))
-    }
-}
-
-/// A small deterministic generator, so a failing seed can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -309,7 +309,7 @@ struct FleetQuotingTests {
         let fleet = try Fleet.require()
         let inventory = try Inventory.load(path: try fleet.value("TESTBED_INVENTORY"))
         let alphabet = Array("'\"`$\\%!^&|;<>()[]{}*?~#= \t\nabcXYZ019é☃\u{2019}\u{301}\r-_./:")
-        var random = SplitMix(seed: 42)
+        var random = SplitMix64(seed: 42)
         var values = hostileValuesForFleet
         for _ in 0..<200 {
             let length = Int(random.next() % 24)

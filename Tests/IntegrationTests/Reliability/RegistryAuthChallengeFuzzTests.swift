@@ -10,18 +10,6 @@ import Testing
 /// with an error that quotes the header.
 @Suite("WWW-Authenticate parser fuzzing")
 struct RegistryAuthChallengeFuzzTests {
-    /// SplitMix64: small, fast and the same on every machine, so a failure can be replayed from its seed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let tokenCharacters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~")
     static let token68Characters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~+/")
     /// What hostile values and mutations are made of.
@@ -30,13 +18,13 @@ struct RegistryAuthChallengeFuzzTests {
         "\u{FEFF}", "\u{7F}", "\u{1B}", "\u{0301}", "中", "a", "Z", "9", "/", ":", "%",
     ]
 
-    static func token(_ random: inout Generator, _ alphabet: [Character] = tokenCharacters, length: ClosedRange<Int> = 1...12)
+    static func token(_ random: inout SplitMix64, _ alphabet: [Character] = tokenCharacters, length: ClosedRange<Int> = 1...12)
         -> String
     {
         String((0..<Int.random(in: length, using: &random)).map { _ in alphabet.randomElement(using: &random)! })
     }
 
-    static func value(_ random: inout Generator) -> String {
+    static func value(_ random: inout SplitMix64) -> String {
         switch Int.random(in: 0..<400, using: &random) {
         case 0..<40: return ""
         case 40..<200: return token(&random)
@@ -46,7 +34,7 @@ struct RegistryAuthChallengeFuzzTests {
     }
 
     /// A quoted-string (or a bare token when it may be one) for `value`.
-    static func render(_ value: String, _ random: inout Generator) -> String {
+    static func render(_ value: String, _ random: inout SplitMix64) -> String {
         let bare = !value.isEmpty && value.allSatisfy { tokenCharacters.contains($0) }
         if bare, Bool.random(using: &random) { return value }
         var quoted = "\""
@@ -58,7 +46,7 @@ struct RegistryAuthChallengeFuzzTests {
     }
 
     /// A well-formed header of 1 to 3 challenges and the challenges it must parse into.
-    static func wellFormed(_ random: inout Generator) -> (header: String, expected: [AuthChallenge]) {
+    static func wellFormed(_ random: inout SplitMix64) -> (header: String, expected: [AuthChallenge]) {
         var parts: [String] = []
         var expected: [AuthChallenge] = []
         for _ in 0..<Int.random(in: 1...3, using: &random) {
@@ -85,7 +73,7 @@ struct RegistryAuthChallengeFuzzTests {
         return (parts.joined(separator: [", ", ",", " , "].randomElement(using: &random)!), expected)
     }
 
-    static func mutate(_ header: String, _ random: inout Generator) -> String {
+    static func mutate(_ header: String, _ random: inout SplitMix64) -> String {
         var characters = Array(header)
         for _ in 0..<Int.random(in: 1...8, using: &random) {
             let position = characters.isEmpty ? 0 : Int.random(in: 0...characters.count, using: &random)
@@ -129,7 +117,7 @@ struct RegistryAuthChallengeFuzzTests {
         // CPU-bound: runs off the cooperative pool (see OffPool), expectations checked on it afterwards. Each
         // header is bounded on the thread's CPU clock (BoundedCases), which a loaded machine does not stretch.
         let (tally, outcome) = try await OffPool.run { () -> (Tally, BoundedCases.Outcome) in
-            var random = Generator(state: 0x5EED_0007)
+            var random = SplitMix64(seed: 0x5EED_0007)
             var tally = Tally()
             let outcome = BoundedCases.run(count: 20_000, limit: Self.caseLimit) { round in
                 let (header, expected) = Self.wellFormed(&random)
