@@ -14,17 +14,21 @@
 ///   and it is sent (before that something) only if something below it is sent;
 /// - symbolic links are sent as links, never followed; sockets, pipes and devices are not sent;
 /// - the paths in `alwaysInclude` (the Dockerfile and the ignore file) are sent even when excluded, so that
-///   the builder on the host finds them; it applies the same ignore file again and hides them from `COPY`.
+///   the builder on the host finds them; it applies the same ignore file again and hides them from `COPY`;
+/// - the paths in `leftOut` (what the coordinator writes during the build) and everything below them are
+///   never sent.
 struct ContextWalker {
     let root: String
     let ignore: DockerIgnore?
     let alwaysInclude: Set<String>
+    let leftOut: Set<String>
     private var forcedDirectories: Set<String> = []
     private var entries: [ContextEntry] = []
     private var pendingDirectories: [ContextEntry] = []
 
-    init(root: String, ignore: DockerIgnore?, alwaysInclude: Set<String>) {
+    init(root: String, ignore: DockerIgnore?, alwaysInclude: Set<String>, leftOut: Set<String> = []) {
         self.root = root
+        self.leftOut = leftOut
         self.ignore = ignore
         self.alwaysInclude = alwaysInclude
         for path in alwaysInclude {
@@ -37,8 +41,10 @@ struct ContextWalker {
     }
 
     /// The entries Docker would send.
-    static func entries(root: String, ignore: DockerIgnore?, alwaysInclude: Set<String>) throws -> [ContextEntry] {
-        var walker = ContextWalker(root: root, ignore: ignore, alwaysInclude: alwaysInclude)
+    static func entries(
+        root: String, ignore: DockerIgnore?, alwaysInclude: Set<String>, leftOut: Set<String> = []
+    ) throws -> [ContextEntry] {
+        var walker = ContextWalker(root: root, ignore: ignore, alwaysInclude: alwaysInclude, leftOut: leftOut)
         let state = ignore.map(IgnoreMatchState.root(for:)) ?? IgnoreMatchState(matchedPatterns: [])
         let handle = try DirectoryHandle(path: root)
         defer { handle.close() }
@@ -49,6 +55,7 @@ struct ContextWalker {
     private mutating func visit(_ handle: DirectoryHandle, directory: String, state: IgnoreMatchState) throws {
         for name in try handle.names() {
             let path = directory.isEmpty ? name : directory + "/" + name
+            if leftOut.contains(path) { continue }
             let info = try handle.status(name)
             let isDirectory = FileSystem.isDirectory(info)
             var excluded = false
