@@ -133,6 +133,35 @@ struct BuildCommandTests {
         #expect(try await Self.listExists("\(image):v1"))
     }
 
+    @Test("a second build in the same directory: the coordinator's own _output/logs is never part of the context")
+    func rebuildInSameDirectory() async throws {
+        let fleet = try Fleet.require()
+        // The context is the project directory ('.'), where the coordinator writes _output/logs.
+        let project = try Project(fleet: fleet, dockerfile: "FROM \(try fleet.value("TESTBED_BASE_IMAGE"))\n"
+            + "COPY . /ctx/\nRUN --network=none ls -A /ctx | sed 's/^/ctx-entry: /'\n")
+        defer { project.remove() }
+        // Without the example's `.dockerignore`, which names _output.
+        try FileManager.default.removeItem(atPath: project.directory + "/.dockerignore")
+        let inventory = try BuildInterruptTests.inventory(
+            project, fleet, workDir: try fleet.value("TESTBED_DIR") + "/hosts/amd64-1/work")
+        let image = try Self.image(fleet)
+        // Before the fix the second run shipped the first run's log while writing it: "the file grew", exit 3.
+        for round in 1...2 {
+            let result = try await project.build(
+                ["--inventory", inventory, "--image", image, "--tag", "v1", "--platform", "linux/amd64", "--no-resume",
+                 "--no-cache"])
+            #expect(result.status == 0, "round \(round): \(result.stdout)\n\(result.stderr)")
+        }
+        let log = try String(
+            contentsOfFile: project.directory + "/_output/logs/\(image.split(separator: "/").last!)-v1-linux-amd64.log",
+            encoding: .utf8)
+        let entries = log.split(separator: "\n").compactMap { line in
+            line.range(of: "ctx-entry: ").map { String(line[$0.upperBound...]) }
+        }
+        #expect(entries.contains("Dockerfile"), "\(log)")
+        #expect(!entries.contains("_output"), "the context held the coordinator's own output: \(entries)")
+    }
+
     @Test("a failing Dockerfile: exit 1, the log's last lines, no list, no retry elsewhere")
     func failingBuild() async throws {
         let fleet = try Fleet.require()

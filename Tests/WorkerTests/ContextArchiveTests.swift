@@ -90,8 +90,12 @@ struct ContextArchiveTests {
         ])
         #expect(BuildContext.contextRelative(outputs, inside: alias)
             == ["_output/logs", "_output/app-v1-linux-amd64.tar", "_output/new/dir/app.tar"])
+        // `_output` holding nothing but the coordinator's logs is not sent at all.
+        try FileManager.default.removeItem(atPath: fixture.root + "/_output/bin")
+        try FileManager.default.removeItem(atPath: fixture.root + "/_output/app-v1-linux-arm64.tar")
+        #expect(try BuildContext.scan(root: fixture.root, ownOutputs: outputs).paths == [".dockerignore", "Dockerfile"])
         // The log changing does not change the context's fingerprint.
-        let before = context.fingerprint
+        let before = try BuildContext.scan(root: fixture.root, ownOutputs: outputs).fingerprint
         try fixture.write("_output/logs/app.log", "a longer log than before")
         #expect(try BuildContext.scan(root: fixture.root, ownOutputs: outputs).fingerprint == before)
         // A context that is not a parent of them keeps everything.

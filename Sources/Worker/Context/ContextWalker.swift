@@ -16,12 +16,14 @@
 /// - the paths in `alwaysInclude` (the Dockerfile and the ignore file) are sent even when excluded, so that
 ///   the builder on the host finds them; it applies the same ignore file again and hides them from `COPY`;
 /// - the paths in `leftOut` (what the coordinator writes during the build) and everything below them are
-///   never sent.
+///   never sent, and a directory above them only if something else below it is (`_output` holding nothing but
+///   the coordinator's logs is not sent; `_output` that also holds `bin/` is).
 struct ContextWalker {
     let root: String
     let ignore: DockerIgnore?
     let alwaysInclude: Set<String>
     let leftOut: Set<String>
+    private var leftOutParents: Set<String> = []
     private var forcedDirectories: Set<String> = []
     private var entries: [ContextEntry] = []
     private var pendingDirectories: [ContextEntry] = []
@@ -29,6 +31,13 @@ struct ContextWalker {
     init(root: String, ignore: DockerIgnore?, alwaysInclude: Set<String>, leftOut: Set<String> = []) {
         self.root = root
         self.leftOut = leftOut
+        for path in leftOut {
+            var parent = GoPath.parent(path)
+            while parent != "." {
+                leftOutParents.insert(parent)
+                parent = GoPath.parent(parent)
+            }
+        }
         self.ignore = ignore
         self.alwaysInclude = alwaysInclude
         for path in alwaysInclude {
@@ -64,9 +73,12 @@ struct ContextWalker {
                 (excluded, childState) = ignore.matches(path, parent: state)
             }
             guard let entry = try makeEntry(path: path, name: name, in: handle, info: info) else { continue }
-            if excluded && !alwaysInclude.contains(path) {
+            let heldBack = excluded && !alwaysInclude.contains(path)
+            if heldBack || (isDirectory && leftOutParents.contains(path) && !forcedDirectories.contains(path)) {
                 guard isDirectory else { continue }
-                if ignore?.canSkipContents(ofExcludedDirectory: path) == true && !forcedDirectories.contains(path) {
+                if heldBack, ignore?.canSkipContents(ofExcludedDirectory: path) == true,
+                    !forcedDirectories.contains(path)
+                {
                     continue
                 }
                 pendingDirectories.append(entry)
