@@ -7,7 +7,12 @@ import Foundation
 enum Main {
     static func main() async {
         do {
-            var command = try CommandLineParsing.command(for: Array(CommandLine.arguments.dropFirst()))
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            if let request = CommandLineParsing.manifestCreateRequest(for: arguments) {
+                try await request.run()
+                return
+            }
+            var command = try CommandLineParsing.command(for: arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -11,6 +11,15 @@ struct ManifestFailure: CoordinatorFailure {
         exitCode = Self.exitCode(for: error)
     }
 
+    /// Runs `body`, turning what it throws into a ``ManifestFailure``.
+    static func reporting(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            throw ManifestFailure(error)
+        }
+    }
+
     static func exitCode(for error: any Error) -> CoordinatorExitCode {
         switch error {
         case let error as AssemblyError:
