@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Shared
 
 /// Entry point: runs the parsed command and maps failures to the documented exit codes
 /// (2 for usage and inventory errors, not ArgumentParser's 64).
@@ -9,6 +10,7 @@ enum Main {
         do {
             let arguments = Array(CommandLine.arguments.dropFirst())
             if let request = CommandLineParsing.manifestCreateRequest(for: arguments) {
+                RegistryClient.useOneSharedEventLoop()
                 try await request.run()
                 return
             }

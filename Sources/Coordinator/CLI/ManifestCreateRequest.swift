@@ -24,12 +24,14 @@ struct ManifestCreateRequest: Sendable, Equatable {
         if let windowsVersion { _ = try WindowsBuildArgument.build(windowsVersion) }
     }
 
-    /// Assembles, pushes and verifies the list and prints it; failures become ``ManifestFailure``s.
-    func run() async throws {
+    /// Assembles, pushes and verifies the list and prints it; failures become ``ManifestFailure``s. Runs on the
+    /// caller's executor until the registry client takes over (its event loop): no hop to the cooperative pool and
+    /// back, each a thread wake-up, before the first request and after the last.
+    nonisolated(nonsending) func run() async throws {
         try await ManifestFailure.reporting(execute)
     }
 
-    private func execute() async throws {
+    nonisolated(nonsending) private func execute() async throws {
         let target = try ImageReference(parsing: self.target)
         let hostWindows = try windowsVersion.map(WindowsBuildArgument.build)
         let slots = try sources.map { text in
@@ -39,7 +41,9 @@ struct ManifestCreateRequest: Sendable, Equatable {
         let options = ManifestAssembler.Options(keepAttestations: !dropAttestations, allowCrossRepository: !noCrossRepository)
         let configuration = RegistryOptions.clientConfiguration(
             insecureRegistries: insecureRegistries, caCertificates: caCertificates, certsDirectory: certsDirectory)
-        let pushed = try await RegistryClient.withClient(configuration: configuration) { client in
+        // `@Sendable`, so that the body is not isolated to the main actor this function runs on (see `run()`): it runs
+        // on the client's event loop.
+        let pushed = try await RegistryClient.withClient(configuration: configuration) { @Sendable client in
             try await ManifestAssembler(client: client).assemble(target: target, slots: slots, options: options)
         }
         let rows = pushed.children.flatMap { child in
@@ -63,7 +67,8 @@ struct ManifestCreateRequest: Sendable, Equatable {
             // Written as bytes: `print` would look up each value's description conformances, a cost paid at start-up.
             let summary =
                 "pushed \(pushed.target)@\(pushed.digest) (\(pushed.kind.mediaType), \(pushed.bytes.count) bytes)"
-            FileHandle.standardOutput.write(Data((summary + "\n" + ManifestTableRow.render(rows) + "\n").utf8))
+            var text = summary + "\n" + ManifestTableRow.render(rows) + "\n"
+            FileHandle.standardOutput.write(text.withUTF8 { Data(bytes: $0.baseAddress!, count: $0.count) })
         }
     }
 }

@@ -12,7 +12,9 @@ struct ManifestFailure: CoordinatorFailure {
     }
 
     /// Runs `body`, turning what it throws into a ``ManifestFailure``.
-    static func reporting(_ body: () async throws -> Void) async throws {
+    nonisolated(nonsending) static func reporting(_ body: nonisolated(nonsending) () async throws -> Void)
+        async throws
+    {
         do {
             try await body()
         } catch {
