@@ -4,12 +4,14 @@
 Forwards every request to UPSTREAM (a plain-HTTP registry) and injects faults:
   --fail-first N --fail-status S   the first N requests for each METHOD+path get status S (Retry-After: R for 429)
   --drop-first N                   the first N requests for each METHOD+path get the connection closed, no answer
-  --fault-path TEXT                the two above and the content faults only for paths containing TEXT (default: every path)
+  --fault-path TEXT                the two above and the content and digest faults only for paths containing TEXT
+                                   (default: every path)
   --fault-method METHOD            ... and only for requests with this method (default: every method)
   --fault-user-agent TEXT          ... and only for requests whose User-Agent contains TEXT (default: every client)
   --hold-dir DIR                   the first faultable request is held: DIR/held is written, and the request waits until
                                    DIR/release exists (at most 60 s), then goes on (a test restarts the registry meanwhile)
   --wrong-digest                   manifest answers carry a Docker-Content-Digest that is not theirs
+  --no-digest                      answers carry no Docker-Content-Digest (as some registries and proxies send them)
   --corrupt-body                   manifest and blob answers get one byte changed; headers (Docker-Content-Digest) stay
   --malformed-json                 manifest GETs answer 200 with truncated JSON whose Docker-Content-Digest is right
   --oversized-body BYTES           manifest and blob GETs answer 200 with BYTES of JSON-looking filler
@@ -119,7 +121,7 @@ class Handler(BaseHTTPRequestHandler):
                 location = f"http://{args.redirect_host}:{redirect_port}{self.path}"
                 return self.reply(307, b"", {"Location": location}, entry)
         else:
-            content = False
+            content = faultable = False
         upstream = http.client.HTTPConnection(args.upstream, timeout=30)
         headers = {}
         for name, value in self.headers.items():
@@ -137,8 +139,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.drop(entry, "upstream-down")
         reply_headers = {k: v for k, v in response.getheaders()
                          if k.lower() not in ("content-length", "connection", "transfer-encoding")}
-        if args.wrong_digest and "/manifests/" in self.path and "Docker-Content-Digest" in reply_headers:
+        if args.wrong_digest and faultable and "/manifests/" in self.path and "Docker-Content-Digest" in reply_headers:
             reply_headers["Docker-Content-Digest"] = "sha256:" + "0" * 64
+        if args.no_digest and faultable:
+            reply_headers.pop("Docker-Content-Digest", None)
         if content and args.corrupt_body and response.status == 200 and payload:
             payload = payload[:-1] + bytes([payload[-1] ^ 0x20])
         self.reply(response.status, payload if self.command != "HEAD" else b"", reply_headers, entry,
@@ -211,6 +215,7 @@ def main():
     parser.add_argument("--fault-user-agent", default="")
     parser.add_argument("--hold-dir")
     parser.add_argument("--wrong-digest", action="store_true")
+    parser.add_argument("--no-digest", action="store_true")
     parser.add_argument("--corrupt-body", action="store_true")
     parser.add_argument("--malformed-json", action="store_true")
     parser.add_argument("--oversized-body", type=int, default=0)

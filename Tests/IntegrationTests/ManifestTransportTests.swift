@@ -29,6 +29,22 @@ struct ManifestTransportTests {
         ]
     }
 
+    /// Assembles `children`'s list through `proxy` to tag `v1`.
+    func assemble(through proxy: FaultProxy, _ children: Children, configuration: RegistryClient.Configuration = quickRetries)
+        async throws -> ManifestAssembler.PushedList
+    {
+        let target = ImageReference(registry: proxy.host, repository: children.repository, tag: "v1")
+        return try await RegistryClient.withClient(configuration: configuration) { client in
+            try await ManifestAssembler(client: client).assemble(target: target, slots: slots(proxy, children.repository))
+        }
+    }
+
+    /// Expects the registry behind the proxy to serve exactly `pushed`'s bytes at tag `v1`.
+    func expectStoredUpstream(_ pushed: ManifestAssembler.PushedList, _ children: Children) async throws {
+        let upstream = children.registry.reference(children.repository, tag: "v1")
+        #expect(try await IndependentChecks.rawManifest(upstream, on: children.registry) == pushed.bytes)
+    }
+
     static let quickRetries = RegistryClient.Configuration(
         credentials: nil, retry: RetryPolicy(maxAttempts: 4, initialBackoff: .milliseconds(20), maxBackoff: .seconds(2)))
 
@@ -38,15 +54,11 @@ struct ManifestTransportTests {
         let children = try await pushChildren(fleet)
         let proxy = try await FaultProxy(upstream: children.registry.host, flags: ["--drop-first", "1", "--fail-first", "2"])
         defer { proxy.stop() }
-        let target = ImageReference(registry: proxy.host, repository: children.repository, tag: "v1")
-        let pushed = try await RegistryClient.withClient(configuration: Self.quickRetries) { client in
-            try await ManifestAssembler(client: client).assemble(target: target, slots: slots(proxy, children.repository))
-        }
+        let pushed = try await assemble(through: proxy, children)
         let log = try proxy.log()
         let put = log.filter { $0.method == "PUT" }
         #expect(put.map(\.status) == [.dropped, .code(503), .code(503), .code(201)], "the PUT was tried until it went through")
-        let upstream = children.registry.reference(children.repository, tag: "v1")
-        #expect(try await IndependentChecks.rawManifest(upstream, on: children.registry) == pushed.bytes)
+        try await expectStoredUpstream(pushed, children)
     }
 
     @Test("429 with Retry-After is honoured")
@@ -88,15 +100,62 @@ struct ManifestTransportTests {
         let children = try await pushChildren(fleet)
         let proxy = try await FaultProxy(upstream: children.registry.host, flags: ["--wrong-digest"])
         defer { proxy.stop() }
-        let target = ImageReference(registry: proxy.host, repository: children.repository, tag: "v1")
         await #expect {
-            try await RegistryClient.withClient(configuration: Self.quickRetries) { client in
-                try await ManifestAssembler(client: client).assemble(target: target, slots: slots(proxy, children.repository))
-            }
+            try await assemble(through: proxy, children)
         } throws: { error in
             "\(error)".contains("Docker-Content-Digest") && "\(error)".contains("sha256:" + String(repeating: "0", count: 64))
         }
         #expect(try proxy.log().allSatisfy { $0.method != "PUT" })
+    }
+
+    @Test("a list PUT answered with a Docker-Content-Digest that is not the list's digest fails the push")
+    func wrongDigestForThePut() async throws {
+        let fleet = try Fleet.require()
+        let children = try await pushChildren(fleet)
+        let proxy = try await FaultProxy(
+            upstream: children.registry.host,
+            flags: ["--wrong-digest", "--fault-method", "PUT", "--fault-path", "/manifests/v1"])
+        defer { proxy.stop() }
+        await #expect {
+            try await assemble(through: proxy, children)
+        } throws: { error in
+            guard case .pushFailed = error as? AssemblyError else { return false }
+            return "\(error)".contains("Docker-Content-Digest") && "\(error)".contains("sha256:" + String(repeating: "0", count: 64))
+        }
+        #expect(try proxy.log().filter { $0.method == "PUT" }.map(\.status) == [.code(201)], "the PUT itself went through")
+    }
+
+    @Test("a registry that confirms the list PUT with its digest is not asked again; one that does not is read back")
+    func readBackOnlyWithoutDigest() async throws {
+        let fleet = try Fleet.require()
+        let children = try await pushChildren(fleet)
+        for confirms in [true, false] {
+            let proxy = try await FaultProxy(
+                upstream: children.registry.host,
+                flags: confirms ? [] : ["--no-digest", "--fault-method", "PUT", "--fault-path", "/manifests/v1"])
+            defer { proxy.stop() }
+            let pushed = try await assemble(through: proxy, children)
+            let log = try proxy.log()
+            let put = try #require(log.firstIndex { $0.method == "PUT" && $0.path.hasSuffix("/manifests/v1") })
+            let readBack = log[(put + 1)...].filter { $0.method == "GET" && $0.path.hasSuffix("/manifests/v1") }
+            #expect(readBack.count == (confirms ? 0 : 1), "confirms: \(confirms), log: \(log)")
+            try await expectStoredUpstream(pushed, children)
+        }
+    }
+
+    @Test("a registry that does not confirm the list PUT and then serves other bytes for the tag fails verification")
+    func readBackMismatch() async throws {
+        let fleet = try Fleet.require()
+        let children = try await pushChildren(fleet)
+        let proxy = try await FaultProxy(
+            upstream: children.registry.host, flags: ["--no-digest", "--corrupt-body", "--fault-path", "/manifests/v1"])
+        defer { proxy.stop() }
+        await #expect {
+            try await assemble(through: proxy, children)
+        } throws: { error in
+            guard case .verificationFailed = error as? AssemblyError else { return false }
+            return "\(error)".contains("did not read back as pushed")
+        }
     }
 
     @Test("a redirect to another host gets no Authorization header")
@@ -112,10 +171,7 @@ struct ManifestTransportTests {
             .write(toFile: config + "/config.json", atomically: true, encoding: .utf8)
         var configuration = Self.quickRetries
         configuration.credentials = DockerCredentialStore(configDirectory: config)
-        let target = ImageReference(registry: proxy.host, repository: children.repository, tag: "v1")
-        let pushed = try await RegistryClient.withClient(configuration: configuration) { client in
-            try await ManifestAssembler(client: client).assemble(target: target, slots: slots(proxy, children.repository))
-        }
+        let pushed = try await assemble(through: proxy, children, configuration: configuration)
         #expect(pushed.children[1].platform.osVersion == "10.0.20348.2527")
         let log = try proxy.log()
         let redirected = log.filter { $0.listener == "redirect" }

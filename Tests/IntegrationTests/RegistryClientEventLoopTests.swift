@@ -38,4 +38,19 @@ struct RegistryClientEventLoopTests {
         #expect(places == [true, true, true, true], "on the client's loop: body, after the push, each child task")
         #expect(pushed.children.map(\.platform.shortDescription) == ["linux/amd64", "linux/arm64"])
     }
+
+    @Test("from the main actor, a `@Sendable` body (as `manifest create` passes) runs on the client's event loop")
+    @MainActor
+    func fromMainActor() async throws {
+        let registry = try FleetRegistry(.plain, fleet: try Fleet.require())
+        let missing = registry.reference(registry.freshRepository("main-actor"), tag: "none")
+        let places = try await RegistryClient.withClient(configuration: registry.clientConfiguration) {
+            @Sendable client in
+            var places = [client.eventLoop.inEventLoop]
+            _ = try await client.manifestDescriptor(missing)
+            places.append(client.eventLoop.inEventLoop)
+            return places
+        }
+        #expect(places == [true, true], "on the client's loop: body, after a request")
+    }
 }

@@ -2,6 +2,14 @@ import ArgumentParser
 
 /// Turns the command line into the command to run.
 enum CommandLineParsing {
+    /// The `manifest create` request `arguments` (the command line without the program name) make in its plain form,
+    /// read without ArgumentParser (see ``ManifestCreateRequest/parse(_:)``); `nil` for anything else, which goes
+    /// to ``command(for:)``.
+    static func manifestCreateRequest(for arguments: [String]) -> ManifestCreateRequest? {
+        guard arguments.count > 2, arguments[0] == "manifest", arguments[1] == "create" else { return nil }
+        return ManifestCreateRequest.parse(Array(arguments.dropFirst(2)))
+    }
+
     /// The command `arguments` (the command line without the program name) ask for.
     ///
     /// `manifest create` closes release pipelines and scripts, where its start-up time shows next to the few

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Shared
 
 /// Entry point: runs the parsed command and maps failures to the documented exit codes
 /// (2 for usage and inventory errors, not ArgumentParser's 64).
@@ -7,7 +8,13 @@ import Foundation
 enum Main {
     static func main() async {
         do {
-            var command = try CommandLineParsing.command(for: Array(CommandLine.arguments.dropFirst()))
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            if let request = CommandLineParsing.manifestCreateRequest(for: arguments) {
+                RegistryClient.useOneSharedEventLoop()
+                try await request.run()
+                return
+            }
+            var command = try CommandLineParsing.command(for: arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

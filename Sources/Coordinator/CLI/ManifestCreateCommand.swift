@@ -1,6 +1,4 @@
 import ArgumentParser
-import Foundation
-import Shared
 
 /// `coordinator manifest create --target REGISTRY/REPO:TAG SOURCE...`
 struct ManifestCreateCommand: AsyncParsableCommand {
@@ -46,54 +44,19 @@ struct ManifestCreateCommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
+    /// The values parsed, for ``ManifestCreateRequest``, which does the work.
+    var request: ManifestCreateRequest {
+        ManifestCreateRequest(
+            target: target, sources: sources, windowsVersion: windowsVersion, dropAttestations: dropAttestations,
+            noCrossRepository: noCrossRepository, json: json, insecureRegistries: registry.insecureRegistries,
+            caCertificates: registry.caCertificates, certsDirectory: registry.certsDirectory)
+    }
+
     func validate() throws {
-        guard !sources.isEmpty else { throw ValidationError("Give at least one SOURCE, e.g. linux/arm64=:v1-linux-arm64.") }
-        let target = try ImageReference(parsing: target)
-        if target.digest != nil { throw ValidationError("--target must be a tag, not a digest: REGISTRY/REPO:TAG.") }
-        if let windowsVersion { _ = try WindowsBuildArgument.build(windowsVersion) }
+        try request.validate()
     }
 
     func run() async throws {
-        do {
-            try await execute()
-        } catch {
-            throw ManifestFailure(error)
-        }
-    }
-
-    private func execute() async throws {
-        let target = try ImageReference(parsing: self.target)
-        let hostWindows = try windowsVersion.map(WindowsBuildArgument.build)
-        let slots = try sources.map { text in
-            let source = try ManifestSourceArgument(parsing: text, target: target)
-            return ManifestSlot(expected: source.platform, source: source.reference, hostWindowsVersion: hostWindows)
-        }
-        let options = ManifestAssembler.Options(keepAttestations: !dropAttestations, allowCrossRepository: !noCrossRepository)
-        let pushed = try await RegistryClient.withClient(configuration: registry.clientConfiguration) { client in
-            try await ManifestAssembler(client: client).assemble(target: target, slots: slots, options: options)
-        }
-        let rows = pushed.children.flatMap { child in
-            [ManifestTableRow(entry: child.entry, source: child.slot.source.description)]
-                + child.attestations.map { ManifestTableRow(entry: $0, source: child.slot.source.description) }
-        }
-        if json {
-            struct Output: Encodable {
-                var target: String
-                var digest: String
-                var mediaType: String
-                var size: Int
-                var manifests: [ManifestTableRow]
-            }
-            let output = Output(
-                target: pushed.target.description, digest: pushed.digest.description, mediaType: pushed.kind.mediaType,
-                size: pushed.bytes.count, manifests: rows)
-            let encoder = JSONEncoder.output
-            FileHandle.standardOutput.write(try encoder.encode(output) + Data("\n".utf8))
-        } else {
-            // Written as bytes: `print` would look up each value's description conformances, a cost paid at start-up.
-            let summary =
-                "pushed \(pushed.target)@\(pushed.digest) (\(pushed.kind.mediaType), \(pushed.bytes.count) bytes)"
-            FileHandle.standardOutput.write(Data((summary + "\n" + ManifestTableRow.render(rows) + "\n").utf8))
-        }
+        try await request.run()
     }
 }

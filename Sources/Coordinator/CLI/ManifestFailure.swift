@@ -11,6 +11,17 @@ struct ManifestFailure: CoordinatorFailure {
         exitCode = Self.exitCode(for: error)
     }
 
+    /// Runs `body`, turning what it throws into a ``ManifestFailure``.
+    nonisolated(nonsending) static func reporting(_ body: nonisolated(nonsending) () async throws -> Void)
+        async throws
+    {
+        do {
+            try await body()
+        } catch {
+            throw ManifestFailure(error)
+        }
+    }
+
     static func exitCode(for error: any Error) -> CoordinatorExitCode {
         switch error {
         case let error as AssemblyError:

@@ -26,11 +26,7 @@ struct ManifestInspectCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        do {
-            try await execute()
-        } catch {
-            throw ManifestFailure(error)
-        }
+        try await ManifestFailure.reporting(execute)
     }
 
     private func execute() async throws {

@@ -18,11 +18,22 @@ struct RegistryOptions: ParsableArguments {
     @Option(
         name: .customLong("certs-dir"),
         help: ArgumentHelp("Docker's per-registry certificate folder (HOST[:PORT]/ca.crt).", valueName: "dir"))
-    var certsDirectory = "/etc/docker/certs.d"
+    var certsDirectory = Self.defaultCertsDirectory
+
+    /// Docker's per-registry certificate folder.
+    static let defaultCertsDirectory = "/etc/docker/certs.d"
 
     /// The registry client configuration these options describe; credentials come from Docker's config, and each
     /// retry is noted on standard error.
     var clientConfiguration: RegistryClient.Configuration {
+        Self.clientConfiguration(
+            insecureRegistries: insecureRegistries, caCertificates: caCertificates, certsDirectory: certsDirectory)
+    }
+
+    /// The registry client configuration for these options' values.
+    static func clientConfiguration(insecureRegistries: [String], caCertificates: [String], certsDirectory: String)
+        -> RegistryClient.Configuration
+    {
         RegistryClient.Configuration(
             security: RegistrySecurity(
                 insecureRegistries: Set(insecureRegistries), caCertificateFiles: caCertificates,

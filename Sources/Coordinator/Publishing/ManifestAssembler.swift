@@ -4,8 +4,10 @@ import Shared
 ///
 /// Everything is read and checked before anything is written: every child must exist, be an image whose
 /// configuration proves the slot's platform, and be the only entry for its platform. Only then are children
-/// from other repositories brought in, the list pushed to the target tag, and read back to confirm that the
-/// registry serves exactly the bytes pushed.
+/// from other repositories brought in and the list pushed to the target tag. The registry must confirm that it
+/// stored exactly the bytes pushed: its `Docker-Content-Digest` for the PUT (the digest of what it stored, which
+/// names the content in a content-addressed store) must equal the digest computed here, else the push fails; a
+/// registry that answers without that header has the tag read back and compared byte for byte.
 struct ManifestAssembler: Sendable {
     /// Choices the caller makes.
     struct Options: Sendable {
@@ -42,14 +44,16 @@ struct ManifestAssembler: Sendable {
         for child in children where ChildTransfer.needsTransfer(child, into: target) {
             try await transfer.transfer(child, into: target)
         }
-        let digest: Digest
+        let push: ManifestPush
         do throws(RegistryError) {
-            digest = try await client.putManifest(bytes, mediaType: kind.mediaType, to: target)
+            push = try await client.putManifest(bytes, mediaType: kind.mediaType, to: target)
         } catch {
             throw .pushFailed(target: target, reason: error.description)
         }
-        try await verify(target: target, digest: digest, bytes: bytes)
-        return PushedList(target: target, digest: digest, kind: kind, bytes: bytes, children: children)
+        if !push.confirmedByRegistry {
+            try await verify(target: target, digest: push.digest, bytes: bytes)
+        }
+        return PushedList(target: target, digest: push.digest, kind: kind, bytes: bytes, children: children)
     }
 
     /// Everything before the first write: resolve every slot concurrently, collect every refusal, check
@@ -105,7 +109,8 @@ struct ManifestAssembler: Sendable {
         }
     }
 
-    /// Reads the target tag back and checks it serves exactly `bytes`, whose digest is `digest`.
+    /// Reads the target tag back and checks it serves exactly `bytes`, whose digest is `digest` (for a registry that
+    /// did not confirm the PUT with a digest).
     private func verify(target: ImageReference, digest: Digest, bytes: [UInt8]) async throws(AssemblyError) {
         let served: ManifestDocument
         do throws(RegistryError) {

@@ -33,15 +33,19 @@ extension Platform {
     ]
 
     /// Architecture spellings from `uname -m`, Windows `PROCESSOR_ARCHITECTURE` and elsewhere,
-    /// mapped to GOARCH plus the variant they imply.
-    static let architectureAliases: [String: (architecture: String, variant: String?)] = [
-        "x86_64": ("amd64", nil), "x86-64": ("amd64", nil), "x64": ("amd64", nil),
-        "aarch64": ("arm64", nil), "armv8": ("arm64", nil), "armv8l": ("arm64", nil),
-        "armv7l": ("arm", "v7"), "armv7": ("arm", "v7"), "armhf": ("arm", "v7"),
-        "armv6l": ("arm", "v6"), "armv6": ("arm", "v6"), "armel": ("arm", "v6"),
-        "i386": ("386", nil), "i686": ("386", nil), "x86": ("386", nil),
-        "ppc64el": ("ppc64le", nil),
-    ]
+    /// mapped to GOARCH plus the variant they imply. (A `switch`, not a dictionary of tuples: that dictionary's
+    /// metadata is built at run time, with a scan of every conformance in the binary, on every process's first parse.)
+    static func architectureAlias(_ name: String) -> (architecture: String, variant: String?)? {
+        switch name {
+        case "x86_64", "x86-64", "x64": ("amd64", nil)
+        case "aarch64", "armv8", "armv8l": ("arm64", nil)
+        case "armv7l", "armv7", "armhf": ("arm", "v7")
+        case "armv6l", "armv6", "armel": ("arm", "v6")
+        case "i386", "i686", "x86": ("386", nil)
+        case "ppc64el": ("ppc64le", nil)
+        default: nil
+        }
+    }
 
     /// Parses `os/arch[/variant]`, normalising the spelling: `aarch64` → `arm64`, `x86_64` → `amd64`,
     /// `armv7l` → `arm/v7`, a bare `arm` → `arm/v7`; `arm64/v8` keeps its variant. Case is ignored.
@@ -61,7 +65,7 @@ extension Platform {
         }
         var architecture = parts[1]
         var variant = parts.count == 3 ? parts[2] : nil
-        if let alias = Platform.architectureAliases[architecture] {
+        if let alias = Platform.architectureAlias(architecture) {
             architecture = alias.architecture
             if variant == nil { variant = alias.variant }
         }

@@ -12,15 +12,27 @@ public struct DockerCredentialStore: Sendable {
     /// A store reading `configDirectory/config.json`.
     public init(configDirectory: String, searchPath: String? = nil) {
         self.configDirectory = configDirectory
-        self.searchPath = searchPath ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        self.searchPath = searchPath ?? Self.variable("PATH") ?? "/usr/local/bin:/usr/bin:/bin"
     }
 
     /// The store Docker would use in `environment`: `$DOCKER_CONFIG`, else `$HOME/.docker`.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let home = environment["HOME"] ?? NSHomeDirectory()
-        let directory = environment["DOCKER_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.docker"
-        self.init(configDirectory: directory, searchPath: environment["PATH"])
+    public init(environment: [String: String]) {
+        self.init(home: environment["HOME"], dockerConfig: environment["DOCKER_CONFIG"], path: environment["PATH"])
     }
+
+    /// The store Docker would use in this process's environment. The three variables are read one by one: the whole
+    /// environment as a dictionary (`ProcessInfo`) costs more than a plain registry's answer.
+    public init() {
+        self.init(
+            home: Self.variable("HOME"), dockerConfig: Self.variable("DOCKER_CONFIG"), path: Self.variable("PATH"))
+    }
+
+    private init(home: String?, dockerConfig: String?, path: String?) {
+        let directory = dockerConfig.flatMap { $0.isEmpty ? nil : $0 } ?? (home ?? NSHomeDirectory()) + "/.docker"
+        self.init(configDirectory: directory, searchPath: path)
+    }
+
+    private static func variable(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
     /// The path of `config.json`.
     public var configFile: String { configDirectory + "/config.json" }

@@ -58,7 +58,9 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
             throw fail("the repository `\(components.joined(separator: "/"))` must be lowercase path components "
                 + "of letters and digits separated by `.`, `_`, `__` or `-`")
         }
-        repository = components.joined(separator: "/")
+        // Joined by hand: `joined(separator:)` looks up conformances at run time on its first call, a scan of every
+        // conformance in the binary.
+        repository = components.dropFirst().reduce(into: components[0]) { $0 += "/" + $1 }
         guard repository.utf8.count + registry.utf8.count < 256 else { throw fail("the name is longer than 255 characters") }
         if tag == nil, digest == nil { tag = "latest" }
     }

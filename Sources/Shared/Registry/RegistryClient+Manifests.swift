@@ -42,21 +42,23 @@ extension RegistryClient {
         return Descriptor(mediaType: type, digest: digest, size: size)
     }
 
-    /// Pushes manifest `bytes` of `mediaType` to `reference` (its tag, else its digest) and returns their digest.
-    /// The registry's `Docker-Content-Digest` must equal the digest of the bytes sent.
+    /// Pushes manifest `bytes` of `mediaType` to `reference` (its tag, else its digest). The registry's
+    /// `Docker-Content-Digest`, the digest of what it stored, must equal the digest of the bytes sent; a registry that
+    /// sends none leaves ``ManifestPush/confirmedByRegistry`` false.
     @discardableResult
     public func putManifest(_ bytes: [UInt8], mediaType: String, to reference: ImageReference)
-        async throws(RegistryError) -> Digest
+        async throws(RegistryError) -> ManifestPush
     {
         let target = reference.tag.map { reference.withTag($0) } ?? reference
+        let digest = Digest(of: bytes)
         var call = Call(
-            .PUT, target, path: "/v2/\(target.repository)/manifests/\(target.tag ?? Digest(of: bytes).description)",
+            .PUT, target, path: "/v2/\(target.repository)/manifests/\(target.tag ?? digest.description)",
             scopes: [.push(target.repository)], expecting: [200, 201])
         call.headers.add(name: "Content-Type", value: mediaType)
         call.body = bytes
         let result = try await send(call)
-        try checkAnnouncedDigest(result, request: "PUT \(target)", content: bytes)
-        return Digest(of: bytes)
+        let announced = try checkAnnouncedDigest(result, request: "PUT \(target)", content: bytes)
+        return ManifestPush(digest: digest, confirmedByRegistry: announced)
     }
 
     private func manifestPath(_ reference: ImageReference) -> String {
@@ -64,9 +66,12 @@ extension RegistryClient {
     }
 
     /// Throws when the registry's `Docker-Content-Digest` is present and is not the digest of `content`
-    /// (default: the response body).
-    func checkAnnouncedDigest(_ result: HTTPResult, request: String, content: [UInt8]? = nil) throws(RegistryError) {
-        guard let header = result.headers.first(name: "Docker-Content-Digest") else { return }
+    /// (default: the response body). Returns whether the header was present (and so matched).
+    @discardableResult
+    func checkAnnouncedDigest(_ result: HTTPResult, request: String, content: [UInt8]? = nil) throws(RegistryError)
+        -> Bool
+    {
+        guard let header = result.headers.first(name: "Docker-Content-Digest") else { return false }
         let bytes = content ?? result.body
         let announced: Digest
         do {
@@ -79,5 +84,15 @@ extension RegistryClient {
                 request: request, expected: announced, computed: Digest(of: bytes),
                 expectedFrom: "the registry's Docker-Content-Digest header")
         }
+        return true
     }
+}
+
+/// A manifest a registry accepted.
+public struct ManifestPush: Sendable, Equatable {
+    /// The digest of the bytes sent.
+    public var digest: Digest
+    /// Whether the registry answered with the digest of what it stored (`Docker-Content-Digest`), found equal to
+    /// ``digest``: the registry holds exactly the bytes sent. `false` when it sent no digest.
+    public var confirmedByRegistry: Bool
 }

@@ -72,9 +72,10 @@ public final class RegistryClient: Sendable {
     public func shutdown() async throws { try await http.shutdown() }
 
     /// Runs `body` with a new client and shuts it down afterwards, whether `body` succeeds or throws. `body` and the
-    /// tasks it starts run on the client's event loop.
+    /// tasks it starts run on the client's event loop; the rest runs on the caller's executor. A body that is
+    /// isolated to an actor (a closure formed on the main actor, unless it is `@Sendable`) runs on that actor instead.
     @discardableResult
-    public static func withClient<T: Sendable>(
+    nonisolated(nonsending) public static func withClient<T: Sendable>(
         configuration: Configuration = Configuration(), _ body: (RegistryClient) async throws -> T
     ) async throws -> T {
         let client = RegistryClient(configuration: configuration)
@@ -89,7 +90,7 @@ public final class RegistryClient: Sendable {
     }
 
     /// Runs `body` with this client's event loop as its task executor (where the platform has task executors).
-    private func onEventLoop<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    nonisolated(nonsending) private func onEventLoop<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         if #available(macOS 15.0, *) {
             return try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop)) { try await body() }
         }

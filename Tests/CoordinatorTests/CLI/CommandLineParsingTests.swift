@@ -50,4 +50,47 @@ struct CommandLineParsingTests {
         #expect(outcome { try CommandLineParsing.command(for: arguments) } == tree)
         #expect(!tree.hasPrefix("parsed ManifestCreateCommand"), "each case is one the tree does not accept as is")
     }
+
+    static let digestTarget = "\(target)@sha256:\(String(repeating: "ab", count: 32))"
+
+    @Test(
+        "`manifest create` in its plain form is read without ArgumentParser, to the same request",
+        arguments: [
+            ["--target", target, ":a"],
+            ["--target=\(target)", "linux/amd64=:v1-linux-amd64", "windows/amd64=:v1-windows"],
+            [":a", "--target", target, "linux/arm64=127.0.0.1:5000/other/repo@sha256:\(String(repeating: "cd", count: 32))"],
+            ["--target", target, ":a", "--windows-version", "ltsc2022", "--drop-attestations", "--no-cross-repository", "--json"],
+            ["--target", target, ":a", "--windows-version=10.0.20348", "--certs-dir=/tmp/certs.d"],
+            ["--insecure-registry", "a.lan:5000", "--target", target, "--insecure-registry=b.lan", ":a", "--ca-cert", "/x.pem",
+             "--ca-cert=/y.pem", ":b"],
+            ["--target", target, "", ":a"],
+            ["--target", "127.0.0.1:5000/app", "unicode=:ünïcödé", "--certs-dir", "/tmp/with space/a=b"],
+        ])
+    func quickManifestCreate(_ options: [String]) throws {
+        let arguments = ["manifest", "create"] + options
+        let quick = try #require(CommandLineParsing.manifestCreateRequest(for: arguments))
+        let tree = try #require(try Coordinator.parseAsRoot(arguments) as? ManifestCreateCommand)
+        #expect(quick == tree.request)
+    }
+
+    @Test(
+        "anything but the plain form of `manifest create` is left to ArgumentParser",
+        arguments: [
+            ["manifest", "create"], ["manifest", "create", "--help"], ["manifest", "create", "-h"],
+            ["manifest", "create", "--target", target, ":a", "--help"], ["manifest", "create", "--target", target, ":a", "help"],
+            ["manifest", "create", "--target", target], ["manifest", "create", ":a"],
+            ["manifest", "create", "--target", target, ":a", "--bogus"], ["manifest", "create", "--target", target, "--", ":a"],
+            ["manifest", "create", "--target", target, ":a", "-x"], ["manifest", "create", "--target", target, ":a", "--json=yes"],
+            ["manifest", "create", "--target", target, "--target", target, ":a"],
+            ["manifest", "create", "--target", target, ":a", "--windows-version", "ltsc2022", "--windows-version", "ltsc2019"],
+            ["manifest", "create", "--target", target, ":a", "--json", "--json"],
+            ["manifest", "create", "--target", "--json", ":a"], ["manifest", "create", ":a", "--target"],
+            ["manifest", "create", "--target", digestTarget, ":a"],
+            ["manifest", "create", "--target", target, ":a", "--windows-version", "nt4"],
+            ["manifest", "create", "--target", target, ":a", "--generate-completion-script", "bash"],
+            ["manifest", "inspect", target], ["manifest", "--target", target, ":a"], ["create", "--target", target, ":a"],
+        ])
+    func leftToArgumentParser(_ arguments: [String]) {
+        #expect(CommandLineParsing.manifestCreateRequest(for: arguments) == nil)
+    }
 }

@@ -104,6 +104,16 @@ struct DockerCredentialStoreTests {
     func environment() {
         #expect(DockerCredentialStore(environment: ["DOCKER_CONFIG": "/x", "HOME": "/h"]).configFile == "/x/config.json")
         #expect(DockerCredentialStore(environment: ["HOME": "/h"]).configFile == "/h/.docker/config.json")
+        let emptyDockerConfig = DockerCredentialStore(environment: ["DOCKER_CONFIG": "", "HOME": "/h"])
+        #expect(emptyDockerConfig.configFile == "/h/.docker/config.json")
+    }
+
+    @Test("the store of this process's environment is the one its environment dictionary gives")
+    func processEnvironment() {
+        let fromDictionary = DockerCredentialStore(environment: ProcessInfo.processInfo.environment)
+        let store = DockerCredentialStore()
+        #expect(store.configDirectory == fromDictionary.configDirectory)
+        #expect(store.searchPath == fromDictionary.searchPath)
     }
 
     @Test("credentials never print their secret")
