@@ -4,10 +4,9 @@ import Shared
 ///
 /// Everything is read and checked before anything is written: every child must exist, be an image whose
 /// configuration proves the slot's platform, and be the only entry for its platform. Only then are children
-/// from other repositories brought in and the list pushed to the target tag. The registry must confirm that it
-/// stored exactly the bytes pushed: its `Docker-Content-Digest` for the PUT (the digest of what it stored, which
-/// names the content in a content-addressed store) must equal the digest computed here, else the push fails; a
-/// registry that answers without that header has the tag read back and compared byte for byte.
+/// from other repositories brought in, the list pushed to the target tag (a `Docker-Content-Digest` in the PUT's
+/// answer that is not the digest computed here fails the push), and the tag read back to confirm that the registry
+/// serves exactly the bytes pushed.
 struct ManifestAssembler: Sendable {
     /// Choices the caller makes.
     struct Options: Sendable {
@@ -50,9 +49,7 @@ struct ManifestAssembler: Sendable {
         } catch {
             throw .pushFailed(target: target, reason: error.description)
         }
-        if !push.confirmedByRegistry {
-            try await verify(target: target, digest: push.digest, bytes: bytes)
-        }
+        try await verify(target: target, digest: push.digest, bytes: bytes)
         return PushedList(target: target, digest: push.digest, kind: kind, bytes: bytes, children: children)
     }
 
@@ -109,8 +106,7 @@ struct ManifestAssembler: Sendable {
         }
     }
 
-    /// Reads the target tag back and checks it serves exactly `bytes`, whose digest is `digest` (for a registry that
-    /// did not confirm the PUT with a digest).
+    /// Reads the target tag back and checks it serves exactly `bytes`, whose digest is `digest`.
     private func verify(target: ImageReference, digest: Digest, bytes: [UInt8]) async throws(AssemblyError) {
         let served: ManifestDocument
         do throws(RegistryError) {
