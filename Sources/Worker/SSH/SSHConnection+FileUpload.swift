@@ -143,7 +143,11 @@ extension SSHConnection {
         let teeStatus = lines.first { $0.hasPrefix("tee ") }
         let remoteDigest = lines.first { !$0.hasPrefix("tee ") }?.split(separator: " ").first.map(String.init)
         let digest = Self.hex(sent.hasher.finalize())
-        guard sent.count == range.count, teeStatus == "tee 0", remoteDigest == digest else {
+        guard teeStatus == "tee 0" || teeStatus == nil else {
+            throw SSHError(.transferFailed, host: target.name,
+                "upload to \(target.name):\(remotePath) failed: on the host, `tee` could not hand bytes \(range.lowerBound)..<\(range.upperBound) to `dd` (\(teeStatus!)): \(Self.trimmed(result.stderrText)); the host needs /dev/fd; nothing was written")
+        }
+        guard sent.count == range.count, teeStatus != nil, remoteDigest == digest else {
             throw SSHError(.transferMismatch, host: target.name,
                 "upload to \(target.name):\(remotePath) arrived damaged: half \(half + 1) of 2 (bytes \(range.lowerBound)..<\(range.upperBound)) was sent as \(sent.count) bytes with SHA-256 \(digest), the host hashed \(remoteDigest ?? "?") (\(teeStatus ?? "no tee status")); nothing was written")
         }

@@ -13,11 +13,11 @@ import Glibc
 /// 122 MB/s (1.35 s); download exec+cat 125 MB/s (1.31 s) against SFTP 117 MB/s (1.38 s).
 /// exec+cat is as fast or faster and cheaper on the client both ways (SFTP adds a request header and
 /// an acknowledgement per 30 000-byte block and an extra process, sftp-server, on the host), and
-/// the verification (`wc -c`, `sha256sum`) runs in the same shell. It needs a POSIX shell on the
+/// the verification (`wc -c`, `openssl dgst -sha256` or `sha256sum`) runs in the same shell. It needs a POSIX shell on the
 /// host, which the builders need anyway; PowerShell hosts are not supported by these two methods.
 ///
 /// An upload streams through `tee` into a temporary file next to the destination while
-/// `sha256sum` hashes the same stream; the host then reports the file's size. Both must equal what
+/// `openssl dgst -sha256` (or `sha256sum`) hashes the same stream; the host then reports the file's size. Both must equal what
 /// was sent, and only then is the file renamed over the destination (so a failed or cancelled
 /// upload never leaves a partial file under the real name).
 extension SSHConnection {
