@@ -73,7 +73,8 @@ struct Bench {
         let remote = "/tmp/ssh-bench-\(UInt32.random(in: 0...UInt32.max))"
         let speed = try await timed {
             let connection = try await SSHConnection.connect(to: try target())
-            let summary = try await connection.upload(contentsOf: file, to: remote, parallelThreshold: parallelThreshold)
+            let summary = try await connection.upload(
+                contentsOf: file, to: remote, parallelThreshold: parallelThreshold)
             await connection.close()
             guard summary.bytes == sizeMiB << 20 else { throw BenchError("upload moved \(summary.bytes) bytes") }
         }
@@ -147,10 +148,10 @@ struct Bench {
         let upload = median("upload"), opensshFile = median("openssh-file")
         print(String(format: "median: stream %.0f MB/s, openssh %.0f MB/s, ratio %.2f", stream, openssh, stream / openssh))
         let uploadSingle = median("upload-single")
-        print(String(format: "median: upload (verified, two halves) %.0f MB/s, openssh-file %.0f MB/s, ratio %.2f; upload/openssh (cat > /dev/null) %.2f",
-                     upload, opensshFile, upload / opensshFile, upload / openssh))
-        print(String(format: "median: upload-single (verified, one stream) %.0f MB/s: ratio to openssh-file %.2f, upload/upload-single %.2f",
-                     uploadSingle, uploadSingle / opensshFile, upload / uploadSingle))
+        print(String(format: "median: upload (verified, two halves) %.0f MB/s, openssh-file %.0f MB/s, ratio %.2f; "
+                     + "upload/openssh (cat > /dev/null) %.2f", upload, opensshFile, upload / opensshFile, upload / openssh))
+        print(String(format: "median: upload-single (verified, one stream) %.0f MB/s: ratio to openssh-file %.2f, "
+                     + "upload/upload-single %.2f", uploadSingle, uploadSingle / opensshFile, upload / uploadSingle))
         let raw = median("raw")
         print("median: raw libssh2 (\(rawMethods)) " + String(format: "%.0f MB/s: stream/raw %.2f, raw/openssh %.2f",
                      raw, stream / raw, raw / openssh))

@@ -7,7 +7,9 @@ extension SSHTests {
     @Suite("File uploads in two halves over two connections")
     struct FileUploads {
         /// A local file of `size` pseudo-random bytes.
-        private func localFile(size: Int, seed: UInt64, in directory: TemporaryDirectory) async throws -> (String, String) {
+        private func localFile(size: Int, seed: UInt64, in directory: TemporaryDirectory) async throws
+            -> (path: String, sha256: String)
+        {
             var bytes: [UInt8] = []
             for try await chunk in PseudoRandomChunks(chunks: (size >> 20) + 1, seed: seed) { bytes += chunk }
             bytes.removeLast(bytes.count - size)
@@ -31,13 +33,15 @@ extension SSHTests {
             let directory = try await remoteDirectory(connection)
             let remote = directory + "/payload.bin"
 
-            let summary = try await connection.upload(contentsOf: path, to: remote, mode: 0o640, parallelThreshold: 1 << 20)
+            let summary = try await connection.upload(
+                contentsOf: path, to: remote, mode: 0o640, parallelThreshold: 1 << 20)
             #expect(summary.bytes == size)
             #expect(summary.sha256 == digest)
             let halves = UploadHalves(size: size, temporary: remote)
             #expect(halves.boundary % (1 << 20) == 0 && halves.boundary > 0 && halves.boundary < size)
+            let (quotedRemote, quotedDirectory) = (POSIXShell.singleQuoted(remote), POSIXShell.singleQuoted(directory))
             let check = try await connection.run(
-                "stat -c %a \(POSIXShell.singleQuoted(remote)); sha256sum < \(POSIXShell.singleQuoted(remote)); ls -A \(POSIXShell.singleQuoted(directory))")
+                "stat -c %a \(quotedRemote); sha256sum < \(quotedRemote); ls -A \(quotedDirectory)")
             let lines = check.stdoutText.split(separator: "\n")
             #expect(lines.first == "640")
             #expect(lines.dropFirst().first?.hasPrefix(digest) == true)
@@ -46,7 +50,9 @@ extension SSHTests {
             await connection.close()
         }
 
-        @Test("a half damaged on the way is refused: the destination keeps its old content, no partial file", arguments: [0, 1])
+        @Test(
+            "a half damaged on the way is refused: the destination keeps its old content, no partial file",
+            arguments: [0, 1])
         func damagedHalf(half: Int) async throws {
             let fleet = try SSHFleet.load()
             let connection = try await fleet.connect()
@@ -64,7 +70,8 @@ extension SSHTests {
             }
             #expect(error?.kind == .transferMismatch)
             #expect(error?.description.contains("half \(half + 1) of 2") == true, "\(String(describing: error))")
-            let left = try await connection.run("cat \(POSIXShell.singleQuoted(remote)); ls -A \(POSIXShell.singleQuoted(directory))")
+            let left = try await connection.run(
+                "cat \(POSIXShell.singleQuoted(remote)); ls -A \(POSIXShell.singleQuoted(directory))")
             #expect(left.stdoutText == "old\npayload.bin\n")
             _ = try await connection.run("rm -rf \(POSIXShell.singleQuoted(directory))")
             await connection.close()
@@ -100,7 +107,9 @@ extension SSHTests {
             await connection.close()
         }
 
-        @Test("FileChunks reads exactly the requested range", arguments: [0..<0, 0..<5, 3..<((2 << 20) + 9), (1 << 20)..<((2 << 20) + 10)])
+        @Test(
+            "FileChunks reads exactly the requested range",
+            arguments: [0..<0, 0..<5, 3..<((2 << 20) + 9), (1 << 20)..<((2 << 20) + 10)])
         func ranges(range: Range<Int>) async throws {
             let local = try TemporaryDirectory()
             let size = (2 << 20) + 10

@@ -93,7 +93,9 @@ extension SSHConnection {
                     FileChunks(path: localPath, range: halves.ranges[0]), into: halves.receiveCommand(half: 0),
                     tamper: tamper?.half == 0 ? tamper?.change : nil)
                 var whole = first.hasher
-                for try await chunk in FileChunks(path: localPath, range: halves.ranges[1]) { whole.update(data: chunk) }
+                for try await chunk in FileChunks(path: localPath, range: halves.ranges[1]) {
+                    whole.update(data: chunk)
+                }
                 return (0, first, Self.hex(whole.finalize()))
             }
             group.addTask {
