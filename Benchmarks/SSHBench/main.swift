@@ -14,6 +14,7 @@ import Worker
 //   openssh-file  ssh HOST 'cat > F && wc -c < F && openssl dgst -sha256 < F' < FILE (the same
 //                 remote work: write, size, the same SHA-256 tool)
 //   raw           libssh2 alone, blocking, on its own thread (RawLibSSH2): the ceiling for `stream`
+//                 (in this process, so with the CAESCTR keystream the layer installed)
 //
 // Usage: SSHBench [SIZE_MIB=256] [ROUNDS=5]   (fleet from $COORDINATOR_TESTBED_DIR/env)
 // BENCH_ONLY=stream (or openssh, upload, upload-single, openssh-file, raw) runs one measurement, for
