@@ -62,9 +62,16 @@ static int keystream_init(EVP_CIPHER_CTX *context, const unsigned char *key, con
     return 1;
 }
 
+// Returns 1, or -1 on failure with `out` zeroed: libssh2 1.10 built against OpenSSL 3 takes any
+// result but -1 as success and would send whatever `out` held.
+static int fail(unsigned char *out, size_t length) {
+    memset(out, 0, length);
+    return -1;
+}
+
 static int keystream_cipher(EVP_CIPHER_CTX *context, unsigned char *out, const unsigned char *in, size_t length) {
     keystream_state *state = EVP_CIPHER_CTX_get_cipher_data(context);
-    if (state->ecb == NULL) return 0;
+    if (state == NULL || state->ecb == NULL) return fail(out, length);
     if (length == 16 && state->used <= KEYSTREAM - 16) {  // libssh2's case
         uint64_t a, b, x, y;
         memcpy(&a, in, 8);
@@ -79,7 +86,7 @@ static int keystream_cipher(EVP_CIPHER_CTX *context, unsigned char *out, const u
         return 1;
     }
     while (length > 0) {
-        if (state->used == KEYSTREAM && !refill(state)) return 0;
+        if (state->used == KEYSTREAM && !refill(state)) return fail(out, length);
         size_t count = KEYSTREAM - state->used;
         if (count > length) count = length;
         const unsigned char *stream = state->keystream + state->used;
