@@ -77,6 +77,33 @@ extension SSHTests {
             await connection.close()
         }
 
+        @Test("a local file that changes during the upload is refused: nothing is written on the host")
+        func changedDuringUpload() async throws {
+            let fleet = try SSHFleet.load()
+            let connection = try await fleet.connect()
+            let local = try TemporaryDirectory()
+            let (path, _) = try await localFile(size: (4 << 20) + 3, seed: 11, in: local)
+            let directory = try await remoteDirectory(connection)
+            let remote = directory + "/payload.bin"
+            let identity = try LocalFileIdentity(path: path, host: "test")
+
+            // The bytes sent stay intact; only the file's modification time moves, as a writer's would.
+            let error = await #expect(throws: SSHError.self) {
+                try await connection.uploadInHalves(
+                    path, identity: identity, to: remote, mode: 0o644,
+                    tamper: (1, { _ in
+                        var times = [timespec(tv_sec: 1, tv_nsec: 0), timespec(tv_sec: 1, tv_nsec: 0)]
+                        _ = utimensat(AT_FDCWD, path, &times, 0)
+                    }))
+            }
+            #expect(error?.kind == .transferFailed)
+            #expect(error?.description.contains("changed while it was uploaded") == true, "\(String(describing: error))")
+            let left = try await connection.run("ls -A \(POSIXShell.singleQuoted(directory))").stdoutText
+            #expect(left.isEmpty, "left behind: \(left)")
+            _ = try await connection.run("rm -rf \(POSIXShell.singleQuoted(directory))")
+            await connection.close()
+        }
+
         @Test("cancelling a two-half upload leaves no file and no process on the host")
         func cancel() async throws {
             let fleet = try SSHFleet.load()
