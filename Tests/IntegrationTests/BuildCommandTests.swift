@@ -133,6 +133,35 @@ struct BuildCommandTests {
         #expect(try await Self.listExists("\(image):v1"))
     }
 
+    @Test("a second build in the same directory: the coordinator's own _output/logs is never part of the context")
+    func rebuildInSameDirectory() async throws {
+        let fleet = try Fleet.require()
+        // The context is the project directory ('.'), where the coordinator writes _output/logs.
+        let project = try Project(fleet: fleet, dockerfile: "FROM \(try fleet.value("TESTBED_BASE_IMAGE"))\n"
+            + "COPY . /ctx/\nRUN --network=none ls -A /ctx | sed 's/^/ctx-entry: /'\n")
+        defer { project.remove() }
+        // Without the example's `.dockerignore`, which names _output.
+        try FileManager.default.removeItem(atPath: project.directory + "/.dockerignore")
+        let inventory = try BuildInterruptTests.inventory(
+            project, fleet, workDir: try fleet.value("TESTBED_DIR") + "/hosts/amd64-1/work")
+        let image = try Self.image(fleet)
+        // Before the fix the second run shipped the first run's log while writing it: "the file grew", exit 3.
+        for round in 1...2 {
+            let result = try await project.build(
+                ["--inventory", inventory, "--image", image, "--tag", "v1", "--platform", "linux/amd64", "--no-resume",
+                 "--no-cache"])
+            #expect(result.status == 0, "round \(round): \(result.stdout)\n\(result.stderr)")
+        }
+        let log = try String(
+            contentsOfFile: project.directory + "/_output/logs/\(image.split(separator: "/").last!)-v1-linux-amd64.log",
+            encoding: .utf8)
+        let entries = log.split(separator: "\n").compactMap { line in
+            line.range(of: "ctx-entry: ").map { String(line[$0.upperBound...]) }
+        }
+        #expect(entries.contains("Dockerfile"), "\(log)")
+        #expect(!entries.contains("_output"), "the context held the coordinator's own output: \(entries)")
+    }
+
     @Test("a failing Dockerfile: exit 1, the log's last lines, no list, no retry elsewhere")
     func failingBuild() async throws {
         let fleet = try Fleet.require()
@@ -294,12 +323,7 @@ struct BuildInterruptTests {
         // amd64-1 with a work directory of this test's own, so that what is left in it is this run's.
         let workDir = try fleet.value("TESTBED_DIR") + "/hosts/amd64-1/work-interrupt-\(marker)"
         defer { try? FileManager.default.removeItem(atPath: workDir) }
-        let inventory = try project.inventory("""
-            { "hosts": [ { "name": "amd64-1", "address": "\(try fleet.value("TESTBED_HOST_AMD64"))", "port": 2222,
-              "user": "root", "identityFiles": ["\(try fleet.value("TESTBED_SSH_KEY"))"], "agent": false,
-              "knownHostsFile": "\(try fleet.value("TESTBED_KNOWN_HOSTS"))", "platforms": ["linux/amd64"],
-              "workDir": "\(workDir)" } ] }
-            """)
+        let inventory = try Self.inventory(project, fleet, workDir: workDir)
         // SIGTERM (what Ctrl-C's SIGINT also does) as soon as the RUN step's `sleep` runs on the host.
         let result = try await project.build(
             ["--inventory", inventory, "--image", image, "--tag", "v1",
@@ -329,5 +353,64 @@ struct BuildInterruptTests {
         #expect(runs.isEmpty, "left on the host after the interrupt: \(runs)")
         #expect(FileManager.default.fileExists(atPath: workDir + "/contexts"), "the build never shipped its context")
         #expect(try await !BuildCommandTests.listExists("\(image):v1"))
+    }
+
+    @Test("Ctrl-C while the context is being sent: exit 130 within 5 s, the host's tar is stopped, nothing half-sent is kept")
+    func interruptDuringUpload() async throws {
+        let fleet = try Fleet.require()
+        let marker = Int.random(in: 100_000...999_999)
+        let project = try BuildCommandTests.Project(
+            fleet: fleet, dockerfile: "FROM \(try fleet.value("TESTBED_BASE_IMAGE"))\nCOPY big.bin /\n")
+        defer { project.remove() }
+        // 384 MiB (sparse here, sent as bytes): the upload lasts seconds, long enough to be interrupted in the middle.
+        let big = try FileHandle(forWritingTo: URL(fileURLWithPath: project.directory + "/big.bin", isDirectory: false)
+            .creatingEmptyFile())
+        try big.truncate(atOffset: 384 << 20)
+        try big.close()
+        let workDir = try fleet.value("TESTBED_DIR") + "/hosts/amd64-1/work-upload-\(marker)"
+        defer { try? FileManager.default.removeItem(atPath: workDir) }
+        let inventory = try Self.inventory(project, fleet, workDir: workDir)
+        // The host's side of the upload: tar extracting into this work directory's incoming folder.
+        let receiving = "tar -x -f - -C \(workDir)/contexts/.incoming-"
+        let result = try await project.build(
+            ["--inventory", inventory, "--image", try BuildCommandTests.image(fleet), "--tag", "v1",
+             "--platform", "linux/amd64"], timeout: .seconds(240),
+            terminateWhen: { ProcFS.running(commandContaining: receiving) })
+        #expect(result.status == 130, "\(result.stdout)\n\(result.stderr)")
+        let signalledAt = try #require(result.signalledAt, "the upload never started on the host")
+        print("interrupt during upload: exit 130 \(result.endedAt - signalledAt) after SIGTERM")
+        #expect(result.endedAt - signalledAt < .seconds(5), "exit took \(result.endedAt - signalledAt) after SIGTERM")
+        #expect(!result.stderr.contains("CancellationError"), "\(result.stderr)")
+        // The host's tar is gone, and nothing of the half-sent context is left or published.
+        var left = true
+        repeat {
+            left = ProcFS.running(commandContaining: receiving)
+            if left { try await Task.sleep(for: .milliseconds(100)) }
+        } while left && ContinuousClock.now - signalledAt < .seconds(5)
+        #expect(!left, "the host's tar was still running 5 s after the interrupt")
+        let contexts = (try? FileManager.default.contentsOfDirectory(atPath: workDir + "/contexts")) ?? []
+        #expect(contexts.isEmpty, "left in the host's contexts after the interrupt: \(contexts)")
+    }
+}
+
+extension BuildInterruptTests {
+    /// amd64-1 with a work directory of the test's own, so that what is left in it is that test's.
+    static func inventory(_ project: BuildCommandTests.Project, _ fleet: Fleet, workDir: String) throws -> String {
+        try project.inventory("""
+            { "hosts": [ { "name": "amd64-1", "address": "\(try fleet.value("TESTBED_HOST_AMD64"))", "port": 2222,
+              "user": "root", "identityFiles": ["\(try fleet.value("TESTBED_SSH_KEY"))"], "agent": false,
+              "knownHostsFile": "\(try fleet.value("TESTBED_KNOWN_HOSTS"))", "platforms": ["linux/amd64"],
+              "workDir": "\(workDir)" } ] }
+            """)
+    }
+}
+
+private extension URL {
+    /// Creates an empty file here and returns this URL.
+    func creatingEmptyFile() throws -> URL {
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+        return self
     }
 }

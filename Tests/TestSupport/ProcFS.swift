@@ -21,4 +21,9 @@ public enum ProcFS {
     public static func processes() -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { Int($0) != nil }
     }
+
+    /// Whether a running process's command line contains `text`: pgrep -f, without starting a process.
+    public static func running(commandContaining text: String) -> Bool {
+        processes().contains { commandLine(of: $0)?.contains(text) == true }
+    }
 }

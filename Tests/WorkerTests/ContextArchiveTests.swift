@@ -67,6 +67,41 @@ struct ContextArchiveTests {
         ])
     }
 
+    @Test("the coordinator's own log directory and tarballs inside the context are never sent; the rest of _output is")
+    func ownOutputsLeftOut() throws {
+        let fixture = try ContextFixture()
+        defer { fixture.remove() }
+        try fixture.write("Dockerfile", "FROM scratch\nCOPY _output/bin/tool /\n")
+        // An ignore-file exception cannot bring them back either.
+        try fixture.write(".dockerignore", "!_output/logs/app.log\n")
+        try fixture.write("_output/bin/tool")
+        try fixture.write("_output/logs/app.log")
+        try fixture.write("_output/app-v1-linux-amd64.tar")
+        try fixture.write("_output/app-v1-linux-arm64.tar")
+        // Given through a symlink to the context, and once as a path that does not exist yet.
+        let alias = fixture.root + "-alias"
+        try FileManager.default.createSymbolicLink(atPath: alias, withDestinationPath: fixture.root)
+        defer { try? FileManager.default.removeItem(atPath: alias) }
+        let outputs = [alias + "/_output/logs", fixture.root + "/_output/app-v1-linux-amd64.tar",
+                       fixture.root + "/_output/new/dir/app.tar", "/elsewhere/_output/logs"]
+        let context = try BuildContext.scan(root: fixture.root, ownOutputs: outputs)
+        #expect(context.paths == [
+            ".dockerignore", "Dockerfile", "_output", "_output/app-v1-linux-arm64.tar", "_output/bin", "_output/bin/tool",
+        ])
+        #expect(BuildContext.contextRelative(outputs, inside: alias)
+            == ["_output/logs", "_output/app-v1-linux-amd64.tar", "_output/new/dir/app.tar"])
+        // `_output` holding nothing but the coordinator's logs is not sent at all.
+        try FileManager.default.removeItem(atPath: fixture.root + "/_output/bin")
+        try FileManager.default.removeItem(atPath: fixture.root + "/_output/app-v1-linux-arm64.tar")
+        #expect(try BuildContext.scan(root: fixture.root, ownOutputs: outputs).paths == [".dockerignore", "Dockerfile"])
+        // The log changing does not change the context's fingerprint.
+        let before = try BuildContext.scan(root: fixture.root, ownOutputs: outputs).fingerprint
+        try fixture.write("_output/logs/app.log", "a longer log than before")
+        #expect(try BuildContext.scan(root: fixture.root, ownOutputs: outputs).fingerprint == before)
+        // A context that is not a parent of them keeps everything.
+        #expect(BuildContext.contextRelative(outputs, inside: fixture.root + "/_output/bin").isEmpty)
+    }
+
     @Test("a Dockerfile-specific ignore file wins over .dockerignore and is sent")
     func dockerfileSpecificIgnore() throws {
         let fixture = try ContextFixture()

@@ -108,6 +108,12 @@ struct ReleaseRequest: Sendable {
         slot.platform.isWindows ? windowsDockerfile : linuxDockerfile
     }
 
+    /// What this run writes on this machine while it builds: the log directory and, unless the output is the
+    /// registry, each platform's tarball. Never part of the build context (see `BuildContext.scan`).
+    var ownOutputs: [String] {
+        [outputDirectory + "/logs"] + (output == .registry ? [] : plan.assignments.map { tarball(for: $0.slot) })
+    }
+
     /// The local tarball of a slot, with the Velero name.
     func tarball(for slot: BuildSlot) -> String {
         outputDirectory + "/" + slot.platform.tarballPath(

@@ -30,7 +30,8 @@ struct ReleaseSources: Sendable {
                 continue
             }
             do {
-                let context = try BuildContext.scan(root: request.contextPath, dockerfile: dockerfile)
+                let context = try BuildContext.scan(
+                    root: request.contextPath, dockerfile: dockerfile, ownOutputs: request.ownOutputs)
                 sources[dockerfile] = .context(context)
                 let bytes = FileManager.default.contents(atPath: request.contextPath + "/" + context.dockerfile) ?? Data()
                 digests[dockerfile] = (try await contentDigest(of: context, cache: cache), Array(bytes))

@@ -79,7 +79,8 @@ struct Scheduler: Sendable {
                     seconds: (ContinuousClock.now - started).seconds)
             case .failure(let error):
                 let kind = Task.isCancelled ? .cancelled : FailureKind.of(error)
-                let message = String(describing: error)
+                // A cancelled attempt failed with whatever the interrupt unwound (often a bare CancellationError).
+                let message = kind == .cancelled ? "interrupted" : String(describing: error)
                 if FailureKind.disqualifiesHost(error) { await pool.disqualify(host.name) }
                 attempts.append(.init(host: host.name, seconds: seconds, error: message, failureKind: kind))
                 await progress.record(ProgressEvent(slot: assignment.slot, host: host.name, kind: .attemptFailed(message, kind)))

@@ -18,9 +18,14 @@ public struct BuildContext: Sendable {
     public let fingerprint: String
 
     /// Scans `root` for a build with `dockerfile` (relative to `root`).
+    ///
+    /// `ownOutputs` are what the coordinator writes while it builds (its log directory, its tarballs), as
+    /// paths on this machine; those inside the context are left out of it, whatever the ignore file says.
     /// - Throws: ``ContextReadError`` for unreadable files or a Dockerfile outside the context,
     ///   ``DockerIgnoreError`` for an ignore file Docker would refuse.
-    public static func scan(root: String, dockerfile: String = "Dockerfile") throws -> BuildContext {
+    public static func scan(root: String, dockerfile: String = "Dockerfile", ownOutputs: [String] = []) throws
+        -> BuildContext
+    {
         let dockerfilePath = GoPath.clean(dockerfile)
         guard !GoPath.hasPrefix(dockerfilePath, "/"), !GoPath.hasPrefix(dockerfilePath, "../"), dockerfilePath != ".."
         else {
@@ -43,7 +48,8 @@ public struct BuildContext: Sendable {
             break
         }
         let entries = try ContextWalker.entries(
-            root: root, ignore: ignore, alwaysInclude: Set([dockerfilePath] + (ignoreFile.map { [$0] } ?? [])))
+            root: root, ignore: ignore, alwaysInclude: Set([dockerfilePath] + (ignoreFile.map { [$0] } ?? [])),
+            leftOut: contextRelative(ownOutputs, inside: root))
         return BuildContext(
             root: root, dockerfile: dockerfilePath, ignoreFile: ignoreFile, entries: entries,
             fingerprint: fingerprint(of: entries))

@@ -14,17 +14,30 @@
 ///   and it is sent (before that something) only if something below it is sent;
 /// - symbolic links are sent as links, never followed; sockets, pipes and devices are not sent;
 /// - the paths in `alwaysInclude` (the Dockerfile and the ignore file) are sent even when excluded, so that
-///   the builder on the host finds them; it applies the same ignore file again and hides them from `COPY`.
+///   the builder on the host finds them; it applies the same ignore file again and hides them from `COPY`;
+/// - the paths in `leftOut` (what the coordinator writes during the build) and everything below them are
+///   never sent, and a directory above them only if something else below it is (`_output` holding nothing but
+///   the coordinator's logs is not sent; `_output` that also holds `bin/` is).
 struct ContextWalker {
     let root: String
     let ignore: DockerIgnore?
     let alwaysInclude: Set<String>
+    let leftOut: Set<String>
+    private var leftOutParents: Set<String> = []
     private var forcedDirectories: Set<String> = []
     private var entries: [ContextEntry] = []
     private var pendingDirectories: [ContextEntry] = []
 
-    init(root: String, ignore: DockerIgnore?, alwaysInclude: Set<String>) {
+    init(root: String, ignore: DockerIgnore?, alwaysInclude: Set<String>, leftOut: Set<String> = []) {
         self.root = root
+        self.leftOut = leftOut
+        for path in leftOut {
+            var parent = GoPath.parent(path)
+            while parent != "." {
+                leftOutParents.insert(parent)
+                parent = GoPath.parent(parent)
+            }
+        }
         self.ignore = ignore
         self.alwaysInclude = alwaysInclude
         for path in alwaysInclude {
@@ -37,8 +50,10 @@ struct ContextWalker {
     }
 
     /// The entries Docker would send.
-    static func entries(root: String, ignore: DockerIgnore?, alwaysInclude: Set<String>) throws -> [ContextEntry] {
-        var walker = ContextWalker(root: root, ignore: ignore, alwaysInclude: alwaysInclude)
+    static func entries(
+        root: String, ignore: DockerIgnore?, alwaysInclude: Set<String>, leftOut: Set<String> = []
+    ) throws -> [ContextEntry] {
+        var walker = ContextWalker(root: root, ignore: ignore, alwaysInclude: alwaysInclude, leftOut: leftOut)
         let state = ignore.map(IgnoreMatchState.root(for:)) ?? IgnoreMatchState(matchedPatterns: [])
         let handle = try DirectoryHandle(path: root)
         defer { handle.close() }
@@ -49,6 +64,7 @@ struct ContextWalker {
     private mutating func visit(_ handle: DirectoryHandle, directory: String, state: IgnoreMatchState) throws {
         for name in try handle.names() {
             let path = directory.isEmpty ? name : directory + "/" + name
+            if leftOut.contains(path) { continue }
             let info = try handle.status(name)
             let isDirectory = FileSystem.isDirectory(info)
             var excluded = false
@@ -57,9 +73,12 @@ struct ContextWalker {
                 (excluded, childState) = ignore.matches(path, parent: state)
             }
             guard let entry = try makeEntry(path: path, name: name, in: handle, info: info) else { continue }
-            if excluded && !alwaysInclude.contains(path) {
+            let heldBack = excluded && !alwaysInclude.contains(path)
+            if heldBack || (isDirectory && leftOutParents.contains(path) && !forcedDirectories.contains(path)) {
                 guard isDirectory else { continue }
-                if ignore?.canSkipContents(ofExcludedDirectory: path) == true && !forcedDirectories.contains(path) {
+                if heldBack, ignore?.canSkipContents(ofExcludedDirectory: path) == true,
+                    !forcedDirectories.contains(path)
+                {
                     continue
                 }
                 pendingDirectories.append(entry)

@@ -23,6 +23,8 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
 
     private let commandLine: String
     private let hostName: String
+    /// A process-group kill: it runs even while the session closes (it is what makes the close prompt).
+    private let isKiller: Bool
     private let markerBytes: [UInt8]?
     private let requests = Locked<CancelReason?>(nil)
     private let wakeLoop: @Sendable () -> Void
@@ -53,11 +55,18 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
     static let outputLimit = 16 * 1024 * 1024
     /// Bytes of stdin queued ahead of the channel.
     static let inputLimit = 4 * 1024 * 1024
+    /// Writes of stdin (each at most one 32 KiB packet) in one step at most, so that a long upload still lets
+    /// the loop see a cancellation and step the session's other channels (1 MiB, a few ms of libssh2 work).
+    static let inputWritesPerStep = 32
     /// Our receive window and packet size when opening the channel (libssh2's defaults).
     private static let window: UInt32 = 2 * 1024 * 1024
     private static let packetSize: UInt32 = 32 * 1024
 
-    init(command: String, processGroup: Bool, hostName: String, hasInput: Bool, wake: @escaping @Sendable () -> Void) {
+    init(
+        command: String, processGroup: Bool, hostName: String, hasInput: Bool, isKiller: Bool = false,
+        wake: @escaping @Sendable () -> Void
+    ) {
+        self.isKiller = isKiller
         if processGroup {
             let marker = "coordinator-pgid-" + String(UInt64.random(in: .min ... .max), radix: 16)
             commandLine = "printf '%s %s\\n' '\(marker)' \"$$\" >&2\n" + command
@@ -89,7 +98,10 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
         [markerDeadline, stateDeadline].compactMap { $0 }.min()
     }
 
+    /// The session is closing: stop, unless this is the kill of a cancelled command, which must still reach the
+    /// host (bounded by its own script: TERM, then KILL after 3 s) or the command would outlive the session.
     func shutDown() {
+        guard !isKiller else { return }
         requestCancel(.closing)
     }
 
@@ -216,7 +228,8 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
                            interest: inout Interest) -> Bool {
         guard let input else { return sendEOF(channel, session, loop, interest: &interest) }
         var progressed = false
-        while !inputDone {
+        var writes = 0
+        while !inputDone, writes < Self.inputWritesPerStep {
             switch input.peek() {
             case .empty:
                 return progressed
@@ -226,6 +239,7 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
                 inflight = bytes
                 inflightOffset = offset
                 guard writeInflight(channel, session, loop, interest: &interest) else { return progressed }
+                writes += 1
                 progressed = true
             }
         }
@@ -408,7 +422,8 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
               sleep 0.1
             done
             """
-        let killer = ExecOperation(command: script, processGroup: false, hostName: hostName, hasInput: false, wake: wake)
+        let killer = ExecOperation(
+            command: script, processGroup: false, hostName: hostName, hasInput: false, isKiller: true, wake: wake)
         killer.stdout.finish()
         killer.stderr.finish()
         return killer

@@ -47,9 +47,14 @@ struct HostFaultTests {
         // Strike once the RUN step runs on fault-1 (the planner's first choice), from a thread of its own: a strike
         // that waited for a cooperative-pool thread could come after the step had ended on a loaded machine.
         // Once only: a retry's RUN step (on fault-2 or fault-1) shows the same marker.
+        // The process table is read in this process (a pgrep per poll is a process start, which a loaded machine
+        // can make slower than the step is long).
         let injected = Locked<Bool?>(nil)
+        let polls = Locked(0)
         let striker = scenario.fault == .downBeforeBuild ? nil : PollingThread(every: .milliseconds(50)) {
-            guard injected.value == nil, Self.runNow("/usr/bin/pgrep", "-f", "echo \(marker)") else { return }
+            guard injected.value == nil else { return }
+            polls.withLock { $0 += 1 }
+            guard ProcFS.running(commandContaining: "echo \(marker)") else { return }
             let command = scenario.fault == .sshdStoppedMidBuild ? "stop-host" : "kill-sessions"
             let done = Self.runNow(Testbed.script, command, "fault-1")
             injected.withLock { $0 = done }
@@ -60,7 +65,10 @@ struct HostFaultTests {
         await striker?.stop()
         try await Testbed.run("start-host", "fault-1")
         if scenario.fault != .downBeforeBuild {
-            #expect(injected.value == true, "the fault was never injected: \(result.stdout)")
+            #expect(injected.value == true, """
+                the fault was \(injected.value == false ? "not injected (scripts/testbed failed)" : "never injected") \
+                after \(polls.value) reads of the process table: \(result.stdout)
+                """)
         }
 
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
@@ -92,7 +100,7 @@ struct HostFaultTests {
             #expect(try await !BuildCommandTests.listExists("\(image):v1"))
         }
         // Whatever happened, nothing of this build runs on any host afterwards.
-        #expect(try await !Shell.run(["pgrep", "-f", "echo \(marker)"]).succeeded)
+        #expect(!ProcFS.running(commandContaining: "echo \(marker)"))
     }
 
     @Test("a host whose key changed is refused before authentication, and ran zero commands (its sshd log)")
