@@ -8,12 +8,17 @@ import Worker
 //
 //   stream        the layer: execute("cat > /dev/null") fed from the file
 //   openssh       ssh HOST 'cat > /dev/null' < FILE
-//   upload        the layer: upload(contentsOf:to:) into a file, size and SHA-256 verified, renamed
-//   openssh-file  ssh HOST 'cat > F && wc -c < F && sha256sum < F' < FILE (the same remote work)
+//   upload        the layer: upload(contentsOf:to:) into a file, size and SHA-256 verified, renamed;
+//                 256 MiB is above the two-half threshold: two connections, each half at its offset
+//   upload-single the same on one connection (parallelThreshold: .max): one stream through tee
+//   openssh-file  ssh HOST 'cat > F && wc -c < F && openssl dgst -sha256 < F' < FILE (the same
+//                 remote work: write, size, the same SHA-256 tool)
 //   raw           libssh2 alone, blocking, on its own thread (RawLibSSH2): the ceiling for `stream`
+//                 (in this process, so with the CAESCTR keystream the layer installed)
 //
 // Usage: SSHBench [SIZE_MIB=256] [ROUNDS=5]   (fleet from $COORDINATOR_TESTBED_DIR/env)
-// BENCH_ONLY=stream (or openssh, upload, openssh-file, raw) runs one measurement, for profiling.
+// BENCH_ONLY=stream (or openssh, upload, upload-single, openssh-file, raw) runs one measurement, for
+// profiling.
 
 /// CPU seconds used so far by this process and its waited-for children (`ssh`).
 func cpuSeconds() -> Double {
@@ -65,11 +70,12 @@ struct Bench {
         }
     }
 
-    func layerUpload() async throws -> Double {
+    func layerUpload(parallelThreshold: Int = SSHConnection.parallelUploadThreshold) async throws -> Double {
         let remote = "/tmp/ssh-bench-\(UInt32.random(in: 0...UInt32.max))"
         let speed = try await timed {
             let connection = try await SSHConnection.connect(to: try target())
-            let summary = try await connection.upload(contentsOf: file, to: remote)
+            let summary = try await connection.upload(
+                contentsOf: file, to: remote, parallelThreshold: parallelThreshold)
             await connection.close()
             guard summary.bytes == sizeMiB << 20 else { throw BenchError("upload moved \(summary.bytes) bytes") }
         }
@@ -119,8 +125,9 @@ struct Bench {
             let measurements: [(String, () async throws -> Double)] = [
                 ("stream", layerStream),
                 ("openssh", { try await openSSH("cat > /dev/null") }),
-                ("upload", layerUpload),
-                ("openssh-file", { try await openSSH("cat > \(remoteFile) && wc -c < \(remoteFile) && sha256sum < \(remoteFile) && rm -f \(remoteFile)") }),
+                ("upload", { try await layerUpload() }),
+                ("upload-single", { try await layerUpload(parallelThreshold: .max) }),
+                ("openssh-file", { try await openSSH("cat > \(remoteFile) && wc -c < \(remoteFile) && openssl dgst -sha256 -r < \(remoteFile) && rm -f \(remoteFile)") }),
                 ("raw", raw),
             ]
             let only = ProcessInfo.processInfo.environment["BENCH_ONLY"]
@@ -141,13 +148,18 @@ struct Bench {
         let stream = median("stream"), openssh = median("openssh")
         let upload = median("upload"), opensshFile = median("openssh-file")
         print(String(format: "median: stream %.0f MB/s, openssh %.0f MB/s, ratio %.2f", stream, openssh, stream / openssh))
-        print(String(format: "median: upload (verified) %.0f MB/s, openssh-file %.0f MB/s, ratio %.2f", upload, opensshFile, upload / opensshFile))
+        let uploadSingle = median("upload-single")
+        print(String(format: "median: upload (verified, two halves) %.0f MB/s, openssh-file %.0f MB/s, ratio %.2f; "
+                     + "upload/openssh (cat > /dev/null) %.2f", upload, opensshFile, upload / opensshFile, upload / openssh))
+        print(String(format: "median: upload-single (verified, one stream) %.0f MB/s: ratio to openssh-file %.2f, "
+                     + "upload/upload-single %.2f", uploadSingle, uploadSingle / opensshFile, upload / uploadSingle))
         let raw = median("raw")
         print("median: raw libssh2 (\(rawMethods)) " + String(format: "%.0f MB/s: stream/raw %.2f, raw/openssh %.2f",
                      raw, stream / raw, raw / openssh))
-        print(String(format: "median client CPU seconds: stream %.2f, openssh %.2f, upload %.2f, openssh-file %.2f, raw %.2f",
+        print(String(format: "median client CPU seconds: stream %.2f, openssh %.2f, upload %.2f, upload-single %.2f, openssh-file %.2f, raw %.2f",
                      median("stream", in: cpuResults), median("openssh", in: cpuResults),
-                     median("upload", in: cpuResults), median("openssh-file", in: cpuResults),
+                     median("upload", in: cpuResults), median("upload-single", in: cpuResults),
+                     median("openssh-file", in: cpuResults),
                      median("raw", in: cpuResults)))
     }
 }

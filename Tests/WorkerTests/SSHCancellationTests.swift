@@ -6,15 +6,8 @@ import Testing
 extension SSHTests {
     @Suite("Cancellation and cleanup")
     struct Cancellation {
-        /// Processes on the host whose command line contains `pattern`, asked over its own connection.
-        /// The first character goes in brackets so the probe's own shell (whose command line holds
-        /// the regular expression, not the text) never matches.
         private func remoteProcesses(_ fleet: SSHFleet, matching pattern: String) async throws -> [String] {
-            let probe = try await fleet.connect()
-            let expression = "[\(pattern.prefix(1))]\(pattern.dropFirst())"
-            let result = try await probe.run("pgrep -f -- \(POSIXShell.singleQuoted(expression)) || true")
-            await probe.close()
-            return result.stdoutText.split(separator: "\n").map(String.init)
+            try await fleet.remoteProcesses(matching: pattern)
         }
 
         private func waitForProcess(_ fleet: SSHFleet, matching pattern: String) async throws {

@@ -81,6 +81,19 @@ struct SSHFleet {
     }
 }
 
+extension SSHFleet {
+    /// Processes on the host whose command line contains `pattern`, asked over its own connection.
+    /// The first character goes in brackets so the probe's own shell (whose command line holds
+    /// the regular expression, not the text) never matches.
+    func remoteProcesses(matching pattern: String) async throws -> [String] {
+        let probe = try await connect()
+        let expression = "[\(pattern.prefix(1))]\(pattern.dropFirst())"
+        let result = try await probe.run("pgrep -f -- \(POSIXShell.singleQuoted(expression)) || true")
+        await probe.close()
+        return result.stdoutText.split(separator: "\n").map(String.init)
+    }
+}
+
 /// A scratch directory removed when the value is dropped.
 final class TemporaryDirectory {
     let path: String

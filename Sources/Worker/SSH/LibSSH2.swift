@@ -1,10 +1,20 @@
+import CAESCTR
 import CSSH2
 
 /// Process-wide libssh2 state and error helpers.
 enum LibSSH2 {
     /// `libssh2_init` runs exactly once per process: Swift initialises static stored properties
-    /// lazily and thread-safely.
-    private static let initResult: Int32 = libssh2_init(0)
+    /// lazily and thread-safely. Before it, the bulk AES-CTR keystream (CAESCTR) is installed:
+    /// libssh2 1.10 encrypts one 16-byte block per `EVP_Cipher` call, and OpenSSL 3's per-call cost
+    /// (provider dispatch, one AES block at a time) made most of a transfer's client CPU. If OpenSSL
+    /// refuses it, OpenSSL's own AES-CTR is used.
+    private static let initResult: Int32 = {
+        bulkKeystream = caesctr_install() == 1
+        return libssh2_init(0)
+    }()
+
+    /// Whether AES-CTR runs through the bulk keystream (set once, before any session exists).
+    nonisolated(unsafe) private(set) static var bulkKeystream = false
 
     static let eagain: Int32 = -37  // LIBSSH2_ERROR_EAGAIN
     static let badUse: Int32 = -39  // LIBSSH2_ERROR_BAD_USE

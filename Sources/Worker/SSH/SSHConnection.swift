@@ -12,6 +12,10 @@ public final class SSHConnection: Sendable {
     public let target: SSHTarget
     let loop: SessionLoop
 
+    /// The client-to-server cipher and MAC this connection negotiated, e.g.
+    /// "aes128-ctr + hmac-sha2-256" (see `SessionSetup.cipherPreference`).
+    public var algorithms: String { loop.algorithms }
+
     private init(target: SSHTarget, loop: SessionLoop) {
         self.target = target
         self.loop = loop

@@ -63,6 +63,7 @@ final class SessionLoop: @unchecked Sendable {
         var setupSocket: Int32 = -1
         var threadID: Int?
         var setupCancelled = false
+        var algorithms = ""
     }
 
     private let shared = Locked(Shared())
@@ -93,6 +94,11 @@ final class SessionLoop: @unchecked Sendable {
         let thread = Thread { [self] in main(onSetup: onSetup) }
         thread.stackSize = 1 << 20
         thread.start()
+    }
+
+    /// The client-to-server cipher and MAC negotiated, e.g. "aes128-ctr + hmac-sha2-256".
+    var algorithms: String {
+        shared.withLock { $0.algorithms }
     }
 
     /// Interrupts setup (connect, handshake or authentication) as soon as possible.
@@ -242,6 +248,9 @@ final class SessionLoop: @unchecked Sendable {
         libssh2_session_set_timeout(session, max(1000, target.connectTimeout.milliseconds))
         try SessionSetup(session: session, target: target, socket: fd, isCancelled: { self.setupCancelled })
             .handshakeVerifyAndAuthenticate(onHandshake: { self.handshakeDone = true })
+        let negotiated = [LIBSSH2_METHOD_CRYPT_CS, LIBSSH2_METHOD_MAC_CS]
+            .compactMap { libssh2_session_methods(session, $0).map { String(cString: $0) } }.joined(separator: " + ")
+        shared.withLock { $0.algorithms = negotiated }
         if target.keepaliveInterval > .zero {
             libssh2_keepalive_config(session, 1, UInt32(max(2, target.keepaliveInterval.components.seconds)))
         }
