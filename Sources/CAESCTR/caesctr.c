@@ -50,6 +50,7 @@ static int keystream_init(EVP_CIPHER_CTX *context, const unsigned char *key, con
             && EVP_CIPHER_CTX_set_padding(state->ecb, 0);
         EVP_CIPHER_free(ecb);
         if (!ok) return 0;
+        state->used = KEYSTREAM;  // never serve keystream of an earlier key
     }
     if (iv != NULL) {
         uint64_t high, low;
