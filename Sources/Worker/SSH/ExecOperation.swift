@@ -23,8 +23,10 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
 
     private let commandLine: String
     private let hostName: String
-    /// A process-group kill: it runs even while the session closes (it is what makes the close prompt).
+    /// A process-group kill: a close lets it reach the host first (it is what makes the close prompt).
     private let isKiller: Bool
+    /// The session asked this kill to stop before its command had started: stop once it has.
+    private var closeAfterStart = false
     private let markerBytes: [UInt8]?
     private let requests = Locked<CancelReason?>(nil)
     private let wakeLoop: @Sendable () -> Void
@@ -98,10 +100,14 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
         [markerDeadline, stateDeadline].compactMap { $0 }.min()
     }
 
-    /// The session is closing: stop, unless this is the kill of a cancelled command, which must still reach the
-    /// host (bounded by its own script: TERM, then KILL after 3 s) or the command would outlive the session.
+    /// The session is closing: stop. The kill of a cancelled command first reaches the host (else the command
+    /// would outlive the session); once sshd has started it, its script (TERM, then KILL after 3 s) goes on by
+    /// itself after its channel closes, so the close does not wait for it. Session thread.
     func shutDown() {
-        guard !isKiller else { return }
+        if isKiller, [.queued, .opening, .starting].contains(state) {
+            closeAfterStart = true
+            return
+        }
         requestCancel(.closing)
     }
 
@@ -175,6 +181,7 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
         if rc == 0 {
             holdsPartialSend = false
             enter(.running)
+            if closeAfterStart { requestCancel(.closing) }
             if cancelReason != nil { enterCancelling(loop) }
             return .progressed
         }
