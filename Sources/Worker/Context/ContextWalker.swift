@@ -31,22 +31,23 @@ struct ContextWalker {
     init(root: String, ignore: DockerIgnore?, alwaysInclude: Set<String>, leftOut: Set<String> = []) {
         self.root = root
         self.leftOut = leftOut
-        for path in leftOut {
-            var parent = GoPath.parent(path)
-            while parent != "." {
-                leftOutParents.insert(parent)
-                parent = GoPath.parent(parent)
-            }
-        }
         self.ignore = ignore
         self.alwaysInclude = alwaysInclude
-        for path in alwaysInclude {
+        leftOutParents = Self.parents(of: leftOut)
+        forcedDirectories = Self.parents(of: alwaysInclude)
+    }
+
+    /// Every directory above the given paths, up to (not including) the context root.
+    private static func parents(of paths: Set<String>) -> Set<String> {
+        var parents: Set<String> = []
+        for path in paths {
             var parent = GoPath.parent(path)
             while parent != "." {
-                forcedDirectories.insert(parent)
+                parents.insert(parent)
                 parent = GoPath.parent(parent)
             }
         }
+        return parents
     }
 
     /// The entries Docker would send.
