@@ -50,6 +50,9 @@ public enum Shell {
 
     /// Runs `arguments` (the first is a path, or a name looked up in the command's `PATH`) to completion.
     ///
+    /// The output is what the command wrote until it ended (swift-subprocess then drains the pipes and stops
+    /// reading): a background child of it that keeps a pipe open is not waited for.
+    ///
     /// Cancelling the calling task does not stop the command: it runs to its end or its timeout, so that a
     /// fault script run from a `during` sidecar (which is cancelled when the main command ends) is never cut
     /// off halfway.

@@ -17,6 +17,13 @@ struct LocalProcessTests {
         #expect(unread.succeeded, "a command that did not read its input: \(unread)")
     }
 
+    @Test("the output is what the command wrote until it ended: a background child holding the pipe is not awaited")
+    func backgroundChild() async throws {
+        let start = ContinuousClock.now
+        let result = try await Shell.run(["sh", "-c", "(sleep 3; echo late) & echo early"])
+        #expect(result.stdout == "early\n" && ContinuousClock.now - start < .seconds(3))
+    }
+
     @Test("the environment is added to ours, or alone with PATH and HOME; the directory is the one given")
     func environmentAndDirectory() async throws {
         let added = try await Shell.run(["sh", "-c", "echo $FOO:$HOME"], environment: ["FOO": "bar"])
