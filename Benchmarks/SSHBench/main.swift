@@ -94,24 +94,16 @@ struct Bench {
 
     func openSSH(_ remoteCommand: String) async throws -> Double {
         try await timed {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
-            process.arguments = [
-                "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-                "-o", "UserKnownHostsFile=\(try fleet.value("TESTBED_KNOWN_HOSTS"))", "-F", "/dev/null",
-                "-i", try fleet.value("TESTBED_SSH_KEY"), "-p", try fleet.value("TESTBED_SSH_PORT"),
-                "\(try fleet.value("TESTBED_SSH_USER"))@\(try fleet.value("TESTBED_HOST_AMD64"))", remoteCommand,
-            ]
-            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            await withCheckedContinuation { continuation in
-                DispatchQueue.global().async {
-                    process.waitUntilExit()
-                    continuation.resume()
-                }
-            }
-            guard process.terminationStatus == 0 else { throw BenchError("ssh exited with \(process.terminationStatus)") }
+            let ssh = try SpawnedProcess(
+                [
+                    "/usr/bin/ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+                    "-o", "UserKnownHostsFile=\(try fleet.value("TESTBED_KNOWN_HOSTS"))", "-F", "/dev/null",
+                    "-i", try fleet.value("TESTBED_SSH_KEY"), "-p", try fleet.value("TESTBED_SSH_PORT"),
+                    "\(try fleet.value("TESTBED_SSH_USER"))@\(try fleet.value("TESTBED_HOST_AMD64"))", remoteCommand,
+                ], stdin: file, stderr: .inherited)
+            // Waited for on a thread of its own, which sees the end when it happens.
+            let ending = try await OffPool.run { ssh.waitForExit() }
+            guard ending == .exited(0) else { throw BenchError("ssh ended with \(ending)") }
         }
     }
 

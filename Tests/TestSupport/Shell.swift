@@ -1,11 +1,15 @@
 import Foundation
 import Shared
+import Subprocess
+import SystemPackage
 
 /// Runs local commands for tests (`ssh`, `curl`, `docker`, ...) and collects their output.
 ///
 /// The child runs with the test process's environment plus `environment`, stdin from `input`
-/// (or `/dev/null`), and its stdout and stderr are read together on dedicated threads, so a child
-/// that fills one pipe cannot stall, and no cooperative-pool thread blocks while it runs.
+/// (or `/dev/null`), and no other descriptor of this process. It is started and its output read by
+/// swift-subprocess (`posix_spawn`, non-blocking pipes served by one epoll thread), and a dedicated thread
+/// waits for its end on its pidfd, so no cooperative-pool thread blocks while it runs, and its end is timed
+/// when it happens.
 public enum Shell {
     /// How a command ended and what it printed.
     public struct Result: Sendable {
@@ -44,19 +48,28 @@ public enum Shell {
         }
     }
 
-    /// Runs `arguments` (the first is an absolute path, or a name looked up in `PATH`) to completion.
+    /// Runs `arguments` (the first is a path, or a name looked up in the command's `PATH`) to completion.
+    ///
+    /// The output is what the command wrote until it ended (swift-subprocess then drains the pipes and stops
+    /// reading): a background child of it that keeps a pipe open is not waited for.
+    ///
+    /// Cancelling the calling task does not stop the command: it runs to its end or its timeout, so that a
+    /// fault script run from a `during` sidecar (which is cancelled when the main command ends) is never cut
+    /// off halfway.
     ///
     /// - Parameters:
     ///   - arguments: the command and its arguments; nothing goes through a shell.
-    ///   - input: bytes written to the command's stdin, which is then closed (default: `/dev/null`).
+    ///   - input: bytes written to the command's stdin, which is then closed (default: `/dev/null`). A
+    ///     command that exits without reading them all is not an error.
     ///   - environment: variables added to (or replacing) the test process's environment.
-    ///   - timeout: the command is sent SIGTERM, then SIGKILL, when it runs longer.
+    ///   - timeout: the command is sent SIGTERM, then SIGKILL 5 seconds later, when it runs longer.
     ///   - directory: the working directory (default: the test process's).
     ///   - inheritEnvironment: when false, the command sees only `environment` plus PATH and HOME.
     ///   - terminateWhen: polled every 100 ms while the command runs; the command is sent SIGTERM
     ///     (as Ctrl-C would send SIGINT) the first time it returns true.
     ///   - during: runs alongside the command (to inject faults while it runs); cancelled when it ends.
     /// - Returns: the status and the output; a non-zero exit is a value, not an error.
+    /// - Throws: ``LaunchError`` when the command cannot be started (for example a name not on `PATH`).
     public static func run(
         _ arguments: [String], input: Data? = nil, environment: [String: String] = [:],
         timeout: Duration = .seconds(300), directory: String? = nil, inheritEnvironment: Bool = true,
@@ -65,96 +78,99 @@ public enum Shell {
         guard let command = arguments.first else {
             throw LaunchError(arguments: arguments, reason: "no command given")
         }
-        let process = Process()
-        if command.hasPrefix("/") {
-            process.executableURL = URL(fileURLWithPath: command)
-            process.arguments = Array(arguments.dropFirst())
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = arguments
-        }
-        let inherited = ProcessInfo.processInfo.environment
-        process.environment =
-            inheritEnvironment
-            ? inherited.merging(environment) { _, new in new }
-            : environment.merging(inherited.filter { ["PATH", "HOME"].contains($0.key) }) { own, _ in own }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let stdout = Pipe()
-        let stderr = Pipe()
-        let stdin = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
-        do {
-            try process.run()
-        } catch {
-            throw LaunchError(arguments: arguments, reason: "\(error)")
-        }
-        let child = UncheckedBox(process)
-        let pipes = UncheckedBox((stdout, stderr, stdin))
-        let seconds = timeout.seconds
-        let signalled = UncheckedBox<ContinuousClock.Instant?>(nil)
-        let signalledLock = NSLock()
-        let trigger = terminateWhen.map { condition in
-            Task {
-                while !Task.isCancelled {
-                    if await condition() {
-                        signalledLock.withLock {
-                            guard child.value.isRunning else { return }
-                            signalled.value = .now
-                            child.value.terminate()
-                        }
-                        return
-                    }
-                    try? await Task.sleep(for: .milliseconds(100))
+        brokenPipesIgnored
+        let configuration = Configuration(
+            executable: command.contains("/") ? .path(FilePath(command)) : .name(command),
+            arguments: Arguments(Array(arguments.dropFirst())),
+            environment: childEnvironment(environment, inherit: inheritEnvironment),
+            workingDirectory: directory.map { FilePath($0) })
+        let watched = Command(arguments: arguments, timeout: timeout, terminateWhen: terminateWhen, during: during)
+        // A task of its own, so that the caller's cancellation does not reach swift-subprocess (which would kill
+        // the command).
+        let run = Task {
+            if let input {
+                let bytes = Array(input)
+                return try await watched.run(configuration, input: CustomWriteInput.inputWriter) { execution in
+                    // A command that exits without reading its input makes these fail: its status tells.
+                    _ = try? await execution.standardInputWriter.write(bytes)
+                    try? await execution.standardInputWriter.finish()
                 }
             }
+            return try await watched.run(configuration, input: NoInput.none) { _ in }
         }
-        let sidecar = during.map { body in Task { await body() } }
-        defer {
-            trigger?.cancel()
-            sidecar?.cancel()
+        return try await run.value
+    }
+
+    /// A command that exits before reading all of `input` makes the write to its stdin fail with EPIPE, and
+    /// raise SIGPIPE, whose default action would end the whole test process: this test process ignores it
+    /// (commands start with default dispositions all the same).
+    private static let brokenPipesIgnored: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
+    private static func childEnvironment(_ variables: [String: String], inherit: Bool) -> Subprocess.Environment {
+        func keyed<Value>(_ values: [String: Value]) -> [Subprocess.Environment.Key: Value] {
+            Dictionary(uniqueKeysWithValues: values.map { (.init(stringLiteral: $0.key), $0.value) })
         }
-        return await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                let (stdout, stderr, stdin) = pipes.value
-                let errors = UncheckedBox(Data())
-                let errorsRead = DispatchSemaphore(value: 0)
-                Thread.detachNewThread {
-                    errors.value = stderr.fileHandleForReading.readDataToEndOfFile()
-                    errorsRead.signal()
-                }
-                if let input {
-                    Thread.detachNewThread {
-                        try? stdin.fileHandleForWriting.write(contentsOf: input)
-                        try? stdin.fileHandleForWriting.close()
-                    }
-                }
-                let watchdog = DispatchWorkItem {
-                    guard child.value.isRunning else { return }
-                    child.value.terminate()
-                    Thread.sleep(forTimeInterval: 5)
-                    if child.value.isRunning { kill(child.value.processIdentifier, SIGKILL) }
-                }
-                DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
-                let output = stdout.fileHandleForReading.readDataToEndOfFile()
-                errorsRead.wait()
-                child.value.waitUntilExit()
-                let ended = ContinuousClock.now
-                watchdog.cancel()
-                continuation.resume(
-                    returning: Result(
-                        status: child.value.terminationStatus,
-                        terminatedBySignal: child.value.terminationReason == .uncaughtSignal,
-                        stdoutData: output, stderrData: errors.value,
-                        signalledAt: signalledLock.withLock { signalled.value }, endedAt: ended))
-            }
+        if inherit {
+            return .inherit.updating(keyed(variables.mapValues { Optional($0) }))
         }
+        let inherited = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME"].contains($0.key) }
+        return .custom(keyed(variables.merging(inherited) { own, _ in own }))
     }
 }
 
-/// Hands a non-Sendable value to a thread that alone uses it from then on (or after a semaphore).
-private final class UncheckedBox<Value>: @unchecked Sendable {
-    var value: Value
-    init(_ value: Value) { self.value = value }
+/// One ``Shell/run(_:input:environment:timeout:directory:inheritEnvironment:terminateWhen:during:)`` call's
+/// command and what watches it.
+private struct Command: Sendable {
+    let arguments: [String]
+    let timeout: Duration
+    let terminateWhen: (@Sendable () async -> Bool)?
+    let during: (@Sendable () async -> Void)?
+
+    /// Starts the command with `input`, feeds it with `feed`, and collects its output until it ends.
+    func run<Input: InputProtocol>(
+        _ configuration: Configuration, input: Input,
+        feed: (Execution<Input, BytesOutput, BytesOutput>) async -> Void
+    ) async throws -> Shell.Result {
+        var started = false
+        let outcome: ExecutionResult<ChildWatch.Times, BytesOutput, BytesOutput>
+        do {
+            outcome = try await Subprocess.run(
+                configuration, input: input, output: .bytes(limit: .max), error: .bytes(limit: .max)
+            ) { execution in
+                started = true
+                let watch = ChildWatch.start(execution.processIdentifier, timeout: timeout) { signal in
+                    try? execution.send(signal: signal)
+                }
+                let trigger = terminateWhen.map { condition in
+                    Task {
+                        while !Task.isCancelled {
+                            if await condition() {
+                                watch.terminate()
+                                return
+                            }
+                            try? await Task.sleep(for: .milliseconds(100))
+                        }
+                    }
+                }
+                let sidecar = during.map { body in Task { await body() } }
+                defer {
+                    trigger?.cancel()
+                    sidecar?.cancel()
+                }
+                await feed(execution)
+                return await watch.ended()
+            }
+        } catch where !started {
+            throw Shell.LaunchError(arguments: arguments, reason: "\(error)")
+        }
+        let (status, signalled): (Int32, Bool) =
+            switch outcome.terminationStatus {
+            case .exited(let code): (code, false)
+            case .signaled(let signal): (signal, true)
+            }
+        return Shell.Result(
+            status: status, terminatedBySignal: signalled,
+            stdoutData: Data(outcome.standardOutput), stderrData: Data(outcome.standardError),
+            signalledAt: outcome.closureResult.signalledAt, endedAt: outcome.closureResult.endedAt)
+    }
 }

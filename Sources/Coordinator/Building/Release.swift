@@ -172,29 +172,3 @@ struct Release: Sendable {
         }
     }
 }
-
-/// `docker load` of a fetched tarball into the local engine, for `--output docker`.
-enum DockerLoad {
-    /// Loads `tarball` on a thread of its own (never a cooperative-pool thread); returns what went
-    /// wrong, or `nil`.
-    static func load(_ tarball: String) async -> String? {
-        await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: loadBlocking(tarball)) }
-            thread.name = "docker-load"
-            thread.start()
-        }
-    }
-
-    private static func loadBlocking(_ tarball: String) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["docker", "load", "--input", tarball]
-        do {
-            try process.run()
-            process.waitUntilExit()
-        } catch {
-            return "docker load could not start: \(error)"
-        }
-        return process.terminationStatus == 0 ? nil : "docker load --input \(tarball) exited \(process.terminationStatus)"
-    }
-}

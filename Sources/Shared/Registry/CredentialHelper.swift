@@ -1,4 +1,6 @@
 import Foundation
+import Subprocess
+import SystemPackage
 
 /// A Docker credential helper, `docker-credential-NAME`, run as `docker-credential-NAME get` with the server
 /// on stdin; it prints `{"ServerURL":…,"Username":…,"Secret":…}`. The secret never appears in arguments,
@@ -9,6 +11,9 @@ struct CredentialHelper: Sendable {
 
     var executableName: String { "docker-credential-" + name }
 
+    /// The most a helper may print on either stream (a reply is a few hundred bytes).
+    static let replyLimit = 1 << 20
+
     /// The stored credentials for `server`, or `nil` when the helper has none.
     func get(server: String) async throws(CredentialError) -> RegistryCredentials? {
         guard let executable = locate() else {
@@ -16,24 +21,40 @@ struct CredentialHelper: Sendable {
                 description: "the credential helper \(executableName) named in the Docker config is not on PATH: "
                     + "install it or remove it from config.json")
         }
-        let output: ProcessOutput
+        let output: ExecutionResult<Void, BytesOutput, BytesOutput>
         do {
-            output = try await ProcessOutput.run(executable: executable, arguments: ["get"], stdin: Array(server.utf8))
+            let input = try Self.filledPipe(Array(server.utf8))
+            defer { try? input.close() }
+            // swift-subprocess: posix_spawn with no inherited descriptors, output read off the cooperative pool.
+            output = try await Subprocess.run(
+                .path(FilePath(executable)), arguments: ["get"],
+                input: .fileDescriptor(input, closeAfterSpawningProcess: false),
+                output: .bytes(limit: Self.replyLimit), error: .bytes(limit: Self.replyLimit))
+        } catch let error as SubprocessError where error.code == .outputLimitExceeded {
+            throw CredentialError(
+                description: "\(executableName) get printed more than \(Self.replyLimit / 1024) KiB: that is not "
+                    + "its JSON reply")
         } catch {
             throw CredentialError(description: "\(executableName) could not be run: \(error)")
         }
-        let errorText = String(decoding: output.stderr + output.stdout, as: UTF8.self)
-        guard output.status == 0 else {
+        let failure: String? =
+            switch output.terminationStatus {
+            case .exited(0): nil
+            case .exited(let code): "exit \(code)"
+            case .signaled(let signal): "killed by signal \(signal)"
+            }
+        let errorText = String(decoding: output.standardError + output.standardOutput, as: UTF8.self)
+        if let failure {
             if errorText.lowercased().contains("credentials not found") { return nil }
             throw CredentialError(
-                description: "\(executableName) get failed (exit \(output.status)): "
+                description: "\(executableName) get failed (\(failure)): "
                     + errorText.trimmingCharacters(in: .whitespacesAndNewlines).prefix(300))
         }
         struct Reply: Decodable {
             var Username: String
             var Secret: String
         }
-        guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(output.stdout)) else {
+        guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(output.standardOutput)) else {
             throw CredentialError(description: "\(executableName) get printed something that is not its JSON reply")
         }
         if reply.Username == "<token>" {
@@ -42,68 +63,26 @@ struct CredentialHelper: Sendable {
         return RegistryCredentials(username: reply.Username, password: reply.Secret)
     }
 
+    /// The read end of a pipe that already holds `bytes` (a server name, far less than a pipe's 64 KiB) and is
+    /// closed for writing: nothing is written once the helper runs, so a helper that exits without reading its
+    /// input cannot raise SIGPIPE in this process.
+    private static func filledPipe(_ bytes: [UInt8]) throws -> FileDescriptor {
+        guard bytes.count <= 4096 else {
+            throw CredentialError(description: "the registry server name is longer than 4096 bytes")
+        }
+        // Not close-on-exec, which does not matter: swift-subprocess closes every descriptor above 2 in its children.
+        let (readEnd, writeEnd) = try FileDescriptor.pipe()
+        do {
+            try writeEnd.closeAfter { _ = try writeEnd.writeAll(bytes) }
+        } catch {
+            try? readEnd.close()
+            throw error
+        }
+        return readEnd
+    }
+
     private func locate() -> String? {
         searchPath.split(separator: ":").map { "\($0)/\(executableName)" }
             .first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-}
-
-/// The result of a short local process, run on a dedicated thread (never on the cooperative pool).
-struct ProcessOutput: Sendable {
-    var status: Int32
-    var stdout: [UInt8]
-    var stderr: [UInt8]
-
-    static func run(executable: String, arguments: [String], stdin: [UInt8]) async throws -> ProcessOutput {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(with: Result { try runBlocking(executable: executable, arguments: arguments, stdin: stdin) })
-            }
-            thread.name = "credential-helper"
-            thread.start()
-        }
-    }
-
-    private static func runBlocking(executable: String, arguments: [String], stdin: [UInt8]) throws -> ProcessOutput {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let input = Pipe()
-        let output = Pipe()
-        let error = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        input.fileHandleForWriting.write(Data(stdin))
-        try input.fileHandleForWriting.close()
-        // Read both pipes together so that a helper filling one of them cannot stall.
-        let errorBytes = LockedBytes()
-        let errorReader = Thread { errorBytes.set(error.fileHandleForReading.readDataToEndOfFile()) }
-        errorReader.start()
-        let outputBytes = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let stderr = errorBytes.wait()
-        return ProcessOutput(status: process.terminationStatus, stdout: Array(outputBytes), stderr: Array(stderr))
-    }
-}
-
-/// Bytes handed from a reader thread to its waiter.
-private final class LockedBytes: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var value: Data?
-
-    func set(_ data: Data) {
-        condition.lock()
-        value = data
-        condition.signal()
-        condition.unlock()
-    }
-
-    func wait() -> Data {
-        condition.lock()
-        defer { condition.unlock() }
-        while value == nil { condition.wait() }
-        return value!
     }
 }

@@ -31,7 +31,7 @@ final class FaultProxy: Sendable {
 
     let host: String
     let redirectPort: Int
-    private let process: Process
+    private let process: SpawnedProcess
     private let logFile: String
 
     /// Starts the proxy for `upstream` with the given fault flags and waits until it listens.
@@ -41,12 +41,9 @@ final class FaultProxy: Sendable {
         logFile = folder + "/log.jsonl"
         let ready = folder + "/ready.json"
         let script = SourceTree.path("Tests/Fixtures/registry-fault-proxy.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--upstream", upstream, "--ready-file", ready, "--log", logFile] + flags
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/stderr")
-        try process.run()
+        let process = try SpawnedProcess(
+            ["python3", script, "--upstream", upstream, "--ready-file", ready, "--log", logFile] + flags,
+            stderr: .inherited)
         self.process = process
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: ready) {
             try await Task.sleep(for: .milliseconds(50))
@@ -57,7 +54,7 @@ final class FaultProxy: Sendable {
         }
         guard let data = FileManager.default.contents(atPath: ready), let ports = try? JSONDecoder().decode(Ready.self, from: data)
         else {
-            process.terminate()
+            process.stop(grace: .seconds(2))
             throw ExternalTool.Failure(description: "the fault proxy did not start within 5 s")
         }
         host = "127.0.0.1:\(ports.port)"
@@ -72,9 +69,6 @@ final class FaultProxy: Sendable {
 
     /// Stops the proxy: SIGTERM, then SIGKILL if it is still running after 2 seconds.
     func stop() {
-        process.terminate()
-        for _ in 0..<40 where process.isRunning { usleep(50_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.stop(grace: .seconds(2))
     }
 }

@@ -161,14 +161,7 @@ struct HostFaultTests {
     /// Runs a command to its end on the calling thread (a ``PollingThread``'s, never the cooperative pool's);
     /// true when it exits 0.
     static func runNow(_ arguments: String...) -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationReason == .exit && process.terminationStatus == 0
+        (try? SpawnedProcess(arguments).waitForExit()) == .exited(0)
     }
 
     /// Counts in an sshd log (LogLevel VERBOSE): connections, accepted logins, started sessions.

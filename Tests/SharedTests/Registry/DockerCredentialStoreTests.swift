@@ -79,6 +79,21 @@ struct DockerCredentialStoreTests {
         }
     }
 
+    @Test("a helper that exits without reading the server name is an error with its exit and message")
+    func helperIgnoringInput() async throws {
+        try write("#!/bin/sh\necho 'no keychain in this session' >&2\nexit 1\n", to: "bin/docker-credential-early")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder + "/bin/docker-credential-early")
+        try write(#"{"credsStore": "early"}"#, to: "config.json")
+        // Repeated: the helper often exits before the server name would have been written to it.
+        for _ in 0..<10 {
+            await #expect {
+                try await store().credentials(for: "x.example")
+            } throws: { error in
+                "\(error)".contains("docker-credential-early get failed (exit 1): no keychain in this session")
+            }
+        }
+    }
+
     @Test("a helper that is not installed is named in the error")
     func missingHelper() async throws {
         try write(#"{"credHelpers": {"x.example": "absent"}}"#, to: "config.json")
