@@ -104,20 +104,12 @@ extension RegistryFaults {
             let fleet = try Fleet.require()
             let registry = try FaultRegistry(fleet)
             let repository = try await registry.seedChildren(fleet)
-            let hold = NSTemporaryDirectory() + "reliability-hold-" + UUID().uuidString
-            try FileManager.default.createDirectory(atPath: hold, withIntermediateDirectories: true)
-            let proxy = try await FaultProxy(
-                upstream: registry.host, flags: ["--fault-path", "/manifests/v1", "--fault-method", "PUT", "--hold-dir", hold])
-            defer { proxy.stop() }
+            let hold = try await HeldListPut(in: registry)
+            defer { hold.stop() }
+            let proxy = hold.proxy
             let result = try await registry.restoring {
                 async let run = ManifestCLI.create(target: "\(proxy.host)/\(repository):v1", sources: ManifestCLI.seededSources)
-                let held = try await eventually(within: .seconds(60)) { FileManager.default.fileExists(atPath: hold + "/held") }
-                if held {
-                    try await registry.stop()
-                    _ = FileManager.default.createFile(atPath: hold + "/release", contents: nil)
-                    try await Task.sleep(for: .seconds(1))
-                    try await registry.start()
-                }
+                let held = try await hold.stopWhileHeld(registry, for: .seconds(1), waitingUpTo: .seconds(60))
                 #expect(held, "the list PUT never reached the proxy")
                 return try await run
             }
@@ -175,26 +167,15 @@ extension RegistryFaults {
             let json = project.directory + "/report.json"
             // The builder pushes through the proxy too (same image name), but only the coordinator's own PUT of the
             // list is held: that is when the registry is stopped, so the build's assembly surely meets it stopped.
-            let hold = NSTemporaryDirectory() + "reliability-hold-" + UUID().uuidString
-            try FileManager.default.createDirectory(atPath: hold, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: hold) }
-            let proxy = try await FaultProxy(
-                upstream: registry.host,
-                flags: ["--fault-path", "/manifests/v1", "--fault-method", "PUT", "--fault-user-agent", "coordinator",
-                        "--hold-dir", hold])
-            defer { proxy.stop() }
+            let hold = try await HeldListPut(in: registry, flags: ["--fault-user-agent", "coordinator"])
+            defer { hold.stop() }
+            let proxy = hold.proxy
             let (result, stopped) = try await registry.restoring {
                 async let run = project.build([
                     "--inventory", inventory, "--image", "\(proxy.host)/\(repository)", "--tag", "v1",
                     "--platform", "linux/amd64", "--json", json,
                 ])
-                let held = try await eventually(within: .seconds(180)) { FileManager.default.fileExists(atPath: hold + "/held") }
-                if held {
-                    try await registry.stop()
-                    _ = FileManager.default.createFile(atPath: hold + "/release", contents: nil)
-                    try await Task.sleep(for: .milliseconds(1500))
-                    try await registry.start()
-                }
+                let held = try await hold.stopWhileHeld(registry, for: .milliseconds(1500), waitingUpTo: .seconds(180))
                 return (try await run, held)
             }
             #expect(stopped, "the list PUT never reached the proxy")

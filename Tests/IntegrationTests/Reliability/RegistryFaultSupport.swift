@@ -149,3 +149,38 @@ func eventually(
     }
     return await condition()
 }
+
+/// A fault proxy in front of the fault registry that holds one PUT of a list (`/manifests/TAG`) until it is released,
+/// so that a test can stop the registry exactly while that PUT is in flight.
+struct HeldListPut {
+    /// The proxy; clients push through its `host`.
+    let proxy: FaultProxy
+    private let directory: String
+
+    /// Starts the proxy; `flags` narrow further which PUT is held (e.g. `--fault-user-agent coordinator`).
+    init(in registry: FaultRegistry, tag: String = "v1", flags: [String] = []) async throws {
+        directory = NSTemporaryDirectory() + "reliability-hold-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        proxy = try await FaultProxy(
+            upstream: registry.host,
+            flags: ["--fault-path", "/manifests/\(tag)", "--fault-method", "PUT"] + flags + ["--hold-dir", directory])
+    }
+
+    /// Waits up to `limit` for the PUT to reach the proxy; then stops `registry`, releases the PUT towards it, and
+    /// starts it again after `downtime`. False when no PUT came within `limit`.
+    func stopWhileHeld(_ registry: FaultRegistry, for downtime: Duration, waitingUpTo limit: Duration) async throws -> Bool {
+        let marker = directory + "/held"
+        guard try await eventually(within: limit, { FileManager.default.fileExists(atPath: marker) }) else { return false }
+        try await registry.stop()
+        _ = FileManager.default.createFile(atPath: directory + "/release", contents: nil)
+        try await Task.sleep(for: downtime)
+        try await registry.start()
+        return true
+    }
+
+    /// Stops the proxy and removes its hold directory.
+    func stop() {
+        proxy.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
