@@ -41,7 +41,7 @@ struct RemotePlatformBuilder: PlatformBuilding {
         }
         let options = RemoteWorker.Options(
             tarballDestination: request.output == .registry ? nil : request.tarball(for: slot),
-            onLog: { line in continuation.yield(.log(line.text)) },
+            onLog: { lines in continuation.yield(.log(lines.map(\.text))) },
             onPhase: { phase in continuation.yield(.phase(phase)) },
             describe: { tag, digest in
                 // The list's reading of the image, done now: one read answers both.

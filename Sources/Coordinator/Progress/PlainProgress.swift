@@ -1,7 +1,7 @@
 import Foundation
 import Shared
 
-/// Prefixed lines, for logs and CI: `[linux/arm64 arm-1] building`.
+/// Prefixed lines, for logs and CI: `[linux/arm64 arm-1] building`. The lines of one event go out in one write.
 actor PlainProgress: ProgressSink {
     private let output: FileHandle
 
@@ -10,14 +10,19 @@ actor PlainProgress: ProgressSink {
     }
 
     func record(_ event: ProgressEvent) {
-        let prefix = "[\(event.slot)\(event.host.map { " \($0)" } ?? "")]"
-        let text: String
-        switch event.kind {
-        case .phase(let phase): text = "\(prefix) \(phase)"
-        case .log(let line): text = "\(prefix) \(line)"
-        case .attemptFailed(let message, let kind): text = "\(prefix) \(kind) failure: \(message)"
+        let prefix = "[\(event.slot)\(event.host.map { " \($0)" } ?? "")] "
+        var bytes: [UInt8] = []
+        func add(_ text: String) {
+            bytes += prefix.utf8
+            bytes += text.utf8
+            bytes.append(UInt8(ascii: "\n"))
         }
-        output.write(Data((text + "\n").utf8))
+        switch event.kind {
+        case .phase(let phase): add("\(phase)")
+        case .log(let lines): lines.forEach(add)
+        case .attemptFailed(let message, let kind): add("\(kind) failure: \(message)")
+        }
+        try? output.write(contentsOf: bytes)
     }
 
     func finish() {}
