@@ -31,7 +31,7 @@ actor BuildLogs: ProgressSink {
         case .attemptFailed(let message, let kind): add("== \(kind) failure on \(event.host ?? "-"): \(message)")
         }
         guard let handle = handle(for: event.slot) else { return }
-        try? handle.write(contentsOf: bytes)
+        ProgressOutput.write(bytes, to: handle.fileDescriptor)
     }
 
     func finish() {
