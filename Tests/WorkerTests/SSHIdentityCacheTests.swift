@@ -40,7 +40,8 @@ struct SSHIdentityCacheTests {
     func linesConcerningHost() throws {
         let lines = [
             "[10.0.0.1]:2222 ssh-ed25519 AAAA1", "10.0.0.1 ssh-ed25519 AAAA2", "other,[10.0.0.1]:2222 ssh-rsa AAAA3",
-            "|1|c2FsdA==|aGFzaA== ssh-ed25519 AAAA4", "[10.0.0.11]:2222 ssh-ed25519 AAAA5", "[10.0.0.1]:22 ssh-ed25519 AAAA6",
+            "|1|c2FsdA==|aGFzaA== ssh-ed25519 AAAA4", "[10.0.0.11]:2222 ssh-ed25519 AAAA5",
+            "[10.0.0.1]:22 ssh-ed25519 AAAA6",
         ]
         let snapshot = KnownHostsCache.Snapshot(
             stamp: try #require(FileStamp(path: "/")),

@@ -70,7 +70,8 @@ public struct BuildxBuilder: ImageBuilder {
     /// Reads buildx's `--metadata-file` JSON: `containerimage.digest` and, when present,
     /// `containerimage.descriptor` (media type and size). Fields of another type read as absent.
     public static func parseMetadata(_ text: String) throws -> BuiltImage {
-        guard !text.utf8.allSatisfy({ $0 == 0x20 || (0x09...0x0D).contains($0) }) else { return BuiltImage(digest: nil) }
+        let blank = text.utf8.allSatisfy { $0 == 0x20 || (0x09...0x0D).contains($0) }
+        guard !blank else { return BuiltImage(digest: nil) }
         // JSONDecoder reads only these fields; JSONSerialization would build every value of the file as objects.
         guard let metadata = try? JSONDecoder().decode(Metadata.self, from: Data(text.utf8)) else {
             throw BuilderError(builder: .buildx, message: "the metadata file is not a JSON object: \(text.prefix(200))")
@@ -97,7 +98,8 @@ public struct BuildxBuilder: ImageBuilder {
         init(from decoder: any Decoder) throws {
             let object = try decoder.container(keyedBy: Key.self)
             digest = try? object.decodeIfPresent(String.self, forKey: Key(stringValue: "containerimage.digest"))
-            let descriptor = try? object.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "containerimage.descriptor"))
+            let descriptor = try? object.nestedContainer(
+                keyedBy: Key.self, forKey: Key(stringValue: "containerimage.descriptor"))
             mediaType = try? descriptor?.decodeIfPresent(String.self, forKey: Key(stringValue: "mediaType"))
             size = try? descriptor?.decodeIfPresent(Int64.self, forKey: Key(stringValue: "size"))
         }

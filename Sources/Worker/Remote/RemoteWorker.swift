@@ -106,7 +106,8 @@ public struct RemoteWorker: Sendable {
         let resultMarker = HostProbe.marker + "result " + Self.randomID()
         let log = try classified(.probing, kind: .infrastructure) {
             try BuildLog(host: host.name, platform: request.platform, secrets: request.secrets,
-                pushMarkers: builder.pushMarkers, resultMarker: resultMarker, file: options.logFile, onLines: options.onLog)
+                pushMarkers: builder.pushMarkers, resultMarker: resultMarker, file: options.logFile,
+                onLines: options.onLog)
         }
         options.onPhase(.probing)
         // On POSIX hosts the build's own command asks the platform questions, then waits at its gate for the

@@ -49,12 +49,14 @@ final class KnownHosts {
                     let collection = libssh2_knownhost_init(session)
                 else { return nil }
                 var file = File(path: path, collection: collection)
-                let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-                    .enumerated().map { (index, line) in (index + 1, line.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                let lines = String(decoding: data, as: UTF8.self)
+                    .split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+                    .map { (index, line) in (index + 1, line.trimmingCharacters(in: .whitespacesAndNewlines)) }
                 var revoked: [(key: String, location: Location)] = []
                 let accepted = load(lines, into: &file, revoked: &revoked)
                 parsedHere = file
-                return KnownHostsCache.Snapshot(stamp: stamp, lines: accepted, entries: file.lines.count, revoked: revoked)
+                return KnownHostsCache.Snapshot(
+                    stamp: stamp, lines: accepted, entries: file.lines.count, revoked: revoked)
             }
             guard let snapshot else {
                 notes.append("\(path) (\(LocalPaths.exists(path) ? "unreadable" : "missing"))")
@@ -80,7 +82,8 @@ final class KnownHosts {
 
     /// Adds `lines` (trimmed, with their numbers) to the file's collection; returns those libssh2 accepted.
     private func load(
-        _ lines: [(number: Int, text: String)], into file: inout File, revoked: inout [(key: String, location: Location)]
+        _ lines: [(number: Int, text: String)], into file: inout File,
+        revoked: inout [(key: String, location: Location)]
     ) -> [KnownHostsCache.Snapshot.Line] {
         var accepted: [KnownHostsCache.Snapshot.Line] = []
         var last: UnsafeMutablePointer<libssh2_knownhost>?
