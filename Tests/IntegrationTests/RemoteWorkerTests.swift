@@ -76,7 +76,8 @@ struct RemoteWorkerTests {
             let lines = LineCollector()
             let result = try await fixture.worker(try fixture.host(name)).build(
                 BuildRequest(tag: tag, platform: platform), context: context,
-                options: .init(logFile: fixture.directory + "/\(name).log", onLog: { lines.add($0.text) }))
+                options: .init(
+                    logFile: fixture.directory + "/\(name).log", onLog: { $0.forEach { lines.add($0.text) } }))
             #expect(result.digest.map(Digests.isValid) == true)
             #expect(result.host == name)
             #expect(result.phases[.connecting] != nil && result.phases[.building] != nil)
@@ -273,7 +274,8 @@ struct RemoteWorkerTests {
             try await fixture.worker(try fixture.host("wincross-1")).build(
                 BuildRequest(tag: "\(login.server)/worker-test/fail:v1-linux-amd64", platform: .linuxAMD64,
                     insecureRegistry: true, login: login),
-                context: try BuildContext.scan(root: root), options: .init(logFile: logFile, onLog: { lines.add($0.text) }))
+                context: try BuildContext.scan(root: root),
+                options: .init(logFile: logFile, onLog: { $0.forEach { lines.add($0.text) } }))
         } throws: { error in
             guard let error = error as? RemoteBuildError else { return false }
             return error.phase == .building && error.failureKind == .build && !error.logTail.isEmpty

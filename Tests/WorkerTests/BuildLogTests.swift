@@ -12,7 +12,7 @@ struct BuildLogTests {
         let logged = Collected()
         let log = try BuildLog(
             host: "h", platform: .linuxAMD64, secrets: [], pushMarkers: [], resultMarker: marker, file: nil,
-            onLine: { logged.add($0.text) })
+            onLines: { $0.forEach { logged.add($0.text) } })
         await log.append(Array("#1 building\n".utf8), from: .stdout)
         await log.append(Array((marker + "\n").utf8), from: .stderr)
         #expect(await log.result == nil, "a marker on standard error does not count")
@@ -28,7 +28,7 @@ struct BuildLogTests {
         let logged = Collected()
         let log = try BuildLog(
             host: "h", platform: .linuxAMD64, secrets: ["s3cret"], pushMarkers: [], file: nil,
-            onLine: { logged.add($0.text) })
+            onLines: { $0.forEach { logged.add($0.text) } })
         await log.append(Array("@@coordinator:result 9a\npassword s3cret\n".utf8), from: .stdout)
         await log.finish()
         #expect(await log.result == nil)

@@ -54,8 +54,8 @@ struct Release: Sendable {
             reused = await check.existing(plan.assignments.map(\.slot), fingerprints: sources.fingerprints)
             for assignment in plan.assignments {
                 if let existing = reused[assignment.slot] {
-                    await progress.record(ProgressEvent(slot: assignment.slot, host: nil, kind: .log(
-                        "\(assignment.slot.reference) already holds \(existing.digest) built from the same sources")))
+                    await progress.record(ProgressEvent(slot: assignment.slot, host: nil, kind: .log([
+                        "\(assignment.slot.reference) already holds \(existing.digest) built from the same sources"])))
                     await progress.record(ProgressEvent(slot: assignment.slot, host: nil, kind: .phase(.skipped)))
                 }
             }

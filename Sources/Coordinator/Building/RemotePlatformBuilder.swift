@@ -29,10 +29,12 @@ struct RemotePlatformBuilder: PlatformBuilding {
             insecureRegistry: insecureRegistry, login: request.output == .registry ? login : nil,
             labels: [SourceFingerprint.label: sources.fingerprints[slot]!.value])
 
-        // Log lines and phases arrive on the worker's threads: keep their order through one stream.
-        let (events, continuation) = AsyncStream.makeStream(of: ProgressEvent.Kind.self)
+        // Log lines and phases arrive on the worker's threads: keep their order through one relay.
+        let relay = ProgressRelay()
         let forwarder = Task {
-            for await event in events { await progress(event) }
+            while let events = await relay.next() {
+                for event in events { await progress(event) }
+            }
         }
         let children = children
         let manifestSlot: @Sendable (String) -> ManifestSlot? = { digest in
@@ -41,8 +43,8 @@ struct RemotePlatformBuilder: PlatformBuilding {
         }
         let options = RemoteWorker.Options(
             tarballDestination: request.output == .registry ? nil : request.tarball(for: slot),
-            onLog: { line in continuation.yield(.log(line.text)) },
-            onPhase: { phase in continuation.yield(.phase(phase)) },
+            onLog: { lines in relay.yield(.log(lines.map(\.text))) },
+            onPhase: { phase in relay.yield(.phase(phase)) },
             describe: { tag, digest in
                 // The list's reading of the image, done now: one read answers both.
                 guard let child = manifestSlot(digest) else { throw DescribeFailure(tag: tag, digest: digest) }
@@ -50,17 +52,17 @@ struct RemotePlatformBuilder: PlatformBuilding {
                 return (manifest.kind.mediaType, Int64(manifest.bytes.count))
             })
         defer {
-            continuation.finish()
+            relay.finish()
         }
         let result: RemoteBuildResult
         do {
             result = try await worker.build(buildRequest, source: sources.sources[dockerfile]!, options: options)
         } catch {
-            continuation.finish()
+            relay.finish()
             await forwarder.value
             throw error
         }
-        continuation.finish()
+        relay.finish()
         await forwarder.value
         if request.output == .registry, let child = result.digest.flatMap(manifestSlot) {
             await children.prefetch(child)

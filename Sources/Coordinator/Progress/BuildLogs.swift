@@ -7,6 +7,7 @@ actor BuildLogs: ProgressSink {
     let directory: String
     private let bin: String
     private var handles: [BuildSlot: FileHandle] = [:]
+    private var directoryMade = false
 
     init(directory: String = "_output/logs", bin: String) {
         self.directory = directory
@@ -19,14 +20,18 @@ actor BuildLogs: ProgressSink {
     }
 
     func record(_ event: ProgressEvent) {
-        let line: String
+        var bytes: [UInt8] = []
+        func add(_ text: String) {
+            bytes += text.utf8
+            bytes.append(UInt8(ascii: "\n"))
+        }
         switch event.kind {
-        case .phase(let phase): line = "== \(phase)\(event.host.map { " on \($0)" } ?? "")"
-        case .log(let text): line = text
-        case .attemptFailed(let message, let kind): line = "== \(kind) failure on \(event.host ?? "-"): \(message)"
+        case .phase(let phase): add("== \(phase)\(event.host.map { " on \($0)" } ?? "")")
+        case .log(let lines): lines.forEach(add)
+        case .attemptFailed(let message, let kind): add("== \(kind) failure on \(event.host ?? "-"): \(message)")
         }
         guard let handle = handle(for: event.slot) else { return }
-        handle.write(Data((line + "\n").utf8))
+        ProgressOutput.write(bytes, to: handle.fileDescriptor)
     }
 
     func finish() {
@@ -34,13 +39,16 @@ actor BuildLogs: ProgressSink {
         handles.removeAll()
     }
 
+    /// The slot's file, created (or truncated) on its first event.
     private func handle(for slot: BuildSlot) -> FileHandle? {
         if let handle = handles[slot] { return handle }
-        let file = path(for: slot)
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: file, contents: nil),
-            let handle = FileHandle(forWritingAtPath: file)
-        else { return nil }
+        if !directoryMade {
+            directoryMade = (try? FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true)) != nil
+        }
+        let descriptor = open(path(for: slot), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return nil }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         handles[slot] = handle
         return handle
     }

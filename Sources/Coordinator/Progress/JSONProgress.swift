@@ -21,19 +21,31 @@ actor JSONProgress: ProgressSink {
         var log: String?
         var error: String?
         var failureKind: FailureKind?
+
+        func with(_ change: (inout Line) -> Void) -> Line {
+            var copy = self
+            change(&copy)
+            return copy
+        }
     }
 
     func record(_ event: ProgressEvent) {
-        var line = Line(
+        let line = Line(
             time: Date(), platform: event.slot.platform.description,
             windowsVersion: event.slot.windowsVersion?.rawValue, host: event.host)
+        var lines: [Line]
         switch event.kind {
-        case .phase(let phase): line.phase = phase.rawValue
-        case .log(let text): line.log = text
-        case .attemptFailed(let message, let kind): (line.error, line.failureKind) = (message, kind)
+        case .phase(let phase): lines = [line.with { $0.phase = phase.rawValue }]
+        case .log(let texts): lines = texts.map { text in line.with { $0.log = text } }
+        case .attemptFailed(let message, let kind): lines = [line.with { ($0.error, $0.failureKind) = (message, kind) }]
         }
-        guard let data = try? encoder.encode(line) else { return }
-        output.write(data + Data("\n".utf8))
+        var bytes = Data()
+        for line in lines {
+            guard let data = try? encoder.encode(line) else { continue }
+            bytes += data
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        try? output.write(contentsOf: bytes)
     }
 
     func finish() {}

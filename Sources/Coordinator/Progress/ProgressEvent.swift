@@ -5,8 +5,8 @@ struct ProgressEvent: Sendable {
     enum Kind: Sendable {
         /// The slot entered a phase on a host.
         case phase(BuildPhase)
-        /// A line of the builder's output.
-        case log(String)
+        /// Lines of the builder's output, in order (those of one piece of output arrive together).
+        case log([String])
         /// An attempt failed and the slot moves on (or gives up); the message says why.
         case attemptFailed(String, FailureKind)
     }

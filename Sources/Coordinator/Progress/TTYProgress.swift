@@ -44,8 +44,8 @@ actor TTYProgress: ProgressSink {
             if phase == .done || phase == .failed || phase == .skipped {
                 rows[index].finished = .now
             }
-        case .log(let line):
-            rows[index].lastLine = line
+        case .log(let lines):
+            if let last = lines.last { rows[index].lastLine = last }
         case .attemptFailed(let message, _):
             rows[index].lastLine = message
         }

@@ -20,11 +20,15 @@ public struct ManifestDocument: Sendable, Hashable {
     /// Decodes `bytes`, taking the kind from the document's `mediaType`, else from `contentType` (the
     /// registry's `Content-Type`), else from its shape (`manifests` for an index, `config` for a manifest).
     public init(bytes: [UInt8], contentType: String? = nil) throws(ManifestDocumentError) {
+        /// Any JSON value, not built: the probe only needs to know which fields are there.
+        struct Present: Decodable {
+            init(from decoder: any Decoder) throws {}
+        }
         struct Probe: Decodable {
             var schemaVersion: Int?
             var mediaType: String?
-            var manifests: [JSONValue]?
-            var config: JSONValue?
+            var manifests: [Present]?
+            var config: Present?
         }
         let probe: Probe
         do {

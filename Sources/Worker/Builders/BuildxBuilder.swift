@@ -68,21 +68,41 @@ public struct BuildxBuilder: ImageBuilder {
     }
 
     /// Reads buildx's `--metadata-file` JSON: `containerimage.digest` and, when present,
-    /// `containerimage.descriptor` (media type and size).
+    /// `containerimage.descriptor` (media type and size). Fields of another type read as absent.
     public static func parseMetadata(_ text: String) throws -> BuiltImage {
-        guard let data = text.data(using: .utf8), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            return BuiltImage(digest: nil)
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        let blank = text.utf8.allSatisfy { $0 == 0x20 || (0x09...0x0D).contains($0) }
+        guard !blank else { return BuiltImage(digest: nil) }
+        // JSONDecoder reads only these fields; JSONSerialization would build every value of the file as objects.
+        guard let metadata = try? JSONDecoder().decode(Metadata.self, from: Data(text.utf8)) else {
             throw BuilderError(builder: .buildx, message: "the metadata file is not a JSON object: \(text.prefix(200))")
         }
-        let digest = object["containerimage.digest"] as? String
-        let descriptor = object["containerimage.descriptor"] as? [String: Any]
-        let size = (descriptor?["size"] as? NSNumber)?.int64Value
-        if let digest, !Digests.isValid(digest) {
+        if let digest = metadata.digest, !Digests.isValid(digest) {
             throw BuilderError(builder: .buildx, message: "containerimage.digest \(String(reflecting: digest)) is not a digest")
         }
-        return BuiltImage(digest: digest, mediaType: descriptor?["mediaType"] as? String, size: size)
+        return BuiltImage(digest: metadata.digest, mediaType: metadata.mediaType, size: metadata.size)
+    }
+
+    /// The fields of the metadata file the build needs.
+    private struct Metadata: Decodable {
+        var digest: String?
+        var mediaType: String?
+        var size: Int64?
+
+        private struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: any Decoder) throws {
+            let object = try decoder.container(keyedBy: Key.self)
+            digest = try? object.decodeIfPresent(String.self, forKey: Key(stringValue: "containerimage.digest"))
+            let descriptor = try? object.nestedContainer(
+                keyedBy: Key.self, forKey: Key(stringValue: "containerimage.descriptor"))
+            mediaType = try? descriptor?.decodeIfPresent(String.self, forKey: Key(stringValue: "mediaType"))
+            size = try? descriptor?.decodeIfPresent(Int64.self, forKey: Key(stringValue: "size"))
+        }
     }
 }
 

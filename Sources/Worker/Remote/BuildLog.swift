@@ -19,9 +19,10 @@ public struct BuildLogLine: Sendable, Hashable {
 }
 
 /// Collects a build's output: splits it into lines (at `\n` and at the `\r` of progress updates), masks
-/// secrets, hands each line to the caller, appends it to the log file and keeps the tail for errors and
-/// digest parsing. Notes when the push starts (the builder's push markers). Standard output after the
-/// line `resultMarker` is the result file the script prints at its end: it is kept apart, not logged.
+/// secrets, hands the lines of each piece of output to the caller in one call, appends them to the log file
+/// (one write per piece) and keeps the tail for errors and digest parsing; lines are found and searched as
+/// bytes. Notes when the push starts (the builder's push markers). Standard output after the line
+/// `resultMarker` is the result file the script prints at its end: it is kept apart, not logged.
 actor BuildLog {
     private let host: String
     private let platform: Platform
@@ -30,9 +31,10 @@ actor BuildLog {
     private let pushMarkerBytes: [[UInt8]]
     private let resultMarker: String?
     private var resultLines: [String]?
-    private let onLine: @Sendable (BuildLogLine) -> Void
+    private let onLines: @Sendable ([BuildLogLine]) -> Void
     private let file: FileHandle?
-    private var partial: [BuildLogLine.Stream: [UInt8]] = [:]
+    private var partialOut: [UInt8] = []
+    private var partialErr: [UInt8] = []
     private var lines: [String] = []
     private let keep = 5000
     /// When the first push marker was seen.
@@ -40,7 +42,7 @@ actor BuildLog {
 
     init(
         host: String, platform: Platform, secrets: [String], pushMarkers: [String], resultMarker: String? = nil,
-        file: String?, onLine: @escaping @Sendable (BuildLogLine) -> Void
+        file: String?, onLines: @escaping @Sendable ([BuildLogLine]) -> Void
     ) throws {
         self.host = host
         self.resultMarker = resultMarker
@@ -48,7 +50,7 @@ actor BuildLog {
         self.secrets = secrets.filter { !$0.isEmpty }
         secretBytes = self.secrets.map { Array($0.utf8) }
         pushMarkerBytes = pushMarkers.map { Array($0.utf8) }
-        self.onLine = onLine
+        self.onLines = onLines
         if let file {
             let directory = (file as NSString).deletingLastPathComponent
             if !directory.isEmpty {
@@ -65,20 +67,34 @@ actor BuildLog {
 
     /// Adds a chunk of output.
     func append(_ bytes: [UInt8], from stream: BuildLogLine.Stream) {
-        var buffer = partial[stream, default: []] + bytes
-        while let index = buffer.firstIndex(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) {
-            emit(Array(buffer[..<index]), from: stream)
-            buffer.removeSubrange(...index)
+        var buffer = stream == .stdout ? partialOut : partialErr
+        let scanFrom = buffer.count
+        buffer += bytes
+        var emitted: [BuildLogLine] = []
+        var lineStart = 0
+        var index = scanFrom
+        while index < buffer.count {
+            let byte = buffer[index]
+            if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
+                if let line = emit(Array(buffer[lineStart..<index]), from: stream) { emitted.append(line) }
+                lineStart = index + 1
+            }
+            index += 1
         }
-        partial[stream] = buffer
+        let rest = lineStart == 0 ? buffer : Array(buffer[lineStart...])
+        if stream == .stdout { partialOut = rest } else { partialErr = rest }
+        deliver(emitted)
     }
 
     /// Flushes unterminated lines and closes the file.
     func finish() {
-        for (stream, rest) in partial where !rest.isEmpty {
-            emit(rest, from: stream)
+        var emitted: [BuildLogLine] = []
+        for (stream, rest) in [(BuildLogLine.Stream.stdout, partialOut), (.stderr, partialErr)] where !rest.isEmpty {
+            if let line = emit(rest, from: stream) { emitted.append(line) }
         }
-        partial = [:]
+        partialOut = []
+        partialErr = []
+        deliver(emitted)
         try? file?.close()
     }
 
@@ -97,31 +113,44 @@ actor BuildLog {
         Array(lines.suffix(count))
     }
 
-    private func emit(_ bytes: [UInt8], from stream: BuildLogLine.Stream) {
-        guard !bytes.isEmpty else { return }
+    /// Records one line; returns it for the caller unless it is empty or part of the result file.
+    private func emit(_ bytes: [UInt8], from stream: BuildLogLine.Stream) -> BuildLogLine? {
+        guard !bytes.isEmpty else { return nil }
         var text = String(decoding: bytes, as: UTF8.self)
         if stream == .stdout, let resultMarker {
             if resultLines != nil {
                 resultLines?.append(text)
-                return
+                return nil
             }
             if text == resultMarker {
                 resultLines = []
-                return
+                return nil
             }
         }
-        // Searched as bytes: Foundation's string search costs more than the rest of a line's handling.
-        for (secret, secretBytes) in zip(secrets, secretBytes) where bytes.firstRange(of: secretBytes) != nil {
+        for (secret, secretBytes) in zip(secrets, secretBytes) where bytes.containsBytes(secretBytes) {
             text = text.replacingOccurrences(of: secret, with: "********")
         }
-        if pushStarted == nil, pushMarkerBytes.contains(where: { bytes.firstRange(of: $0) != nil }) {
+        if pushStarted == nil, pushMarkerBytes.contains(where: { bytes.containsBytes($0) }) {
             pushStarted = .now
         }
         lines.append(text)
         if lines.count > keep {
             lines.removeFirst(lines.count - keep)
         }
-        try? file?.write(contentsOf: Data((text + "\n").utf8))
-        onLine(BuildLogLine(host: host, platform: platform, stream: stream, text: text))
+        return BuildLogLine(host: host, platform: platform, stream: stream, text: text)
+    }
+
+    /// Writes a piece's lines to the log file at once and hands them to the caller.
+    private func deliver(_ emitted: [BuildLogLine]) {
+        guard !emitted.isEmpty else { return }
+        if let file {
+            var bytes: [UInt8] = []
+            for line in emitted {
+                bytes += line.text.utf8
+                bytes.append(UInt8(ascii: "\n"))
+            }
+            try? file.write(contentsOf: bytes)
+        }
+        onLines(emitted)
     }
 }

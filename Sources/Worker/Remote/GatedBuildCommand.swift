@@ -48,10 +48,10 @@ struct GatedBuildCommand: Sendable {
                         await log.append(chunk, from: .stdout)
                         continue
                     }
+                    // Only the new bytes (and a ready line split across chunks) are searched again.
+                    let searchFrom = max(0, before.count - readyLine.count)
                     before += chunk
-                    guard let range = before.firstRange(of: readyLine),
-                        range.lowerBound == 0 || before[range.lowerBound - 1] == UInt8(ascii: "\n")
-                    else { continue }
+                    guard let range = Self.readyLine(readyLine, in: before, from: searchFrom) else { continue }
                     passed = true
                     answered.yield(.ready(String(decoding: before[..<range.lowerBound], as: UTF8.self)))
                     if range.upperBound < before.endIndex {
@@ -63,6 +63,16 @@ struct GatedBuildCommand: Sendable {
             }
         }
         return GatedBuildCommand(process: process, gate: gate, answerStream: answerStream, output: output)
+    }
+
+    /// Where `readyLine` first occurs at the start of a line of `output`, searching from `start`.
+    static func readyLine(_ readyLine: [UInt8], in output: [UInt8], from start: Int) -> Range<Int>? {
+        var from = start
+        while let range = output.firstOccurrence(of: readyLine, from: from) {
+            if range.lowerBound == 0 || output[range.lowerBound - 1] == UInt8(ascii: "\n") { return range }
+            from = range.lowerBound + 1
+        }
+        return nil
     }
 
     /// The sh lines after the probe's: the ready line, then the gate. `go N` lets the next N lines in as the

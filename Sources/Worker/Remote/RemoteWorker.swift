@@ -36,8 +36,8 @@ public struct RemoteWorker: Sendable {
         public var tarballDestination: String?
         /// Where to save the log, or nil.
         public var logFile: String?
-        /// Receives each log line as it arrives.
-        public var onLog: @Sendable (BuildLogLine) -> Void
+        /// Receives the log lines of each piece of output as it arrives, in order (one call per piece).
+        public var onLog: @Sendable ([BuildLogLine]) -> Void
         /// Receives each phase as it starts.
         public var onPhase: @Sendable (BuildPhase) -> Void
         /// Looks up a pushed manifest's media type and size (the coordinator's registry client) when the
@@ -47,7 +47,7 @@ public struct RemoteWorker: Sendable {
         /// Creates options.
         public init(
             tarballDestination: String? = nil, logFile: String? = nil,
-            onLog: @escaping @Sendable (BuildLogLine) -> Void = { _ in },
+            onLog: @escaping @Sendable ([BuildLogLine]) -> Void = { _ in },
             onPhase: @escaping @Sendable (BuildPhase) -> Void = { _ in },
             describe: (@Sendable (_ tag: String, _ digest: String) async throws -> (mediaType: String, size: Int64))? = nil
         ) {
@@ -106,7 +106,8 @@ public struct RemoteWorker: Sendable {
         let resultMarker = HostProbe.marker + "result " + Self.randomID()
         let log = try classified(.probing, kind: .infrastructure) {
             try BuildLog(host: host.name, platform: request.platform, secrets: request.secrets,
-                pushMarkers: builder.pushMarkers, resultMarker: resultMarker, file: options.logFile, onLine: options.onLog)
+                pushMarkers: builder.pushMarkers, resultMarker: resultMarker, file: options.logFile,
+                onLines: options.onLog)
         }
         options.onPhase(.probing)
         // On POSIX hosts the build's own command asks the platform questions, then waits at its gate for the

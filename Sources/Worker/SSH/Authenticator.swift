@@ -54,7 +54,7 @@ struct Authenticator {
         candidates += identityFiles(notes: &notes)
         let ordered = candidates.filter { !$0.isRSA } + candidates.filter(\.isRSA)
 
-        let passphrase = target.passphrase ?? ProcessInfo.processInfo.environment[SSHTarget.passphraseEnvironmentVariable]
+        let passphrase = target.passphrase ?? LocalPaths.environment(SSHTarget.passphraseEnvironmentVariable)
         var rejectedRSA: [String] = []
         var missingPassphrase: [String] = []
         for candidate in ordered {
@@ -68,8 +68,7 @@ struct Authenticator {
                     notes.append("\(file.path): passphrase-protected, no passphrase given")
                     continue
                 }
-                rc = libssh2_userauth_publickey_fromfile_ex(
-                    session, user, UInt32(user.utf8.count), nil, file.path, passphrase ?? "")
+                rc = authenticate(user: user, with: file, passphrase: passphrase)
             }
             if rc == 0 { return }
             let (_, message) = LibSSH2.lastError(session)
@@ -91,6 +90,14 @@ struct Authenticator {
             }
         }
         throw failure(user: user, notes: notes, rejectedRSA: rejectedRSA, missingPassphrase: missingPassphrase)
+    }
+
+    /// Offers one identity file: an unencrypted ed25519 key signs in memory (``Ed25519Identity``), anything
+    /// else goes to libssh2 as a file.
+    private func authenticate(user: String, with file: IdentityFile, passphrase: String?) -> Int32 {
+        if let key = file.ed25519 { return key.authenticate(session: session, user: user) }
+        return libssh2_userauth_publickey_fromfile_ex(
+            session, user, UInt32(user.utf8.count), nil, file.path, passphrase ?? "")
     }
 
     private func failure(user: String, notes: [String], rejectedRSA: [String], missingPassphrase: [String]) -> SSHError {
@@ -120,7 +127,7 @@ struct Authenticator {
     }
 
     private func openAgent(notes: inout [String]) -> OpaquePointer? {
-        let socket = target.agentSocket ?? ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"]
+        let socket = target.agentSocket ?? LocalPaths.environment("SSH_AUTH_SOCK")
         guard let socket, !socket.isEmpty else {
             notes.append("ssh-agent: SSH_AUTH_SOCK is not set")
             return nil

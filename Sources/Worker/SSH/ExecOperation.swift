@@ -42,6 +42,8 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
     private var inflightOffset = 0
     private var stdoutDone = false
     private var stderrDone = false
+    /// Per stream (standard output, standard error): the session's read epoch when a read last found nothing.
+    private var drainedAt: [SessionLoop.ReadEpoch?] = [nil, nil]
     private var inputDone = false
     private var pgid: Int32?
     private var markerPending: [UInt8] = []
@@ -311,9 +313,14 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
     private func readStream(_ stream: Int32, _ channel: OpaquePointer, _ session: OpaquePointer, _ loop: SessionLoop,
                             interest: inout Interest) -> Bool {
         let pipe = stream == 0 ? stdout : stderr
+        let slot = stream == 0 ? 0 : 1
         var progressed = false
         while !(stream == 0 ? stdoutDone : stderrDone) {
             guard pipe.hasRoom else { return progressed }  // the consumer wakes the loop
+            if let drained = drainedAt[slot], drained == loop.readEpoch {
+                interest.insert(.readable)
+                return progressed
+            }
             // A read may send a window adjustment; if that blocked halfway, libssh2 1.10 would
             // discard the bytes it just copied. Only read while a small packet surely fits.
             guard loop.socketWritable() else {
@@ -338,6 +345,7 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
                     partialCall = .readFlush(stream)
                     return progressed
                 }
+                drainedAt[slot] = loop.readEpoch
                 interest.insert(.readable)
                 return progressed
             } else {
@@ -367,7 +375,7 @@ final class ExecOperation: SessionOperation, @unchecked Sendable {
             return
         }
         markerPending += bytes
-        if let start = markerPending.firstRange(of: marker) {
+        if let start = markerPending.firstOccurrence(of: marker) {
             guard let newline = markerPending[start.upperBound...].firstIndex(of: UInt8(ascii: "\n")) else { return }
             pgid = Int32(String(decoding: markerPending[start.upperBound..<newline], as: UTF8.self))
             let rest = Array(markerPending[..<start.lowerBound]) + Array(markerPending[(newline + 1)...])

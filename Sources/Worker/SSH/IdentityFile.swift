@@ -7,14 +7,31 @@ struct IdentityFile: Sendable, Equatable {
     var keyType: String?
     /// Needs a passphrase.
     var encrypted: Bool
+    /// The key, when it is an unencrypted OpenSSH-format ed25519 key (signed with in memory, see
+    /// ``Ed25519Identity``).
+    var ed25519: Ed25519Identity?
 
     var isRSA: Bool { keyType == "ssh-rsa" }
 
     /// OpenSSH's default identity files, in the order `ssh` tries them.
     static let defaultNames = ["id_rsa", "id_ecdsa", "id_ecdsa_sk", "id_ed25519", "id_ed25519_sk", "id_xmss", "id_dsa"]
 
-    /// Inspects `path` (already `~`-expanded); `nil` when it does not exist or cannot be read.
+    /// What was read from each file (and its `.pub`), reused by later connections while both are unchanged.
+    private static let inspected = Locked<[String: (stamps: [FileStamp?], identity: IdentityFile)]>([:])
+
+    /// Inspects `path` (already `~`-expanded); `nil` when it does not exist or cannot be read. A file is read
+    /// once per process while it (and its `.pub`) stay unchanged.
     static func inspect(_ path: String) -> IdentityFile? {
+        let stamps = [FileStamp(path: path), FileStamp(path: path + ".pub")]
+        if stamps[0] != nil, let known = inspected.withLock({ $0[path] }), known.stamps == stamps {
+            return known.identity
+        }
+        guard let identity = read(path) else { return nil }
+        inspected.withLock { $0[path] = (stamps, identity) }
+        return identity
+    }
+
+    private static func read(_ path: String) -> IdentityFile? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let text = String(decoding: data.prefix(64 * 1024), as: UTF8.self)
         var identity = IdentityFile(path: path, keyType: nil, encrypted: false)
@@ -22,6 +39,7 @@ struct IdentityFile: Sendable, Equatable {
             let parsed = parseOpenSSH(text)
             identity.keyType = parsed.keyType
             identity.encrypted = parsed.encrypted
+            identity.ed25519 = parsed.ed25519
         } else if text.contains("-----BEGIN RSA PRIVATE KEY-----") {
             identity.keyType = "ssh-rsa"
             identity.encrypted = text.contains("ENCRYPTED")
@@ -44,11 +62,11 @@ struct IdentityFile: Sendable, Equatable {
     }
 
     /// Reads the unencrypted header of an `openssh-key-v1` file: cipher name and public key type.
-    private static func parseOpenSSH(_ text: String) -> (keyType: String?, encrypted: Bool) {
+    private static func parseOpenSSH(_ text: String) -> (keyType: String?, encrypted: Bool, ed25519: Ed25519Identity?) {
         let body = text.components(separatedBy: "\n")
             .filter { !$0.hasPrefix("-----") }
             .joined()
-        guard let blob = Data(base64Encoded: body, options: .ignoreUnknownCharacters) else { return (nil, false) }
+        guard let blob = Data(base64Encoded: body, options: .ignoreUnknownCharacters) else { return (nil, false, nil) }
         var reader = SSHWireReader(Array(blob))
         guard reader.readMagic("openssh-key-v1\0"),
             let cipher = reader.readString(),
@@ -56,10 +74,13 @@ struct IdentityFile: Sendable, Equatable {
             reader.readString() != nil,  // kdf options
             let count = reader.readUInt32(), count >= 1,
             let publicKey = reader.readString()
-        else { return (nil, false) }
+        else { return (nil, false, nil) }
         var keyReader = SSHWireReader(publicKey)
         let type = keyReader.readString().map { String(decoding: $0, as: UTF8.self) }
-        return (type, String(decoding: cipher, as: UTF8.self) != "none")
+        let encrypted = String(decoding: cipher, as: UTF8.self) != "none"
+        let ed25519 = !encrypted && count == 1 && type == "ssh-ed25519"
+            ? reader.readString().flatMap { Ed25519Identity.parse(privateBlob: $0, publicKeyBlob: publicKey) } : nil
+        return (type, encrypted, ed25519)
     }
 }
 

@@ -37,20 +37,41 @@ final class KnownHosts {
     /// What happened to each configured file, for "not found" messages.
     private(set) var notes: [String] = []
 
-    init(session: OpaquePointer, paths: [String]) {
+    /// Loads `paths` for a connection to `host` and `port`: each file is parsed once per process while it stays
+    /// unchanged (``KnownHostsCache``); from a file parsed before, only the lines that can concern this host
+    /// are loaded into libssh2.
+    init(session: OpaquePointer, paths: [String], host: String, port: Int) {
+        let pattern = Self.pattern(host: host, port: port)
         for path in paths.map(LocalPaths.expand) {
-            guard LocalPaths.exists(path) else {
-                notes.append("\(path) (missing)")
+            var parsedHere: File?
+            let snapshot = KnownHostsCache.shared.snapshot(of: path) { stamp in
+                guard let data = FileManager.default.contents(atPath: path),
+                    let collection = libssh2_knownhost_init(session)
+                else { return nil }
+                var file = File(path: path, collection: collection)
+                let lines = String(decoding: data, as: UTF8.self)
+                    .split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+                    .map { (index, line) in (index + 1, line.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                var revoked: [(key: String, location: Location)] = []
+                let accepted = load(lines, into: &file, revoked: &revoked)
+                parsedHere = file
+                return KnownHostsCache.Snapshot(
+                    stamp: stamp, lines: accepted, entries: file.lines.count, revoked: revoked)
+            }
+            guard let snapshot else {
+                notes.append("\(path) (\(LocalPaths.exists(path) ? "unreadable" : "missing"))")
                 continue
             }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                notes.append("\(path) (unreadable)")
+            revokedKeys += snapshot.revoked
+            notes.append("\(path) (\(snapshot.entries) entries)")
+            if let parsedHere {
+                files.append(parsedHere)
                 continue
             }
             guard let collection = libssh2_knownhost_init(session) else { continue }
             var file = File(path: path, collection: collection)
-            load(String(decoding: data, as: UTF8.self), into: &file)
-            notes.append("\(path) (\(file.lines.count) entries)")
+            var ignored: [(key: String, location: Location)] = []
+            _ = load(snapshot.lines(concerning: pattern).map { ($0.number, $0.text) }, into: &file, revoked: &ignored)
             files.append(file)
         }
     }
@@ -59,30 +80,36 @@ final class KnownHosts {
         for file in files { libssh2_knownhost_free(file.collection) }
     }
 
-    private func load(_ text: String, into file: inout File) {
+    /// Adds `lines` (trimmed, with their numbers) to the file's collection; returns those libssh2 accepted.
+    private func load(
+        _ lines: [(number: Int, text: String)], into file: inout File,
+        revoked: inout [(key: String, location: Location)]
+    ) -> [KnownHostsCache.Snapshot.Line] {
+        var accepted: [KnownHostsCache.Snapshot.Line] = []
         var last: UnsafeMutablePointer<libssh2_knownhost>?
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+        for (number, line) in lines {
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let location = Location(file: file.path, line: index + 1)
+            let location = Location(file: file.path, line: number)
             if line.hasPrefix("@") {
                 let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
                 if fields.first == "@revoked", fields.count >= 4 {
-                    revokedKeys.append((String(fields[3]), location))
+                    revoked.append((String(fields[3]), location))
                 }
                 continue  // @cert-authority: libssh2 1.10 has no certificate support
             }
             let added = line.withCString { cssh2_knownhost_readline(file.collection, $0, strlen($0)) }
             guard added == 0 else { continue }
+            accepted.append(.init(number: number, text: line, hosts: line.prefix { $0 != " " && $0 != "\t" }))
             var cursor = last
             while true {
                 var next: UnsafeMutablePointer<libssh2_knownhost>?
                 guard libssh2_knownhost_get(file.collection, &next, cursor) == 0, let entry = next else { break }
-                file.lines[entry] = index + 1
+                file.lines[entry] = number
                 cursor = entry
             }
             last = cursor
         }
+        return accepted
     }
 
     /// The known_hosts name for a host and port, as OpenSSH writes it.

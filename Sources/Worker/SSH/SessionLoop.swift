@@ -77,6 +77,10 @@ final class SessionLoop: @unchecked Sendable {
     private var owner: ObjectIdentifier?
     private var openToken: ObjectIdentifier?
     private var fatal: SSHError?
+    /// Times `poll` found the socket readable (or hung up).
+    private var readableWakeups: UInt64 = 0
+    /// When the next keepalive is due (libssh2 says how long until then).
+    private var keepaliveDue: ContinuousClock.Instant?
     /// Scratch space for channel reads.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
 
@@ -163,6 +167,18 @@ final class SessionLoop: @unchecked Sendable {
             return nil
         }
         if let refusal { operation.abandon(refusal) } else { wake.wake() }
+    }
+
+    /// What a channel read depends on: the bytes received from the server and the times `poll` found the socket
+    /// readable. A read that found nothing (would block) finds nothing again until this changes, so it is not
+    /// repeated: each wake-up then costs one read per stream instead of one per stream and pass.
+    struct ReadEpoch: Equatable {
+        var received: UInt64
+        var readableWakeups: UInt64
+    }
+
+    var readEpoch: ReadEpoch {
+        ReadEpoch(received: counter.pointee.received, readableWakeups: readableWakeups)
     }
 
     /// Whether a small packet can be sent without blocking.
@@ -342,15 +358,19 @@ final class SessionLoop: @unchecked Sendable {
                     continue
                 }
                 timeout = Self.earliest(timeout, limit - silence)
-                if owner == nil, socketWritable(), let session {
+                // libssh2 sends only when one is due; asking earlier (and polling the socket first) on every
+                // pass would only cost system calls.
+                let now = ContinuousClock.now
+                if owner == nil, keepaliveDue.map({ now >= $0 }) ?? true, socketWritable(), let session {
                     var next: Int32 = 0
                     let rc = libssh2_keepalive_send(session, &next)
                     if rc != 0, rc != LibSSH2.eagain {
                         sessionFailed(connectionLost("cannot send a keepalive: \(LibSSH2.lastError(session).message)"))
                         continue
                     }
-                    timeout = Self.earliest(timeout, .seconds(max(1, Int(next))))
+                    keepaliveDue = rc == 0 ? now + .seconds(max(1, Int(next))) : nil
                 }
+                if let keepaliveDue, keepaliveDue > now { timeout = Self.earliest(timeout, keepaliveDue - now) }
             }
             for operation in operations {
                 if let deadline = operation.deadline { timeout = Self.earliest(timeout, deadline - .now) }
@@ -432,6 +452,7 @@ final class SessionLoop: @unchecked Sendable {
         guard rc > 0 else { return }
         if descriptors[0].revents != 0 { wake.drain() }
         let broken = Int16(POLLERR) | Int16(POLLHUP) | Int16(POLLNVAL)
+        if descriptors[1].revents & (Int16(POLLIN) | broken) != 0 { readableWakeups &+= 1 }
         if descriptors[1].revents & broken != 0, !interest.contains(.readable) {
             sessionFailed(connectionLost("the server closed the connection"))
         }

@@ -10,7 +10,8 @@ struct SessionSetup {
     let isCancelled: () -> Bool
 
     func handshakeVerifyAndAuthenticate(onHandshake: () -> Void) throws {
-        let knownHosts = KnownHosts(session: session, paths: target.knownHostsFiles)
+        let knownHosts = KnownHosts(
+            session: session, paths: target.knownHostsFiles, host: target.hostAddress, port: target.port)
         preferHostKeyTypes(knownHosts.knownTypes(host: target.hostAddress, port: target.port))
         try restrictCiphersAndMACs()
         let rc = cssh2_session_handshake(session, socket)

@@ -20,20 +20,22 @@ public enum POSIXShell {
         return singleQuoted(value)
     }
 
-    /// `value` in single quotes, each `'` written as `'\''`; works on Unicode scalars, so a quote followed by a
-    /// combining mark is still seen as a quote.
+    /// `value` in single quotes, each `'` written as `'\''`; a quote followed by a combining mark is still seen
+    /// as a quote. Works on the UTF-8 bytes: the byte of `'` never occurs inside another scalar's encoding, so
+    /// this is the same as working on Unicode scalars, without building the string scalar by scalar.
     static func singleQuoted(_ value: String) -> String {
-        var quoted = String.UnicodeScalarView()
-        quoted.append("'")
-        for scalar in value.unicodeScalars {
-            if scalar == "'" {
-                quoted.append(contentsOf: #"'\''"#.unicodeScalars)
+        let quote = UInt8(ascii: "'")
+        var quoted: [UInt8] = [quote]
+        quoted.reserveCapacity(value.utf8.count + 2)
+        for byte in value.utf8 {
+            if byte == quote {
+                quoted += [quote, UInt8(ascii: "\\"), quote, quote]
             } else {
-                quoted.append(scalar)
+                quoted.append(byte)
             }
         }
-        quoted.append("'")
-        return String(quoted)
+        quoted.append(quote)
+        return String(decoding: quoted, as: UTF8.self)
     }
 
     /// Renders `arguments` as one simple command: each argument is quoted, the first (the program) is
