@@ -32,8 +32,10 @@ public enum Shell {
         public var trimmedStdout: String { stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
         /// When `terminateWhen` first held and the command was sent SIGTERM, if it was.
         public var signalledAt: ContinuousClock.Instant?
-        /// When the command was seen to end, on the thread that waited for it (not when the calling task
-        /// resumed, which on a loaded cooperative pool can be seconds later).
+        /// When the command was seen to end, on the thread that watches it (not when the calling task resumed,
+        /// which on a loaded cooperative pool can be seconds later). That thread starts once the command has
+        /// started and the pool has run swift-subprocess's body for it: a command that ends before then is seen
+        /// to end when the watch starts.
         public var endedAt: ContinuousClock.Instant
     }
 
@@ -50,8 +52,9 @@ public enum Shell {
 
     /// Runs `arguments` (the first is a path, or a name looked up in the command's `PATH`) to completion.
     ///
-    /// The output is what the command wrote until it ended (swift-subprocess then drains the pipes and stops
-    /// reading): a background child of it that keeps a pipe open is not waited for.
+    /// The output is what the command wrote until its end was noticed (swift-subprocess then drains the pipes and
+    /// stops reading): a background child of it that keeps a pipe open is not waited for, though on a busy
+    /// cooperative pool what it writes soon after may still be in the output.
     ///
     /// Cancelling the calling task does not stop the command: it runs to its end or its timeout, so that a
     /// fault script run from a `during` sidecar (which is cancelled when the main command ends) is never cut
