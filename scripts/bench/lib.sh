@@ -1,12 +1,13 @@
 # Helpers shared by the coordinator build benchmarks (sourced, not run): the fleet's env, the tools, the
-# coordinator binary, one timed build, and the figures read from its /usr/bin/time and --json report.
+# coordinator binary, one timed build, and the figures read from its rusage (scripts/bench/rusage.py) and --json report.
 # The caller sets $work (a directory of its own); runs go to $work/runs/NAME.{json,time,wall,log}.
 
 env_file="${COORDINATOR_TESTBED_DIR:-/tmp/coordinator-testbed}/env"
 [ -f "$env_file" ] || { echo "the test fleet is not running: scripts/testbed up" >&2; exit 1; }
 # shellcheck disable=SC1090
 . "$env_file"
-[ -x /usr/bin/time ] || { echo "/usr/bin/time is missing: apt-get install time" >&2; exit 1; }
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+command -v python3 >/dev/null || { echo "python3 is missing: apt-get install python3" >&2; exit 1; }
 command -v jq >/dev/null || { echo "jq is missing: apt-get install jq" >&2; exit 1; }
 
 if [ -z "${COORDINATOR_BIN:-}" ]; then
@@ -19,10 +20,9 @@ fi
 # bench_build NAME INVENTORY IMAGE PLATFORMS CONTEXT: one build, every cache defeated by a BENCH_ROUND build
 # argument unique to NAME; exits the benchmark when it fails.
 bench_build() {
-    local name=$1 inventory=$2 image=$3 platforms=$4 ctx=$5 start end
-    start=$(date +%s%N)
+    local name=$1 inventory=$2 image=$3 platforms=$4 ctx=$5
     # From $work, so that the build's _output/logs land there.
-    if ! (cd "$work" && /usr/bin/time -v -o "$work/runs/$name.time" "$COORDINATOR_BIN" build \
+    if ! (cd "$work" && python3 "$bench_dir/rusage.py" "$work/runs/$name.time" "$COORDINATOR_BIN" build \
         --inventory "$inventory" --image "$image" --tag "b$$-$name" \
         --platform "$platforms" --context "$ctx" --build-arg "BENCH_ROUND=$$-$name" \
         --no-resume --json "$work/runs/$name.json" --progress plain >"$work/runs/$name.log" 2>&1); then
@@ -30,17 +30,16 @@ bench_build() {
         tail -20 "$work/runs/$name.log" >&2
         exit 1
     fi
-    end=$(date +%s%N)
-    echo "$(( (end - start) / 1000000 ))" >"$work/runs/$name.wall"
+    awk '/^wall_us / {printf "%d\n", $2 / 1000}' "$work/runs/$name.time" >"$work/runs/$name.wall"
 }
 # Wall time of a run, in ms.
 ms() { cat "$work/runs/$1.wall"; }
 # The longest remote "building" phase of a run, in ms.
 longest_building_ms() { jq '[.platforms[].phases.building // 0] | max * 1000 | round' "$work/runs/$1.json"; }
 # The coordinator's peak RSS in KiB.
-rss_kib() { awk -F': ' '/Maximum resident set size/ {print $2}' "$work/runs/$1.time"; }
+rss_kib() { awk '/^maxrss_kib / {print $2}' "$work/runs/$1.time"; }
 # The coordinator's CPU time (user + system), in ms.
-cpu_ms() { awk -F': ' '/User time|System time/ {s += $2} END {printf "%d", s * 1000}' "$work/runs/$1.time"; }
+cpu_ms() { awk '/^cpu_us / {printf "%.1f", $2 / 1000}' "$work/runs/$1.time"; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 
