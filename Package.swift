@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
         // No traits: the default one (SubprocessFoundation) only adds `Data` overloads, which we do not use.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
+        // `FilePath`, which Subprocess's API takes.
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -42,6 +44,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .target(
@@ -66,7 +69,11 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Shared", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: [
+                "Shared",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             path: "Tests/TestSupport"
         ),
         // Not a product: `scripts/bench/ssh-upload` builds and runs it.
