@@ -44,7 +44,6 @@ struct SSHIdentityCacheTests {
             "[10.0.0.1]:22 ssh-ed25519 AAAA6",
         ]
         let snapshot = KnownHostsCache.Snapshot(
-            stamp: try #require(FileStamp(path: "/")),
             lines: lines.enumerated().map { index, text in
                 .init(number: index + 1, text: text, hosts: text.prefix { $0 != " " })
             },

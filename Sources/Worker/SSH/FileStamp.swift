@@ -27,3 +27,26 @@ struct FileStamp: Sendable, Equatable {
         times = [Int(modified.tv_sec), Int(modified.tv_nsec), Int(changed.tv_sec), Int(changed.tv_nsec)]
     }
 }
+
+/// What was read from files, kept per key while those files stay unchanged (their ``FileStamp``s), so that the
+/// sessions of a run read an identity or known_hosts file once instead of once per connection.
+final class StampedFileCache<Value: Sendable>: Sendable {
+    private let entries = Locked<[String: (stamps: [FileStamp?], value: Value)]>([:])
+
+    /// The value kept for `key` when `paths` carry the stamps it was read with; otherwise `read()`'s, which is
+    /// kept. Callers asking meanwhile wait for it instead of reading too (they are on threads of their own).
+    /// `nil`, and nothing kept, when the first path is missing or `read` fails.
+    func value(for key: String, stampsOf paths: [String], read: () -> Value?) -> Value? {
+        entries.withLock { entries in
+            let stamps = paths.map(FileStamp.init(path:))
+            guard stamps.first.flatMap({ $0 }) != nil else {
+                entries[key] = nil
+                return nil
+            }
+            if let known = entries[key], known.stamps == stamps { return known.value }
+            let value = read()
+            entries[key] = value.map { (stamps, $0) }
+            return value
+        }
+    }
+}

@@ -17,18 +17,12 @@ struct IdentityFile: Sendable, Equatable {
     static let defaultNames = ["id_rsa", "id_ecdsa", "id_ecdsa_sk", "id_ed25519", "id_ed25519_sk", "id_xmss", "id_dsa"]
 
     /// What was read from each file (and its `.pub`), reused by later connections while both are unchanged.
-    private static let inspected = Locked<[String: (stamps: [FileStamp?], identity: IdentityFile)]>([:])
+    private static let inspected = StampedFileCache<IdentityFile>()
 
     /// Inspects `path` (already `~`-expanded); `nil` when it does not exist or cannot be read. A file is read
     /// once per process while it (and its `.pub`) stay unchanged.
     static func inspect(_ path: String) -> IdentityFile? {
-        let stamps = [FileStamp(path: path), FileStamp(path: path + ".pub")]
-        if stamps[0] != nil, let known = inspected.withLock({ $0[path] }), known.stamps == stamps {
-            return known.identity
-        }
-        guard let identity = read(path) else { return nil }
-        inspected.withLock { $0[path] = (stamps, identity) }
-        return identity
+        inspected.value(for: path, stampsOf: [path, path + ".pub"]) { read(path) }
     }
 
     private static func read(_ path: String) -> IdentityFile? {

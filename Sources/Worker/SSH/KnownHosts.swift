@@ -44,7 +44,7 @@ final class KnownHosts {
         let pattern = Self.pattern(host: host, port: port)
         for path in paths.map(LocalPaths.expand) {
             var parsedHere: File?
-            let snapshot = KnownHostsCache.shared.snapshot(of: path) { stamp in
+            let snapshot = KnownHostsCache.shared.value(for: path, stampsOf: [path]) {
                 guard let data = FileManager.default.contents(atPath: path),
                     let collection = libssh2_knownhost_init(session)
                 else { return nil }
@@ -55,8 +55,7 @@ final class KnownHosts {
                 var revoked: [(key: String, location: Location)] = []
                 let accepted = load(lines, into: &file, revoked: &revoked)
                 parsedHere = file
-                return KnownHostsCache.Snapshot(
-                    stamp: stamp, lines: accepted, entries: file.lines.count, revoked: revoked)
+                return KnownHostsCache.Snapshot(lines: accepted, entries: file.lines.count, revoked: revoked)
             }
             guard let snapshot else {
                 notes.append("\(path) (\(LocalPaths.exists(path) ? "unreadable" : "missing"))")

@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// known_hosts files as parsed by the first session that read them, shared by the sessions of the process
 /// until a file changes (its inode, size, modification or change time), so a run of many hosts parses
 /// each file once instead of once per connection.
@@ -13,9 +9,9 @@ import Glibc
 /// concern its host: hashed ones (`|1|...`, libssh2 matches them) and plain ones naming the host's
 /// known_hosts pattern. libssh2 still decides every match, so the verdicts are the ones the whole file
 /// gives.
-final class KnownHostsCache: Sendable {
-    /// The process's cache.
-    static let shared = KnownHostsCache()
+enum KnownHostsCache {
+    /// The process's cache, keyed by path.
+    static let shared = StampedFileCache<Snapshot>()
 
     /// What a known_hosts file held when it was parsed.
     struct Snapshot: Sendable {
@@ -27,7 +23,6 @@ final class KnownHostsCache: Sendable {
             var hosts: Substring
         }
 
-        var stamp: FileStamp
         var lines: [Line]
         /// Entries libssh2 made from the whole file (one per name of a line).
         var entries: Int
@@ -39,24 +34,6 @@ final class KnownHostsCache: Sendable {
                 line.hosts.utf8.count <= 2 || line.hosts.hasPrefix("|1|")
                     || line.hosts.split(separator: ",").contains { $0.caseInsensitiveCompare(pattern) == .orderedSame }
             }
-        }
-    }
-
-    private let snapshots = Locked<[String: Snapshot]>([:])
-
-    /// The snapshot of `path` when it is still current; otherwise `parse` reads the file and makes one, which
-    /// is kept. Sessions asking meanwhile wait for it instead of parsing the file too (they are on threads of
-    /// their own). `nil` when the file is missing or `parse` could not read it.
-    func snapshot(of path: String, parse: (FileStamp) -> Snapshot?) -> Snapshot? {
-        snapshots.withLock { snapshots in
-            guard let stamp = FileStamp(path: path) else {
-                snapshots[path] = nil
-                return nil
-            }
-            if let known = snapshots[path], known.stamp == stamp { return known }
-            let parsed = parse(stamp)
-            snapshots[path] = parsed
-            return parsed
         }
     }
 }
