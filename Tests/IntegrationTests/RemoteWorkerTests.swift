@@ -240,6 +240,8 @@ struct RemoteWorkerTests {
         defer { fixture.remove() }
         var liar = try fixture.host("amd64-2")
         liar.platforms = [.linuxARM64]
+        // A work directory of its own: BuildCommandTests' failover builds use amd64-2's at the same time.
+        liar.workDir += "/liar-" + UUID().uuidString
         let runs = liar.workDir + "/runs"
         let contextsBefore = (try? FileManager.default.contentsOfDirectory(atPath: liar.workDir + "/contexts")) ?? []
         let root = try fixture.context(["Dockerfile": "FROM scratch\n", "unique": UUID().uuidString])
