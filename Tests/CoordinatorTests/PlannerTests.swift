@@ -44,6 +44,20 @@ struct PlannerTests {
         #expect(plan.assignments[0].alternates.map(\.name) == ["linux-cross"])
     }
 
+    @Test func failoverKeepsTheToolchain() throws {
+        // "buildah-early" is listed before "buildx-late", but the slot went to a buildx host: the
+        // failover tries the other buildx host first, then the buildah one; cross-building last.
+        var buildah = Self.host("buildah-early", [.linuxAMD64])
+        buildah.builder = .buildah
+        let inventory = Inventory(hosts: [
+            Self.host("cross", [], cross: [.linuxAMD64]), Self.host("buildx-first", [.linuxAMD64], capacity: 4),
+            buildah, Self.host("buildx-late", [.linuxAMD64]),
+        ])
+        let plan = try Planner(inventory: inventory).plan(Self.target([.linuxAMD64]))
+        #expect(plan.assignments[0].host.name == "buildx-first")
+        #expect(plan.assignments[0].alternates.map(\.name) == ["buildx-late", "buildah-early", "cross"])
+    }
+
     @Test func spreadsLoadByCapacityAndConstrainedSlotsFirst() throws {
         // "both" could take amd64 or arm64, "amd" only amd64: arm64 (one candidate) is placed first.
         let inventory = Inventory(hosts: [

@@ -145,6 +145,41 @@ struct SchedulerTests {
         #expect(await script.calls == ["linux/amd64@a"])
     }
 
+    @Test func aBuildFailureOnAnotherBuilderKindMovesToTheFirstKind() async {
+        // `a` (buildx) is killed mid-build; `b` (buildah, earlier in the failover order here) rejects
+        // buildx syntax: not final while `c` (buildx) remains, which builds it.
+        var buildah = Self.host("b")
+        buildah.builder = .buildah
+        let script = Script([
+            "a": [.failure(Failure(failureKind: .infrastructure, description: "connection lost"))],
+            "b": [.failure(Failure(failureKind: .build, description: "unknown flag: --network"))],
+        ])
+        let scheduler = Scheduler(
+            plan: Self.plan([(.linuxAMD64, Self.host("a"), [buildah, Self.host("c")])]),
+            builder: ScriptedBuilder(script: script), progress: Recorder(), retries: 2, backoff: .milliseconds(1))
+        let results = await scheduler.run()
+        #expect(results[0].image != nil, "\(results[0].attempts)")
+        #expect(results[0].attempts.map(\.host) == ["a", "b", "c"])
+    }
+
+    @Test func aBuildFailureOnAnotherKindIsFinalWhenNoHostOfTheFirstKindRemains() async {
+        var buildah = Self.host("b")
+        buildah.builder = .buildah
+        // `a` presents a changed host key (ruled out for the run), so no buildx host remains.
+        let changedKey = Failure(failureKind: .infrastructure, description: "HOST KEY MISMATCH", disqualifiesHost: true)
+        let script = Script([
+            "a": [.failure(changedKey)],
+            "b": [.failure(Failure(failureKind: .build, description: "RUN make: exit 2"))],
+        ])
+        let scheduler = Scheduler(
+            plan: Self.plan([(.linuxAMD64, Self.host("a"), [buildah])]),
+            builder: ScriptedBuilder(script: script), progress: Recorder(), retries: 3, backoff: .milliseconds(1))
+        let results = await scheduler.run()
+        #expect(results[0].image == nil)
+        #expect(results[0].failureKind == .build)
+        #expect(results[0].attempts.map(\.host) == ["a", "b"])
+    }
+
     @Test func retriesAreBounded() async {
         let down = Failure(failureKind: .infrastructure, description: "unreachable")
         let script = Script(["a": Array(repeating: .failure(down), count: 10), "b": Array(repeating: .failure(down), count: 10)])

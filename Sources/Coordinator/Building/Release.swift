@@ -112,6 +112,7 @@ struct Release: Sendable {
         do {
             let pushed = try await publish(succeeded, client: client, children: children)
             report.list = plan.target.listReference
+            report.listTags = [plan.target.version] + request.alsoTags
             report.listDigest = pushed.digest.description
             report.listMediaType = pushed.kind.mediaType
         } catch {
@@ -139,7 +140,8 @@ struct Release: Sendable {
         let slots = platforms.compactMap {
             ManifestSlot(tag: $0.tag, digest: $0.digest, platform: $0.platform, windowsVersion: $0.windowsVersion)
         }
-        return try await ManifestAssembler(client: client, prefetched: children).assemble(target: target, slots: slots)
+        return try await ManifestAssembler(client: client, prefetched: children)
+            .assemble(target: target, slots: slots, alsoTags: request.alsoTags)
     }
 
     private func platformReport(_ result: Scheduler.SlotResult, logFile: String) -> PlatformReport {

@@ -12,6 +12,8 @@ struct ReleaseRequest: Sendable {
     var linuxDockerfile: String
     var windowsDockerfile: String
     var buildArguments: [BuildArgument]
+    /// More tags for the list (`--also-tag`), besides the version.
+    var alsoTags: [String]
     var builderInstance: String?
     var noCache: Bool
     var resume: Bool
@@ -75,6 +77,14 @@ struct ReleaseRequest: Sendable {
                 "--build-arg values need \(commandBytes) bytes of the build command, over the "
                     + "\(Self.buildArgumentBudget) it leaves for them (one SSH exec request carries about 32 KiB); "
                     + "put large values in a file in the build context instead")
+        }
+        alsoTags = command.alsoTags
+        if alsoTags.contains(plan.target.version) {
+            throw UsageError(
+                "--also-tag \(MessageText.quoted(plan.target.version)) is the --tag itself; the list gets that tag anyway")
+        }
+        if !alsoTags.isEmpty, output != .registry {
+            throw UsageError("--also-tag tags the pushed list: it needs --output registry, not \(output.rawValue)")
         }
         builderInstance = command.builderInstance ?? environment["BUILDX_INSTANCE"].flatMap { $0.isEmpty ? nil : $0 }
         if let builderInstance, let problem = BuildHost.builderInstanceProblem(builderInstance) {

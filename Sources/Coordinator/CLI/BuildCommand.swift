@@ -25,6 +25,12 @@ struct BuildCommand: AsyncParsableCommand {
     @OptionGroup var inventoryOption: InventoryOption
     @OptionGroup var target: TargetOptions
 
+    @Option(name: .customLong("also-tag"), help: ArgumentHelp(
+        "Another tag for the list (e.g. --tag v1.14.2 --also-tag v1.14 --also-tag latest): the same list is "
+            + "pushed under each and read back. Per-platform tags stay derived from --tag. Repeatable.",
+        valueName: "tag"))
+    var alsoTags: [String] = []
+
     @Option(name: [.customShort("f"), .long], help: ArgumentHelp(
         "Dockerfile for Linux platforms, relative to the context.", valueName: "path"))
     var file = "Dockerfile"
@@ -92,6 +98,14 @@ struct BuildCommand: AsyncParsableCommand {
         }
         if let builderInstance, let problem = BuildHost.builderInstanceProblem(builderInstance) {
             throw ValidationError("--builder \(problem)")
+        }
+        for tag in alsoTags {
+            if let problem = ImageNameRules.problem(withTag: tag) {
+                throw ValidationError("--also-tag \(MessageText.quoted(tag)) \(problem).")
+            }
+        }
+        if Set(alsoTags).count != alsoTags.count {
+            throw ValidationError("--also-tag names a tag twice; give each tag once.")
         }
     }
 

@@ -41,6 +41,10 @@ enum ReleaseReporting {
         }
         if let list = report.list, let digest = report.listDigest {
             text += "\nlist: \(list)@\(digest) (\(report.listMediaType ?? "")) in \(String(format: "%.1fs", report.seconds))\n"
+            let repository = list.hasSuffix(":" + report.version) ? String(list.dropLast(report.version.count + 1)) : list
+            for tag in (report.listTags ?? []).dropFirst() {
+                text += "also tagged: \(repository):\(tag)\n"
+            }
         }
         for platform in report.platforms where platform.tarball != nil {
             text += "tarball: \(platform.tarball!)\n"

@@ -8,7 +8,9 @@ struct PlanError: CoordinatorFailure {
 
 /// Gives each slot a host: most constrained slots first, each to the eligible host with the
 /// lowest load relative to its capacity, native hosts before cross-building ones, then in
-/// inventory order. The other eligible hosts become the slot's failover order.
+/// inventory order. The other eligible hosts become the slot's failover order, which keeps the
+/// toolchain: native before cross-building, then the same builder kind as the slot's host (a
+/// Dockerfile that buildx builds may use syntax buildah rejects), then load, then inventory order.
 struct Planner: Sendable {
     var inventory: Inventory
 
@@ -33,7 +35,7 @@ struct Planner: Sendable {
             load[host.name, default: 0] += 1
             chosen[slot] = BuildPlan.Assignment(
                 slot: slot, host: host, mode: host.buildMode(for: slot.platform)!,
-                alternates: Array(ranked.dropFirst()).sorted { preference($0, $1, slot) })
+                alternates: failoverOrder(Array(ranked.dropFirst()), after: host, for: slot, load: load))
         }
         return BuildPlan(target: target, assignments: slots.map { chosen[$0]! })
     }
@@ -50,6 +52,23 @@ struct Planner: Sendable {
             let right = Double(load[rhs.name, default: 0]) / Double(rhs.capacity)
             if left != right { return left < right }
             return preference(lhs, rhs, slot)
+        }
+    }
+
+    /// The failover order after `first`: native before cross-building, the same builder kind as
+    /// `first`, lower load relative to capacity, then inventory order.
+    private func failoverOrder(
+        _ hosts: [BuildHost], after first: BuildHost, for slot: BuildSlot, load: [String: Int]
+    ) -> [BuildHost] {
+        hosts.sorted { lhs, rhs in
+            let (leftMode, rightMode) = (lhs.buildMode(for: slot.platform), rhs.buildMode(for: slot.platform))
+            if leftMode != rightMode { return leftMode == .native }
+            let (leftKind, rightKind) = (lhs.builder == first.builder, rhs.builder == first.builder)
+            if leftKind != rightKind { return leftKind }
+            let left = Double(load[lhs.name, default: 0]) / Double(lhs.capacity)
+            let right = Double(load[rhs.name, default: 0]) / Double(rhs.capacity)
+            if left != right { return left < right }
+            return index(of: lhs) < index(of: rhs)
         }
     }
 

@@ -34,10 +34,11 @@ struct ManifestAssembler: Sendable {
         self.prefetched = prefetched
     }
 
-    /// Resolves and checks `slots`, then pushes their list to `target` and verifies it.
-    func assemble(target: ImageReference, slots: [ManifestSlot], options: Options = Options())
-        async throws(AssemblyError) -> PushedList
-    {
+    /// Resolves and checks `slots`, then pushes their list to `target` and verifies it; then pushes the same
+    /// bytes under each of `alsoTags` (tags of the target's repository) and verifies each.
+    func assemble(
+        target: ImageReference, slots: [ManifestSlot], alsoTags: [String] = [], options: Options = Options()
+    ) async throws(AssemblyError) -> PushedList {
         let (children, bytes, kind) = try await prepare(target: target, slots: slots, options: options)
         let transfer = ChildTransfer(client: client)
         for child in children where ChildTransfer.needsTransfer(child, into: target) {
@@ -50,6 +51,21 @@ struct ManifestAssembler: Sendable {
             throw .pushFailed(target: target, reason: error.description)
         }
         try await verify(target: target, digest: push.digest, bytes: bytes)
+        for tag in alsoTags {
+            var tagged = target
+            tagged.tag = tag
+            let extra: ManifestPush
+            do throws(RegistryError) {
+                extra = try await client.putManifest(bytes, mediaType: kind.mediaType, to: tagged)
+            } catch {
+                throw .pushFailed(target: tagged, reason: error.description)
+            }
+            guard extra.digest == push.digest else {
+                throw .verificationFailed(
+                    target: tagged, reason: "the registry stored \(extra.digest), not the list \(push.digest)")
+            }
+            try await verify(target: tagged, digest: push.digest, bytes: bytes)
+        }
         return PushedList(target: target, digest: push.digest, kind: kind, bytes: bytes, children: children)
     }
 

@@ -3,8 +3,10 @@ import Shared
 
 /// Runs a plan: every slot in parallel, each host running at most `capacity` builds. An
 /// infrastructure failure moves the slot to its next eligible host (round-robin over the slot's
-/// hosts, with exponential backoff) until `retries` extra attempts are spent; a build failure is
-/// final and is not retried elsewhere.
+/// hosts, with exponential backoff) until `retries` extra attempts are spent. A build failure is
+/// final, except on a host whose builder kind differs from the slot's first host while a host of
+/// the first kind remains: the Dockerfile may use syntax only the first kind accepts (buildah 1.28
+/// rejects buildx's `RUN --network=none`), so the slot moves on to the first kind's hosts.
 struct Scheduler: Sendable {
     var plan: BuildPlan
     var builder: any PlatformBuilding
@@ -42,7 +44,9 @@ struct Scheduler: Sendable {
 
     private func runSlot(_ assignment: BuildPlan.Assignment, pool: HostPool) async -> SlotResult {
         let started = ContinuousClock.now
-        let candidates = [assignment.host] + assignment.alternates
+        var candidates = [assignment.host] + assignment.alternates
+        let firstKind = assignment.host.builder
+        var turnOffset = 0
         var attempts: [PlatformReport.Attempt] = []
         var delay = backoff
         var lastError: (String, FailureKind)?
@@ -55,7 +59,7 @@ struct Scheduler: Sendable {
             let attemptStart = ContinuousClock.now
             let host: BuildHost
             do {
-                guard let acquired = try await pool.acquireUsable(candidates, turn: attempt) else { break }
+                guard let acquired = try await pool.acquireUsable(candidates, turn: attempt - turnOffset) else { break }
                 host = acquired
             } catch {
                 lastError = ("interrupted", .cancelled)
@@ -86,7 +90,18 @@ struct Scheduler: Sendable {
                 await progress.record(ProgressEvent(slot: assignment.slot, host: host.name, kind: .attemptFailed(message, kind)))
                 lastError = (message, kind)
             }
-            // Only infrastructure failures are worth another host.
+            // Only infrastructure failures are worth another host, and a build failure on another
+            // builder kind than the slot's first host, while a host of the first kind remains.
+            if let failure = lastError, failure.1 == .build, host.builder != firstKind {
+                let sameKind = candidates.filter { $0.builder == firstKind }
+                if await !pool.usable(sameKind).isEmpty {
+                    // The hosts of the first kind not tried yet come first.
+                    let tried = Set(attempts.map(\.host))
+                    candidates = sameKind.filter { !tried.contains($0.name) } + sameKind.filter { tried.contains($0.name) }
+                    turnOffset = attempt + 1
+                    continue
+                }
+            }
             if let lastError, lastError.1 != .infrastructure { break }
         }
         await progress.record(ProgressEvent(slot: assignment.slot, host: attempts.last?.host, kind: .phase(.failed)))

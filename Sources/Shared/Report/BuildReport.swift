@@ -11,11 +11,18 @@ public struct BuildReport: Hashable, Sendable, Codable {
         case interrupted
     }
 
+    /// The report's format, raised on every change of its fields (documented in the README).
+    public static let currentSchemaVersion = 2
+
+    /// ``currentSchemaVersion`` when written; a reader checks it before trusting the fields.
+    public var schemaVersion: Int = Self.currentSchemaVersion
     public var image: String
     public var version: String
     public var status: Status
     /// `image:version`, set once the list is pushed.
     public var list: String?
+    /// Every tag the list was pushed under: the version, then each `--also-tag`.
+    public var listTags: [String]?
     public var listDigest: String?
     public var listMediaType: String?
     public var platforms: [PlatformReport]
