@@ -51,7 +51,14 @@ struct Release: Sendable {
         var reused: [BuildSlot: ResumeCheck.Existing] = [:]
         if request.resume {
             let check = ResumeCheck(client: client)
-            reused = await check.existing(plan.assignments.map(\.slot), fingerprints: sources.fingerprints)
+            var checkable = sources.fingerprints
+            for assignment in plan.assignments {
+                guard let reason = sources.resumeOff[request.dockerfile(for: assignment.slot)] else { continue }
+                checkable[assignment.slot] = nil
+                await progress.record(ProgressEvent(slot: assignment.slot, host: nil, kind: .log([
+                    "resume is off for this platform: \(reason)"])))
+            }
+            reused = await check.existing(plan.assignments.map(\.slot), fingerprints: checkable)
             for assignment in plan.assignments {
                 if let existing = reused[assignment.slot] {
                     await progress.record(ProgressEvent(slot: assignment.slot, host: nil, kind: .log([

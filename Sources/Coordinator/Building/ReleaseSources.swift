@@ -9,6 +9,10 @@ struct ReleaseSources: Sendable {
     var sources: [String: BuildSource]
     /// The fingerprint each slot's image is labelled with.
     var fingerprints: [BuildSlot: SourceFingerprint]
+    /// For a git context, per Dockerfile: the URL pinned to the commit its ref names now.
+    var pinnedGit: [String: GitContextURL] = [:]
+    /// Per Dockerfile: why resume is off (a git ref that could not be resolved here).
+    var resumeOff: [String: String] = [:]
 
     /// A context or Dockerfile that cannot be used; exit 2.
     struct Problem: CoordinatorFailure {
@@ -23,10 +27,23 @@ struct ReleaseSources: Sendable {
         let arguments = Dictionary(request.buildArguments.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
         var sources: [String: BuildSource] = [:]
         var digests: [String: (context: String, dockerfile: [UInt8])] = [:]
+        var pinned: [String: GitContextURL] = [:]
+        var resumeOff: [String: String] = [:]
         for dockerfile in Set(slots.map(request.dockerfile(for:))) {
             if request.isGitContext {
+                // What is built is the commit the ref names now (which also fixes the Dockerfile's content).
+                let context = GitContextURL(parsing: request.contextPath)
                 sources[dockerfile] = .git(url: request.contextPath)
-                digests[dockerfile] = (request.contextPath, Array(dockerfile.utf8))
+                switch await GitRevision.resolve(context) {
+                case .success(let commit):
+                    pinned[dockerfile] = context.pinned(to: commit)
+                    digests[dockerfile] = (
+                        "git:\(context.repositoryWithoutCredentials)@\(commit):\(context.subdirectory ?? "")",
+                        Array(dockerfile.utf8))
+                case .failure(let unresolved):
+                    resumeOff[dockerfile] = "the git ref could not be resolved to a commit here (\(unresolved))"
+                    digests[dockerfile] = ("git-unresolved:" + UUID().uuidString, Array(dockerfile.utf8))
+                }
                 continue
             }
             do {
@@ -47,7 +64,30 @@ struct ReleaseSources: Sendable {
                 contextDigest: source.context, dockerfile: source.dockerfile, buildArgs: arguments,
                 platform: slot.platform, windowsVersion: slot.windowsVersion)
         }
-        return ReleaseSources(sources: sources, fingerprints: fingerprints)
+        return ReleaseSources(sources: sources, fingerprints: fingerprints, pinnedGit: pinned, resumeOff: resumeOff)
+    }
+
+    /// What `builder` builds for a Dockerfile, the label value its image gets, and a note for the progress when
+    /// the image will not be reused by a later run: a git context goes pinned to its commit where the builder
+    /// can build commits; elsewhere (buildah, podman) the builder clones the ref's head, which may have moved,
+    /// so the label says so and never matches a fingerprint.
+    func source(for slot: BuildSlot, dockerfile: String, builder: BuilderKind)
+        -> (source: BuildSource, label: String, note: String?)
+    {
+        let source = sources[dockerfile]!
+        let fingerprint = fingerprints[slot]!.value
+        guard case .git(let url) = source else { return (source, fingerprint, nil) }
+        if let reason = resumeOff[dockerfile] {
+            return (source, "unresolved git ref", "resume is off for this platform: \(reason)")
+        }
+        guard let pinned = pinnedGit[dockerfile] else { return (source, fingerprint, nil) }
+        guard builder.buildsGitCommits else {
+            let ref = GitContextURL(parsing: url).ref ?? "HEAD"
+            return (source, "unpinned git ref \(ref)",
+                    "\(builder.rawValue) cannot build a git commit: it clones \(ref), which may have moved past "
+                        + "\(pinned.ref ?? ""); a later run will rebuild this platform rather than reuse it")
+        }
+        return (.git(url: pinned.url), fingerprint, nil)
     }
 
     /// SHA-256 of the context archive exactly as it would be shipped.

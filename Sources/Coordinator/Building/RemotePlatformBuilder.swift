@@ -22,12 +22,14 @@ struct RemotePlatformBuilder: PlatformBuilding {
         target.hostKeyPolicy = request.hostKeyPolicy
         let worker = RemoteWorker(host: host, target: target, digestCache: digestCache)
         let dockerfile = request.dockerfile(for: slot)
+        let (source, label, note) = sources.source(for: slot, dockerfile: dockerfile, builder: host.builder)
+        if let note { await progress(.log([note])) }
         let buildRequest = BuildRequest(
             tag: slot.reference, platform: slot.platform, windowsVersion: slot.windowsVersion, dockerfile: dockerfile,
             buildArguments: request.buildArguments,
             output: request.output == .registry ? .registry : .tarball(.docker), noCache: request.noCache,
             insecureRegistry: insecureRegistry, login: request.output == .registry ? login : nil,
-            labels: [SourceFingerprint.label: sources.fingerprints[slot]!.value])
+            labels: [SourceFingerprint.label: label])
 
         // Log lines and phases arrive on the worker's threads: keep their order through one relay.
         let relay = ProgressRelay()
@@ -56,7 +58,7 @@ struct RemotePlatformBuilder: PlatformBuilding {
         }
         let result: RemoteBuildResult
         do {
-            result = try await worker.build(buildRequest, source: sources.sources[dockerfile]!, options: options)
+            result = try await worker.build(buildRequest, source: source, options: options)
         } catch {
             relay.finish()
             await forwarder.value
