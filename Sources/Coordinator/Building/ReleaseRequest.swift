@@ -14,6 +14,11 @@ struct ReleaseRequest: Sendable {
     var buildArguments: [BuildArgument]
     /// More tags for the list (`--also-tag`), besides the version.
     var alsoTags: [String]
+    /// `--label KEY=VALUE`, set on every platform's image.
+    var labels: [String: String]
+    /// `--target` and `--windows-target`: the stage each Dockerfile builds, nil for its last.
+    var linuxTarget: String?
+    var windowsTarget: String?
     var builderInstance: String?
     var noCache: Bool
     var resume: Bool
@@ -66,19 +71,28 @@ struct ReleaseRequest: Sendable {
             throw UsageError(
                 "--build-arg name \(MessageText.quoted(argument.name)) may hold only letters, digits and '_'")
         }
-        let commandBytes = buildArguments.reduce(0) { total, argument in
+        let labelAssignments = command.labels.map { BuildArgument($0, "") }
+        let commandBytes = (buildArguments + labelAssignments).reduce(0) { total, argument in
             // Quoted once into the script and once more into `sh -c`, as a POSIX host receives it.
-            let assignment = argument.name + "=" + argument.value
+            let assignment = argument.value.isEmpty && argument.name.contains("=")
+                ? argument.name : argument.name + "=" + argument.value
             let once = (try? POSIXShell.quote(assignment)) ?? assignment
             return total + ((try? POSIXShell.quote(once)) ?? once).utf8.count + 16
         }
         if commandBytes > Self.buildArgumentBudget {
             throw UsageError(
-                "--build-arg values need \(commandBytes) bytes of the build command, over the "
+                "--build-arg and --label values need \(commandBytes) bytes of the build command, over the "
                     + "\(Self.buildArgumentBudget) it leaves for them (one SSH exec request carries about 32 KiB); "
                     + "put large values in a file in the build context instead")
         }
         alsoTags = command.alsoTags
+        labels = [:]
+        for label in command.labels {
+            let equals = label.firstIndex(of: "=")!
+            labels[String(label[..<equals])] = String(label[label.index(after: equals)...])
+        }
+        linuxTarget = command.stage
+        windowsTarget = command.windowsStage ?? (windowsDockerfile == linuxDockerfile ? command.stage : nil)
         if alsoTags.contains(plan.target.version) {
             throw UsageError(
                 "--also-tag \(MessageText.quoted(plan.target.version)) is the --tag itself; the list gets that tag anyway")
@@ -112,6 +126,11 @@ struct ReleaseRequest: Sendable {
     /// How many bytes of the remote build command build arguments may take, quoted (the rest of the
     /// ``RemoteShell/execRequestLimit`` holds paths, tags, labels and the login).
     static let buildArgumentBudget = 24 * 1024
+
+    /// The Dockerfile stage a slot builds, nil for the last.
+    func target(for slot: BuildSlot) -> String? {
+        slot.platform.isWindows ? windowsTarget : linuxTarget
+    }
 
     /// The Dockerfile for a slot.
     func dockerfile(for slot: BuildSlot) -> String {

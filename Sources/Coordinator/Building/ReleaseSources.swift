@@ -62,7 +62,8 @@ struct ReleaseSources: Sendable {
             let source = digests[request.dockerfile(for: slot)]!
             fingerprints[slot] = SourceFingerprint(
                 contextDigest: source.context, dockerfile: source.dockerfile, buildArgs: arguments,
-                platform: slot.platform, windowsVersion: slot.windowsVersion)
+                platform: slot.platform, windowsVersion: slot.windowsVersion, target: request.target(for: slot),
+                labels: request.labels)
         }
         return ReleaseSources(sources: sources, fingerprints: fingerprints, pinnedGit: pinned, resumeOff: resumeOff)
     }

@@ -28,8 +28,9 @@ struct RemotePlatformBuilder: PlatformBuilding {
             tag: slot.reference, platform: slot.platform, windowsVersion: slot.windowsVersion, dockerfile: dockerfile,
             buildArguments: request.buildArguments,
             output: request.output == .registry ? .registry : .tarball(.docker), noCache: request.noCache,
+            target: request.target(for: slot),
             insecureRegistry: insecureRegistry, login: request.output == .registry ? login : nil,
-            labels: [SourceFingerprint.label: label])
+            labels: request.labels.merging([SourceFingerprint.label: label]) { _, own in own })
 
         // Log lines and phases arrive on the worker's threads: keep their order through one relay.
         let relay = ProgressRelay()

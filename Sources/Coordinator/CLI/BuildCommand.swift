@@ -45,6 +45,19 @@ struct BuildCommand: AsyncParsableCommand {
         valueName: "name=value"))
     var buildArgs: [String] = []
 
+    @Option(name: .customLong("label"), help: ArgumentHelp(
+        "A label KEY=VALUE set on every platform's image, on every builder. Repeatable.", valueName: "key=value"))
+    var labels: [String] = []
+
+    @Option(name: .customLong("target"), help: ArgumentHelp(
+        "The Dockerfile stage to build (default: the last).", valueName: "stage"))
+    var stage: String?
+
+    @Option(name: .customLong("windows-target"), help: ArgumentHelp(
+        "The stage of the Windows Dockerfile to build (default: --target when Windows uses the same Dockerfile, "
+            + "else the last stage).", valueName: "stage"))
+    var windowsStage: String?
+
     @Option(name: .long, help: ArgumentHelp("The build context: a directory or a git URL.", valueName: "path|url"))
     var context = "."
 
@@ -99,6 +112,23 @@ struct BuildCommand: AsyncParsableCommand {
         if let builderInstance, let problem = BuildHost.builderInstanceProblem(builderInstance) {
             throw ValidationError("--builder \(problem)")
         }
+        for label in labels {
+            guard let equals = label.firstIndex(of: "="), equals != label.startIndex else {
+                throw ValidationError("--label \(MessageText.quoted(label)) needs a key: KEY=VALUE.")
+            }
+            let key = label[..<equals]
+            if key.contains(where: { $0.isWhitespace || $0.isNewline }) {
+                throw ValidationError("--label key \(MessageText.quoted(String(key))) may not hold spaces.")
+            }
+            if key == SourceFingerprint.label {
+                throw ValidationError("--label \(SourceFingerprint.label) is coordinator's own (the resume fingerprint).")
+            }
+        }
+        for (option, stage) in [("--target", stage), ("--windows-target", windowsStage)] {
+            if let stage, let problem = Self.stageProblem(stage) {
+                throw ValidationError("\(option) \(MessageText.quoted(stage)) \(problem).")
+            }
+        }
         for tag in alsoTags {
             if let problem = ImageNameRules.problem(withTag: tag) {
                 throw ValidationError("--also-tag \(MessageText.quoted(tag)) \(problem).")
@@ -107,6 +137,19 @@ struct BuildCommand: AsyncParsableCommand {
         if Set(alsoTags).count != alsoTags.count {
             throw ValidationError("--also-tag names a tag twice; give each tag once.")
         }
+    }
+
+    /// Why `stage` is not a Dockerfile stage name (`FROM ... AS NAME`: a letter, then letters, digits, `-`,
+    /// `_`, `.`), or nil.
+    static func stageProblem(_ stage: String) -> String? {
+        let letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        guard let first = stage.first, letters.contains(first) else {
+            return "is not a stage name: it must start with a letter"
+        }
+        guard stage.allSatisfy({ letters.contains($0) || "0123456789-_.".contains($0) }), stage.count <= 128 else {
+            return "is not a stage name: use letters, digits, '-', '_' and '.' (at most 128)"
+        }
+        return nil
     }
 
     func run() async throws {

@@ -18,9 +18,10 @@ public struct SourceFingerprint: Hashable, Sendable, CustomStringConvertible {
     ///   - platform: the slot's platform.
     ///   - windowsVersion: the slot's Windows release, if any.
     ///   - target: the Dockerfile target stage, if any.
+    ///   - labels: `--label`s set on the image; none leaves the fingerprint as it was before labels existed.
     public init(
         contextDigest: String, dockerfile: [UInt8], buildArgs: [String: String], platform: Platform,
-        windowsVersion: WindowsVersion?, target: String? = nil
+        windowsVersion: WindowsVersion?, target: String? = nil, labels: [String: String] = [:]
     ) {
         var hasher = SHA256()
         func field(_ name: String, _ bytes: some Sequence<UInt8>) {
@@ -39,6 +40,10 @@ public struct SourceFingerprint: Hashable, Sendable, CustomStringConvertible {
         field("platform", platform.description.utf8)
         field("windows", (windowsVersion?.build ?? "").utf8)
         field("target", (target ?? "").utf8)
+        for key in labels.keys.sorted() {
+            field("label", key.utf8)
+            field("label-value", labels[key]!.utf8)
+        }
         value = "sha256:" + hasher.finalize().hexString
     }
 
