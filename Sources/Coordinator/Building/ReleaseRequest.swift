@@ -76,6 +76,17 @@ struct ReleaseRequest: Sendable {
                     + "\(Self.buildArgumentBudget) it leaves for them (one SSH exec request carries about 32 KiB); "
                     + "put large values in a file in the build context instead")
         }
+        // A Windows host starts `docker build` through CreateProcessW: its limit is in UTF-16 units, after C runtime
+        // quoting, whatever the SSH command (constant on Windows hosts) holds.
+        if plan.assignments.contains(where: { $0.host.shell.isWindows }) {
+            let units = WindowsCommandBudget.buildArgumentLength(buildArguments)
+            if units > WindowsCommandBudget.buildArgumentBudget {
+                throw UsageError(
+                    "--build-arg values need \(units) UTF-16 units of the docker command line on a Windows host, "
+                        + "over the \(WindowsCommandBudget.buildArgumentBudget) it leaves for them (Windows starts no "
+                        + "command line over 32,767); put large values in a file in the build context instead")
+            }
+        }
         builderInstance = command.builderInstance ?? environment["BUILDX_INSTANCE"].flatMap { $0.isEmpty ? nil : $0 }
         if let builderInstance, let problem = BuildHost.builderInstanceProblem(builderInstance) {
             throw UsageError((command.builderInstance == nil ? "BUILDX_INSTANCE " : "--builder ") + problem)

@@ -296,17 +296,17 @@ public struct RemoteWorker: Sendable {
 
     /// Runs `command`, feeding `stdin` (if any), reading both output streams into `log`.
     private static func stream(
-        _ command: String, stdin: [UInt8], on connection: SSHConnection, into log: BuildLog
+        _ invocation: RemoteInvocation, stdin: [UInt8], on connection: SSHConnection, into log: BuildLog
     ) async throws -> ExitStatus {
         let process: RemoteProcess
         if stdin.isEmpty {
-            process = connection.execute(command)
+            process = connection.execute(invocation)
         } else {
             let input = AsyncThrowingStream<[UInt8], any Error> { continuation in
                 continuation.yield(stdin)
                 continuation.finish()
             }
-            process = connection.execute(command, stdin: input)
+            process = connection.execute(invocation, stdin: input)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -329,6 +329,11 @@ public struct RemoteWorker: Sendable {
         let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
         let retention = retention
         await Task {
+            // Win32-OpenSSH leaves a command's processes running when its channel closes (a cancel, a --timeout):
+            // the build's process tree is killed over this second channel before its directory goes.
+            if let runDirectory, shell.family == .windows, let stop = try? WindowsRunDirectory.stopInvocation(runDirectory) {
+                _ = try? await connection.run(stop)
+            }
             if let runDirectory, let remove = try? shell.command(for: RemoteScript([.removeTree(runDirectory)])) {
                 _ = try? await connection.run(remove)
             }
