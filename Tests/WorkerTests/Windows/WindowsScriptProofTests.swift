@@ -53,6 +53,11 @@ struct WindowsScriptProofTests {
         try add("remove") { try shell.command(for: RemoteScript([.removeTree(longPath("runs\\"))])) }
         try add("stop") { try WindowsRunDirectory.stopInvocation(longPath("runs\\")) }
         try add("read") { try shell.readFileCommand(longPath("it's")) }
+        try add("download") {
+            try WindowsBootstrap.invocation(SSHConnection.windowsDownloadScript(
+                try PowerShell.quote(longPath("runs\\it's ")), marker: "coordinator-transfer-1f2e"))
+        }
+        try add("hosts-check") { try WindowsHostCheck.invocation(workDirectory: longPath("it's $(x) ")) }
         let windows = Platform(os: "windows", architecture: "amd64")
         let host = BuildHost(name: "win", address: "127.0.0.1", platforms: [windows], builder: .docker, shell: kind)
         try add("probe") { try HostProbe.command(for: host, contextDirectory: longPath("contexts\\"), asking: .all) }
