@@ -149,6 +149,7 @@ struct HostCheck: Codable, Sendable {
         var text = TextTable.render(
             header: ["HOST", "ADDRESS", "REACHABLE", "HOST KEY", "AUTH", "OS", "ARCH", "WINDOWS", "BUILDER", "FREE", "STATUS"],
             rows: rows)
+        text += windowsSummary(checks)
         for check in checks {
             if let problem = check.problem { text += "\n\(check.host): \(problem)\n" }
         }
