@@ -110,7 +110,9 @@ struct HostCheck: Codable, Sendable {
             } else {
                 let facts = try await windowsFacts(of: host, connection: connection)
                 (check.windows, check.freeBytes) = (facts, facts.freeBytes)
-                if !facts.problems.isEmpty { throw HostProbeError(host: host.name, message: facts.problems.joined(separator: "; ")) }
+                if !facts.problems.isEmpty {
+                    throw HostProbeError(host: host.name, message: facts.problems.joined(separator: "; "))
+                }
             }
             try probe.verify(against: host)
         } catch {

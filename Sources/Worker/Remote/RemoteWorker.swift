@@ -331,7 +331,9 @@ public struct RemoteWorker: Sendable {
         await Task {
             // Win32-OpenSSH leaves a command's processes running when its channel closes (a cancel, a --timeout):
             // the build's process tree is killed over this second channel before its directory goes.
-            if let runDirectory, shell.family == .windows, let stop = try? WindowsRunDirectory.stopInvocation(runDirectory) {
+            if let runDirectory, shell.family == .windows,
+                let stop = try? WindowsRunDirectory.stopInvocation(runDirectory)
+            {
                 _ = try? await connection.run(stop)
             }
             if let runDirectory, let remove = try? shell.command(for: RemoteScript([.removeTree(runDirectory)])) {

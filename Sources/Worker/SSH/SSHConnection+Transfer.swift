@@ -82,7 +82,8 @@ extension SSHConnection {
                 cat -- \(file) && s=$(wc -c < \(file)) && h=$(coordinator_sha256 < \(file)) && printf '%s %s %s\\n' '\(marker)' "$s" "${h%% *}" >&2
                 """)
         } else {
-            send = try WindowsBootstrap.invocation(Self.windowsDownloadScript(try PowerShell.quote(remotePath), marker: marker))
+            let script = Self.windowsDownloadScript(try PowerShell.quote(remotePath), marker: marker)
+            send = try WindowsBootstrap.invocation(script)
         }
         let temporary = localPath + ".partial-" + String(UInt64.random(in: .min ... .max), radix: 16)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)

@@ -21,7 +21,8 @@ public enum NTFSNames {
     /// Why the name `component` cannot exist on NTFS, or nil when it can.
     public static func problem(withName component: String) -> String? {
         if let bad = component.unicodeScalars.first(where: { forbidden.contains($0) || $0.value < 32 }) {
-            let shown = bad.value < 32 ? "control character U+\(String(bad.value, radix: 16, uppercase: true))" : "'\(bad)'"
+            let shown = bad.value < 32
+                ? "control character U+\(String(bad.value, radix: 16, uppercase: true))" : "'\(bad)'"
             return "it contains \(shown), which Windows does not allow in a file name"
         }
         if component.hasSuffix(".") || component.hasSuffix(" ") {

@@ -74,7 +74,8 @@ public enum WindowsHostCheck {
         if let version = facts.powerShellVersion {
             let parts = version.split(separator: ".").compactMap { Int($0) }
             if parts.count >= 2, (parts[0], parts[1]) < (5, 1) {
-                facts.problems.append("Windows PowerShell \(version) is older than 5.1 (Windows Management Framework 5.1)")
+                facts.problems.append(
+                    "Windows PowerShell \(version) is older than 5.1 (Windows Management Framework 5.1)")
             }
         }
         if facts.tar == nil {
@@ -86,7 +87,8 @@ public enum WindowsHostCheck {
             facts.problems.append("`docker info` failed: \(said); is the Docker (Mirantis) engine installed and running, "
                 + "and may the SSH user use its pipe?")
         } else if facts.engineOSType != "windows" {
-            facts.problems.append("the docker engine runs \(facts.engineOSType ?? "?") containers, not Windows containers")
+            facts.problems.append(
+                "the docker engine runs \(facts.engineOSType ?? "?") containers, not Windows containers")
         }
         return facts
     }
