@@ -50,6 +50,9 @@ struct WindowsRefusalTests {
             #expect(error.description.contains("UTF-16 units of the docker command line on a Windows host"))
         }
         _ = try Self.request(project, ["--build-arg", "Q=" + String(repeating: "x", count: 12_000)])
+        // 9,000 CJK characters: 27,000 bytes of UTF-8 (over the POSIX budget) but 9,000 UTF-16 units, which a
+        // Windows-only plan accepts: each budget is counted in its hosts' own encoding.
+        _ = try Self.request(project, ["--build-arg", "Q=" + String(repeating: "日", count: 9_000)])
     }
 
     @Test("a context path NTFS cannot hold is refused, naming it, before any host is contacted")

@@ -64,13 +64,15 @@ struct ReleaseRequest: Sendable {
             throw UsageError(
                 "--build-arg name \(MessageText.quoted(argument.name)) may hold only letters, digits and '_'")
         }
+        // Each budget is counted in the encoding the hosts that may build (assigned or failover) actually use.
+        let shells = Set(plan.assignments.flatMap { [$0.host] + $0.alternates }.map(\.shell.isWindows))
         let commandBytes = buildArguments.reduce(0) { total, argument in
             // Quoted once into the script and once more into `sh -c`, as a POSIX host receives it.
             let assignment = argument.name + "=" + argument.value
             let once = (try? POSIXShell.quote(assignment)) ?? assignment
             return total + ((try? POSIXShell.quote(once)) ?? once).utf8.count + 16
         }
-        if commandBytes > Self.buildArgumentBudget {
+        if shells.contains(false), commandBytes > Self.buildArgumentBudget {
             throw UsageError(
                 "--build-arg values need \(commandBytes) bytes of the build command, over the "
                     + "\(Self.buildArgumentBudget) it leaves for them (one SSH exec request carries about 32 KiB); "
@@ -78,7 +80,7 @@ struct ReleaseRequest: Sendable {
         }
         // A Windows host starts `docker build` through CreateProcessW: its limit is in UTF-16 units, after C runtime
         // quoting, whatever the SSH command (constant on Windows hosts) holds.
-        if plan.assignments.contains(where: { $0.host.shell.isWindows }) {
+        if shells.contains(true) {
             let units = WindowsCommandBudget.buildArgumentLength(buildArguments)
             if units > WindowsCommandBudget.buildArgumentBudget {
                 throw UsageError(

@@ -33,8 +33,9 @@ struct ReleaseSources: Sendable {
                 let context = try BuildContext.scan(
                     root: request.contextPath, dockerfile: dockerfile, ownOutputs: request.ownOutputs)
                 sources[dockerfile] = .context(context)
-                let windowsHost = request.plan.assignments.contains {
-                    request.dockerfile(for: $0.slot) == dockerfile && $0.host.shell.isWindows
+                let windowsHost = request.plan.assignments.contains { assignment in
+                    request.dockerfile(for: assignment.slot) == dockerfile
+                        && ([assignment.host] + assignment.alternates).contains { $0.shell.isWindows }
                 }
                 if windowsHost, let bad = NTFSNames.problem(in: context.paths) {
                     throw Problem(description: "--context \(MessageText.quoted(request.contextPath)): the file "
