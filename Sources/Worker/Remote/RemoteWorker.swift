@@ -329,20 +329,28 @@ public struct RemoteWorker: Sendable {
         let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
         let retention = retention
         await Task {
-            // Win32-OpenSSH leaves a command's processes running when its channel closes (a cancel, a --timeout):
-            // the build's process tree is killed over this second channel before its directory goes.
-            if let runDirectory, shell.family == .windows,
-                let stop = try? WindowsRunDirectory.stopInvocation(runDirectory)
-            {
-                _ = try? await connection.run(stop)
-            }
-            if let runDirectory, let remove = try? shell.command(for: RemoteScript([.removeTree(runDirectory)])) {
-                _ = try? await connection.run(remove)
+            for step in runDirectory.map({ Self.runCleanup($0, shell: shell) }) ?? [] {
+                _ = try? await connection.run(step)
             }
             if prune, let command = try? store.pruneCommand(retention, keep: [digest]) {
                 _ = try? await connection.run(command)
             }
         }.value
+    }
+
+    /// The commands that end a run, in order, each on a channel of its own. On a Windows host the run's process tree
+    /// is killed first (`taskkill /T /F`, ``WindowsRunDirectory``): Win32-OpenSSH leaves a command's processes running
+    /// when its channel closes (a cancel, a `--timeout`), and a late `docker push` could otherwise re-point a tag
+    /// after a retry elsewhere. Then the run directory is removed.
+    static func runCleanup(_ runDirectory: String, shell: RemoteShell) -> [RemoteInvocation] {
+        var steps: [RemoteInvocation] = []
+        if shell.family == .windows, let stop = try? WindowsRunDirectory.stopInvocation(runDirectory) {
+            steps.append(stop)
+        }
+        if let remove = try? shell.command(for: RemoteScript([.removeTree(runDirectory)])) {
+            steps.append(remove)
+        }
+        return steps
     }
 
     /// Runs `body`, records its duration under `phase`, and classifies what it throws.

@@ -150,6 +150,17 @@ struct WindowsFindingsTests {
         #expect(stop.contains("taskkill.exe /T /F /PID $p") && stop.contains("$process.ProcessName -eq 'powershell'"))
     }
 
+    @Test("ending a run on a Windows host kills its process tree before removing its directory; POSIX only removes")
+    func runCleanup() throws {
+        let windows = RemoteWorker.runCleanup(#"C:\w\runs\1"#, shell: RemoteShell(.cmd))
+        #expect(windows.count == 2 && windows.allSatisfy { $0.command == WindowsBootstrap.command })
+        let scripts = windows.map { String(decoding: $0.input.dropFirst(10), as: UTF8.self) }
+        #expect(scripts[0].contains("taskkill.exe /T /F /PID $p") && scripts[0].contains("'C:\\w\\runs\\1'"))
+        #expect(scripts[1].contains("Remove-Item -LiteralPath 'C:\\w\\runs\\1' -Recurse -Force"))
+        let posix = RemoteWorker.runCleanup("/w/runs/1", shell: RemoteShell(.sh))
+        #expect(posix.count == 1 && posix[0].command.contains("rm -rf"))
+    }
+
     @Test("the prune goes on past a file it cannot remove")
     func pruneTolerant() throws {
         let script = try ContextRetention.standard.powerShellScript(directory: #"C:\w\contexts"#, runs: #"C:\w\runs"#, keep: [])
