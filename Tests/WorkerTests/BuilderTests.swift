@@ -64,7 +64,7 @@ struct BuilderTests {
             #expect(commands(of: plan).dropFirst().allSatisfy { !$0.readsScriptInput })
             #expect(script.contains("export DOCKER_CONFIG=/var/tmp/coordinator/runs/r1/docker-config"))
             #expect(script.contains("export BUILDX_CONFIG=/root/.docker/buildx"))
-            #expect(script.contains(#"{"cliPluginsExtraDirs":["/root/.docker/cli-plugins"]}"#))
+            #expect(script.contains(#"{"auths":{"localhost:5001":{}},"cliPluginsExtraDirs":["/root/.docker/cli-plugins"]}"#))
         }
     }
 

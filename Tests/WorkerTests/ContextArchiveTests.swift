@@ -211,15 +211,15 @@ struct RemoteContextStoreTests {
         let digest = try await context.archive().write(to: tarball)
         let store = RemoteContextStore(shell: RemoteShell(.sh), workDirectory: work)
         #expect(try await runSh(store.checkCommand(digest: digest)) == "absent\n")
-        _ = try await runSh(store.receiveCommand(uploadID: "one") + " < '\(tarball)'")
+        _ = try await runSh(store.receiveCommand(uploadID: "one").command + " < '\(tarball)'")
         _ = try await runSh(store.publishCommand(digest: digest, uploadID: "one"))
         #expect(try String(contentsOfFile: store.path(for: digest) + "/sub/file", encoding: .utf8) == "content")
         #expect(try await runSh(store.checkCommand(digest: digest)) == "present\n")
         // A second upload of the same digest leaves the first in place and nothing behind.
-        _ = try await runSh(store.receiveCommand(uploadID: "two") + " < '\(tarball)'")
+        _ = try await runSh(store.receiveCommand(uploadID: "two").command + " < '\(tarball)'")
         _ = try await runSh(store.publishCommand(digest: digest, uploadID: "two"))
         // A broken stream leaves nothing behind.
-        _ = try await runSh("printf 'not a tar archive' | " + store.receiveCommand(uploadID: "three"))
+        _ = try await runSh("printf 'not a tar archive' | " + store.receiveCommand(uploadID: "three").command)
         let entries = try FileManager.default.contentsOfDirectory(atPath: store.directory)
         #expect(entries == [digest])
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.path(for: digest)).sorted()

@@ -180,7 +180,7 @@ struct HostProbeTests {
     func concurrentBuilderQuestions() async throws {
         let fleet = try Fleet.require()
         let host = BuildHost(name: "local", address: "127.0.0.1", platforms: [Platform.linuxAMD64], builder: .buildx)
-        let command = try HostProbe.command(for: host)
+        let command = try HostProbe.command(for: host).command
         #expect(command.contains("mktemp -d"))
         let scratch = NSTemporaryDirectory() + "coordinator-probe-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
@@ -199,7 +199,7 @@ struct HostProbeTests {
             #expect(probe.builder.buildxDriver == "docker")
         }
         #expect(probes[0] == probes[1])
-        let builderOnly = try await Shell.run(["/bin/sh", "-c", try HostProbe.command(for: host, asking: .builder)],
+        let builderOnly = try await Shell.run(["/bin/sh", "-c", try HostProbe.command(for: host, asking: .builder).command],
             environment: ["DOCKER_HOST": try fleet.value("TESTBED_DOCKER_HOST")]).stdout
         #expect(!builderOnly.contains("uname"))
         #expect(HostProbe.parseBuilder(builderOnly, kind: .buildx) == probes[0].builder)
@@ -208,7 +208,7 @@ struct HostProbeTests {
     @Test("the platform questions alone ask no builder, and the builder is then the only thing left to verify")
     func platformQuestionsOnly() async throws {
         let host = BuildHost(name: "local", address: "127.0.0.1", platforms: [Platform.linuxAMD64], builder: .buildx)
-        let command = try HostProbe.command(for: host, contextDirectory: "/nonexistent", asking: .platform)
+        let command = try HostProbe.command(for: host, contextDirectory: "/nonexistent", asking: .platform).command
         #expect(!command.contains("docker version") && !command.contains("buildx"))
         let probe = try HostProbe.parse(try await runSh(command), builder: .buildx)
         #expect(probe.contextPresent == false)

@@ -25,7 +25,7 @@ struct RemoteScriptTests {
             .run(RemoteCommand(["false"])),
             .writeFile(directory + "/never", contents: "not reached"),
         ], removeOnExit: [secretDirectory])
-        let command = try RemoteShell(.sh).command(for: script)
+        let command = try RemoteShell(.sh).command(for: script).command
         _ = try await runSh(command + "; echo \"status $?\" > '\(directory)/status'", input: "p@ss'word")
         let read = { (name: String) in try? String(contentsOfFile: directory + "/" + name, encoding: .utf8) }
         #expect(read("first-reader") == "")
@@ -41,7 +41,7 @@ struct RemoteScriptTests {
     func privateDirectory() async throws {
         let directory = NSTemporaryDirectory() + "coordinator-private-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let command = try RemoteShell(.sh).command(for: RemoteScript([.makeDirectory(directory + "/p", privateToUser: true)]))
+        let command = try RemoteShell(.sh).command(for: RemoteScript([.makeDirectory(directory + "/p", privateToUser: true)])).command
         _ = try await runSh(command)
         let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/p")
         #expect((attributes[.posixPermissions] as? Int) == 0o700)
@@ -62,7 +62,7 @@ struct RemoteScriptTests {
         try run("odd owner", owner: "$(touch x)")
         let command = try RemoteShell(.sh).command(for: RemoteScript([
             .makeRunDirectory(runs + "/new"), .run(RemoteCommand(["sh", "-c", "echo $PPID"], outputFile: runs + "/parent")),
-        ]))
+        ])).command
         _ = try await runSh(command)
         let left = Set(try FileManager.default.contentsOfDirectory(atPath: runs))
         #expect(left == ["running", "older-version", "odd owner", "new", "parent"])
@@ -85,16 +85,25 @@ struct RemoteScriptTests {
         #expect(text.contains("$env:DOCKER_CONFIG = 'C:\\work\\run\\cfg'"))
         #expect(text.contains("Invoke-Native -File 'docker' -Arguments 'login --password-stdin \"it''s here\"' "
             + "-ReadsInput $true"))
-        #expect(text.contains("} finally {\n    Remove-Item -LiteralPath 'C:\\work\\run\\cfg' -Recurse -Force"))
-        let command = try RemoteShell(.powershell).command(for: script)
-        #expect(command.hasPrefix("powershell.exe -NoProfile -NonInteractive -EncodedCommand "))
+        #expect(text.contains("} finally {\n    try { Remove-Item -LiteralPath 'C:\\work\\run\\cfg' -Recurse -Force"))
+        let invocation = try RemoteShell(.powershell).command(for: script)
+        #expect(invocation.command == WindowsBootstrap.command)
+        #expect(invocation.input == Array(String(format: "%010d", text.utf8.count).utf8) + Array(text.utf8))
     }
 
-    @Test("commands longer than the shell accepts are refused", arguments: [ShellKind.cmd, .powershell])
-    func tooLong(kind: ShellKind) {
+    @Test("a Windows command line never grows: the script goes on standard input", arguments: [ShellKind.cmd, .powershell])
+    func windowsCommandConstant(kind: ShellKind) throws {
         let script = RemoteScript([.run(RemoteCommand(["docker"] + Array(repeating: "argument", count: 3000)))])
+        let invocation = try RemoteShell(kind).command(for: script)
+        #expect(invocation.command == WindowsBootstrap.command)
+        #expect(invocation.command.utf16.count <= RemoteShell.windowsCommandLimit)
+    }
+
+    @Test("POSIX commands longer than one exec request are refused")
+    func tooLong() {
+        let script = RemoteScript([.run(RemoteCommand(["docker"] + Array(repeating: String(repeating: "a", count: 100), count: 400)))])
         #expect {
-            try RemoteShell(kind).command(for: script)
+            try RemoteShell(.sh).command(for: script)
         } throws: { error in
             guard let error = error as? ShellQuotingError, case .tooLong = error.reason else { return false }
             return true
@@ -144,13 +153,13 @@ struct RemoteScriptTests {
             digestFile: digestFile)
         let marker = "@@coordinator:result 1f2e"
         let script = plan.scriptHandingBackResults(marker: marker, runDirectory: runDirectory)
-        let output = try await runSh(try RemoteShell(.sh).command(for: script) + "; echo \"status $?\"")
+        let output = try await runSh(try RemoteShell(.sh).command(for: script).command + "; echo \"status $?\"")
         #expect(output == marker + "\n{\"containerimage.digest\": \"sha256:00\"}\nsecond line" + "status 0\n")
         #expect(!FileManager.default.fileExists(atPath: runDirectory))
 
         let missing = BuildPlan(script: RemoteScript([]), digestFile: runDirectory + "/never-written")
         let quiet = try await runSh(
-            try RemoteShell(.sh).command(for: missing.scriptHandingBackResults(marker: marker, runDirectory: runDirectory))
+            try RemoteShell(.sh).command(for: missing.scriptHandingBackResults(marker: marker, runDirectory: runDirectory)).command
                 + "; echo \"status $?\"")
         #expect(quiet == "status 0\n", "a missing digest file prints nothing and fails nothing: the worker decides")
 

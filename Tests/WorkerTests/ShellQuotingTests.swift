@@ -149,18 +149,23 @@ struct CmdShellTests {
         #expect(throws: ShellQuotingError.self) { try CmdShell.commandLine(["my program", "x"]) }
     }
 
-    @Test("a cmd host routes unsafe values through PowerShell")
+    @Test("a cmd host runs every command through the constant PowerShell bootstrap")
     func routesThroughPowerShell() throws {
         let shell = RemoteShell(.cmd)
-        #expect(try shell.commandLine(["docker", "version"]) == "docker version")
+        #expect(try shell.commandLine(["docker", "version"]).command == WindowsBootstrap.command)
         let routed = try shell.commandLine(["docker", "build", "--build-arg", "X=%PATH%"])
-        #expect(routed.hasPrefix("powershell.exe -NoProfile -NonInteractive -EncodedCommand "))
+        #expect(routed.command == WindowsBootstrap.command)
     }
 }
 
 /// Runs `command` with /bin/sh -c and returns its standard output.
 func runSh(_ command: String, input: String = "") async throws -> String {
     try await Shell.run(["/bin/sh", "-c", command], input: Data(input.utf8)).stdout
+}
+
+/// Runs a POSIX `invocation` (its own input first, then `input`) and returns its standard output.
+func runSh(_ invocation: RemoteInvocation, input: String = "") async throws -> String {
+    try await Shell.run(["/bin/sh", "-c", invocation.command], input: Data(invocation.input + Array(input.utf8))).stdout
 }
 
 /// PowerShell's tokenizer rule for a single-quoted string (any of the four single quotes opens and closes

@@ -71,26 +71,39 @@ struct ReleaseRequest: Sendable {
             throw UsageError(
                 "--build-arg name \(MessageText.quoted(argument.name)) may hold only letters, digits and '_'")
         }
-        let labelAssignments = command.labels.map { BuildArgument($0, "") }
-        let commandBytes = (buildArguments + labelAssignments).reduce(0) { total, argument in
+        // Each budget is counted in the encoding the hosts that may build (assigned or failover) actually use.
+        let shells = Set(plan.assignments.flatMap { [$0.host] + $0.alternates }.map(\.shell.isWindows))
+        // `--label KEY=VALUE` takes as much of the command line as a build argument of the same text.
+        let labelPairs = command.labels.map { label in
+            // BuildCommand.validate made sure each has a key and an `=`.
+            let parts = label.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return BuildArgument(String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+        }
+        let commandBytes = (buildArguments + labelPairs).reduce(0) { total, argument in
             // Quoted once into the script and once more into `sh -c`, as a POSIX host receives it.
-            let assignment = argument.value.isEmpty && argument.name.contains("=")
-                ? argument.name : argument.name + "=" + argument.value
+            let assignment = argument.name + "=" + argument.value
             let once = (try? POSIXShell.quote(assignment)) ?? assignment
             return total + ((try? POSIXShell.quote(once)) ?? once).utf8.count + 16
         }
-        if commandBytes > Self.buildArgumentBudget {
+        if shells.contains(false), commandBytes > Self.buildArgumentBudget {
             throw UsageError(
                 "--build-arg and --label values need \(commandBytes) bytes of the build command, over the "
                     + "\(Self.buildArgumentBudget) it leaves for them (one SSH exec request carries about 32 KiB); "
                     + "put large values in a file in the build context instead")
         }
-        alsoTags = command.alsoTags
-        labels = [:]
-        for label in command.labels {
-            let equals = label.firstIndex(of: "=")!
-            labels[String(label[..<equals])] = String(label[label.index(after: equals)...])
+        // A Windows host starts `docker build` through CreateProcessW: its limit is in UTF-16 units, after C runtime
+        // quoting, whatever the SSH command (constant on Windows hosts) holds.
+        if shells.contains(true) {
+            let units = WindowsCommandBudget.buildArgumentLength(buildArguments + labelPairs)
+            if units > WindowsCommandBudget.buildArgumentBudget {
+                throw UsageError(
+                    "--build-arg and --label values need \(units) UTF-16 units of the docker command line on a Windows host, "
+                        + "over the \(WindowsCommandBudget.buildArgumentBudget) it leaves for them (Windows starts no "
+                        + "command line over 32,767); put large values in a file in the build context instead")
+            }
         }
+        alsoTags = command.alsoTags
+        labels = Dictionary(labelPairs.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
         linuxTarget = command.stage
         windowsTarget = command.windowsStage ?? (windowsDockerfile == linuxDockerfile ? command.stage : nil)
         if alsoTags.contains(plan.target.version) {

@@ -50,8 +50,19 @@ struct ReleaseSources: Sendable {
                 let context = try BuildContext.scan(
                     root: request.contextPath, dockerfile: dockerfile, ownOutputs: request.ownOutputs)
                 sources[dockerfile] = .context(context)
+                let windowsHost = request.plan.assignments.contains { assignment in
+                    request.dockerfile(for: assignment.slot) == dockerfile
+                        && ([assignment.host] + assignment.alternates).contains { $0.shell.isWindows }
+                }
+                if windowsHost, let bad = NTFSNames.problem(in: context.paths) {
+                    throw Problem(description: "--context \(MessageText.quoted(request.contextPath)): the file "
+                        + "\(MessageText.quoted(bad.path)) cannot be sent to a Windows host: \(bad.reason); rename it "
+                        + "or leave it out with .dockerignore")
+                }
                 let bytes = FileManager.default.contents(atPath: request.contextPath + "/" + context.dockerfile) ?? Data()
                 digests[dockerfile] = (try await contentDigest(of: context, cache: cache), Array(bytes))
+            } catch let problem as Problem {
+                throw problem
             } catch {
                 throw Problem(description: "--context \(MessageText.quoted(request.contextPath)) with --file "
                     + "\(MessageText.quoted(dockerfile)): \(error)")

@@ -69,6 +69,8 @@ struct HostCheck: Codable, Sendable {
     var builder: String?
     var builderVersion: String?
     var freeBytes: Int64?
+    /// What a Windows host answered beyond the probe (DefaultShell, PowerShell, tar.exe, engine, disk).
+    var windows: WindowsHostFacts?
     /// Why the host cannot be used, or `nil`.
     var problem: String?
 
@@ -105,6 +107,12 @@ struct HostCheck: Codable, Sendable {
             check.builderVersion = probe.builder.buildxVersion ?? probe.builder.version
             if host.shell == .sh {
                 check.freeBytes = try await freeBytes(in: host.workDir, connection: connection)
+            } else {
+                let facts = try await windowsFacts(of: host, connection: connection)
+                (check.windows, check.freeBytes) = (facts, facts.freeBytes)
+                if !facts.problems.isEmpty {
+                    throw HostProbeError(host: host.name, message: facts.problems.joined(separator: "; "))
+                }
             }
             try probe.verify(against: host)
         } catch {
@@ -112,6 +120,12 @@ struct HostCheck: Codable, Sendable {
         }
         await connection.close()
         return check
+    }
+
+    /// A Windows host's ``WindowsHostFacts``.
+    private static func windowsFacts(of host: BuildHost, connection: SSHConnection) async throws -> WindowsHostFacts {
+        let answer = try await connection.run(WindowsHostCheck.invocation(workDirectory: host.workDir))
+        return WindowsHostCheck.parse(answer.stdoutText)
     }
 
     /// Free space where the work directory is (created if missing), from POSIX `df -Pk`.
@@ -137,6 +151,7 @@ struct HostCheck: Codable, Sendable {
         var text = TextTable.render(
             header: ["HOST", "ADDRESS", "REACHABLE", "HOST KEY", "AUTH", "OS", "ARCH", "WINDOWS", "BUILDER", "FREE", "STATUS"],
             rows: rows)
+        text += windowsSummary(checks)
         for check in checks {
             if let problem = check.problem { text += "\n\(check.host): \(problem)\n" }
         }

@@ -126,14 +126,26 @@ extension Inventory {
                 "crossPlatforms", "\(both) is listed in both platforms and crossPlatforms; keep it in one")
         }
 
-        let builder = try decodeEnum(BuilderKind.self, pick("builder"), key: "builder") ?? .buildx
+        let shell = try decodeEnum(ShellKind.self, reader, key: "shell")
+        let windowsShell = (shell ?? (platforms.contains(where: \.isWindows) ? .powershell : .sh)).isWindows
+        // A Windows host builds with the classic `docker build` unless it says otherwise: BuildKit does not build
+        // Windows containers on the Docker/Mirantis engines Windows Server runs (Docker docs, "Building Windows
+        // containers"; buildx needs a BuildKit that supports Windows, engine 27+ with containerd). The defaults'
+        // builder is meant for the Linux hosts and is not applied to it.
+        let builder = try decodeEnum(
+            BuilderKind.self, windowsShell ? (reader.has("builder") ? reader : nil) : pick("builder"), key: "builder")
+            ?? (windowsShell ? .docker : .buildx)
         let builderInstance = try pick("builderInstance")?.string("builderInstance")
         if let builderInstance, let problem = BuildHost.builderInstanceProblem(builderInstance) {
             throw (reader.has("builderInstance") ? reader : defaults!).error("builderInstance", problem)
         }
-        let shell = try decodeEnum(ShellKind.self, reader, key: "shell")
-        if let shell, shell.isWindows, builder == .buildah || builder == .podman {
-            throw reader.error("builder", "\(builder.rawValue) does not run on Windows hosts; use docker or buildx")
+        if windowsShell, builder == .buildah || builder == .podman {
+            throw reader.error("builder", "\(builder.rawValue) does not run on Windows hosts; use docker")
+        }
+        if windowsShell, builder == .buildx {
+            throw reader.error("builder", "buildx is not supported on a Windows host (shell powershell or cmd): "
+                + "BuildKit does not build Windows containers on the engines Windows Server runs; use docker (the "
+                + "default there), or cross-build windows/amd64 from a Linux host with buildah")
         }
 
         let buildsWindows = (platforms + crossPlatforms).contains(where: \.isWindows)

@@ -18,7 +18,12 @@ public struct DockerBuilder: ImageBuilder {
         let request = invocation.request
         var script = RemoteScript([.makeRunDirectory(invocation.runDirectory)])
         let input = try DockerLogin.add(request.login, to: &script, invocation: invocation, builder: kind)
-        var build = ["docker", "build", "--platform", request.platform.description, "-f", invocation.dockerfilePath]
+        // `--platform` is for a "multi-platform capable" server (docker build reference; API 1.38, experimental
+        // mode on the 18.x/19.x engines some Windows Servers still run). A Windows engine builds only its own
+        // OS's images, so on a Windows host the flag is left out for a Windows platform; elsewhere it stays.
+        let native = invocation.shell.family == .windows && request.platform.isWindows
+        var build = ["docker", "build"] + (native ? [] : ["--platform", request.platform.description])
+            + ["-f", invocation.dockerfilePath]
         build += try invocation.buildFlagsThenTagAndContext()
         script.run(RemoteCommand(build))
         var digestFile: String?

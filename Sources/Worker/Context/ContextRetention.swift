@@ -53,36 +53,40 @@ public struct ContextRetention: Sendable, Hashable {
     /// The Windows PowerShell script.
     func powerShellScript(directory: String, runs: String, keep: [String]) throws -> String {
         let kept = keep.filter(Self.isDigest).map { "'\($0)'" }.joined(separator: ", ")
+        // Every removal goes on past what it cannot remove (a file Defender or a running build holds): one locked
+        // file must not keep the rest from being pruned. The script always ends with `exit 0`.
         return """
-            $ErrorActionPreference = 'Stop'
+            $ErrorActionPreference = 'Continue'
             $runs = \(try PowerShell.quote(runs))
             if (Test-Path -LiteralPath $runs -PathType Container) {
-                Get-ChildItem -LiteralPath $runs -Directory -Force |
-                    Where-Object { $_.LastWriteTime -lt (Get-Date).AddDays(-1) } | Remove-Item -Recurse -Force
+                Get-ChildItem -LiteralPath $runs -Directory -Force -ErrorAction SilentlyContinue |
+                    Where-Object { $_.LastWriteTime -lt (Get-Date).AddDays(-1) } |
+                    ForEach-Object { Remove-Item -LiteralPath $_.FullName -Recurse -Force -ErrorAction SilentlyContinue }
             }
             $dir = \(try PowerShell.quote(directory))
             if (-not (Test-Path -LiteralPath $dir -PathType Container)) { exit 0 }
             $keep = @(\(kept))
             $now = Get-Date
-            Get-ChildItem -LiteralPath $dir -Directory -Force | Where-Object {
+            Get-ChildItem -LiteralPath $dir -Directory -Force -ErrorAction SilentlyContinue | Where-Object {
                 $_.Name -like '.incoming-*' -and $_.LastWriteTime -lt $now.AddDays(-1) } |
-                Remove-Item -Recurse -Force
-            $contexts = @(Get-ChildItem -LiteralPath $dir -Directory | Where-Object {
+                ForEach-Object { Remove-Item -LiteralPath $_.FullName -Recurse -Force -ErrorAction SilentlyContinue }
+            $contexts = @(Get-ChildItem -LiteralPath $dir -Directory -ErrorAction SilentlyContinue | Where-Object {
                 $_.Name -cmatch '^[0-9a-f]{64}$' -and $keep -notcontains $_.Name } | Sort-Object LastWriteTime)
             $total = [long]0
             $sizes = @{}
             foreach ($context in $contexts) {
-                $size = [long](Get-ChildItem -LiteralPath $context.FullName -Recurse -File -Force |
+                $size = [long](Get-ChildItem -LiteralPath $context.FullName -Recurse -File -Force -ErrorAction SilentlyContinue |
                     Measure-Object -Property Length -Sum).Sum
                 $sizes[$context.Name] = $size
                 $total += $size
             }
             foreach ($context in $contexts) {
                 if ($context.LastWriteTime -lt $now.AddDays(-\(maximumAgeDays)) -or $total -gt \(maximumTotalBytes)) {
-                    Remove-Item -LiteralPath $context.FullName -Recurse -Force
+                    Remove-Item -LiteralPath $context.FullName -Recurse -Force -ErrorAction SilentlyContinue
                     $total -= $sizes[$context.Name]
                 }
             }
+            exit 0
             """
     }
 }

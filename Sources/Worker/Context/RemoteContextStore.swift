@@ -27,7 +27,7 @@ public struct RemoteContextStore: Sendable {
     }
 
     /// A command that prints `present` (and refreshes the directory's time, for pruning) or `absent`.
-    public func checkCommand(digest: String) throws -> String {
+    public func checkCommand(digest: String) throws -> RemoteInvocation {
         let target = try shell.quote(path(for: digest))
         switch shell.family {
         case .posix:
@@ -61,7 +61,7 @@ public struct RemoteContextStore: Sendable {
     }
 
     /// The command for ``receiveScript(uploadID:)``.
-    public func receiveCommand(uploadID: String) throws -> String {
+    public func receiveCommand(uploadID: String) throws -> RemoteInvocation {
         try shell.command(for: receiveScript(uploadID: uploadID))
     }
 
@@ -78,17 +78,17 @@ public struct RemoteContextStore: Sendable {
     }
 
     /// The command for ``publishScript(digest:uploadID:)``.
-    public func publishCommand(digest: String, uploadID: String) throws -> String {
+    public func publishCommand(digest: String, uploadID: String) throws -> RemoteInvocation {
         try shell.command(for: publishScript(digest: digest, uploadID: uploadID))
     }
 
     /// A command that removes an upload that will not be published.
-    public func discardCommand(uploadID: String) throws -> String {
+    public func discardCommand(uploadID: String) throws -> RemoteInvocation {
         try shell.command(for: RemoteScript([.removeTree(incomingPath(uploadID: uploadID))]))
     }
 
     /// A command that applies `policy`, never removing the contexts in `keep`.
-    public func pruneCommand(_ policy: ContextRetention, keep: [String] = []) throws -> String {
+    public func pruneCommand(_ policy: ContextRetention, keep: [String] = []) throws -> RemoteInvocation {
         switch shell.family {
         case .posix:
             try shell.command(forScriptText: policy.posixScript(directory: directory, runs: runsDirectory, keep: keep))

@@ -30,7 +30,7 @@ extension HostProbe {
     /// given), and optionally whether the context directory `contextDirectory` (absolute) is there.
     public static func command(
         for host: BuildHost, contextDirectory: String? = nil, asking questions: Questions = .all
-    ) throws -> String {
+    ) throws -> RemoteInvocation {
         let shell = RemoteShell(host.shell)
         switch shell.family {
         case .posix:

@@ -127,6 +127,14 @@ actor BuildLog {
                 return nil
             }
         }
+        if stream == .stderr, CLIXML.isRecordLine(text) {
+            // Windows PowerShell's serialized errors (`#< CLIXML`): the messages, readable, or nothing.
+            text = CLIXML.messages(in: text).joined(separator: " ")
+            guard !text.isEmpty else { return nil }
+            for secret in secrets where text.contains(secret) {
+                text = text.replacingOccurrences(of: secret, with: "********")
+            }
+        }
         for (secret, secretBytes) in zip(secrets, secretBytes) where bytes.containsBytes(secretBytes) {
             text = text.replacingOccurrences(of: secret, with: "********")
         }

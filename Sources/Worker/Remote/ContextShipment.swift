@@ -47,7 +47,8 @@ struct ContextShipment {
             throw RemoteBuildError(
                 phase: .uploading, host: connection.target.name,
                 message: "extracting the build context on the host failed (\(status)): "
-                    + String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    + CLIXML.readable(String(decoding: errors, as: UTF8.self))
+                        .trimmingCharacters(in: .whitespacesAndNewlines)
                     + "; check that tar is installed and the workDir is writable",
                 failureKind: .infrastructure, logTail: [])
         }
@@ -55,7 +56,8 @@ struct ContextShipment {
         guard published.status == .exited(0) else {
             throw RemoteBuildError(
                 phase: .uploading, host: connection.target.name,
-                message: "publishing the context as \(store.path(for: digest)) failed: \(published.stderrText)",
+                message: "publishing the context as \(store.path(for: digest)) failed: "
+                    + CLIXML.readable(published.stderrText),
                 failureKind: .infrastructure, logTail: [])
         }
         await cache.record(fingerprint: context.fingerprint, digest: digest, bytes: archive.summary.bytes)

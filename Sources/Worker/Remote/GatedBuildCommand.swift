@@ -30,9 +30,9 @@ struct GatedBuildCommand: Sendable {
         probe lines: [String], shell: RemoteShell, connection: SSHConnection, log: BuildLog
     ) throws -> GatedBuildCommand {
         let ready = HostProbe.marker + "ready " + RemoteWorker.randomID()
-        let command = try shell.command(forScriptText: (lines + gateLines(ready: ready)).joined(separator: "\n"))
+        let invocation = try shell.command(forScriptText: (lines + gateLines(ready: ready)).joined(separator: "\n"))
         let (input, gate) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
-        let process = connection.execute(command, stdin: input)
+        let process = connection.execute(invocation, stdin: input)
         let (answerStream, answered) = AsyncStream<Answers>.makeStream()
         let readyLine = Array((ready + "\n").utf8)
         let output = Task {

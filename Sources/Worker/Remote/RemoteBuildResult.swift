@@ -66,6 +66,12 @@ public struct RemoteBuildError: ClassifiedError, HostDisqualifyingError, Sendabl
         "Cannot connect to the Docker daemon", "error during connect", "no space left on device",
         "connection refused", "connection reset by peer", "i/o timeout", "TLS handshake timeout",
         "502 Bad Gateway", "503 Service Unavailable", "server misbehaving", "database is locked",
+        // Windows hosts word the same faults differently (Winsock WSAECONNREFUSED, WSAECONNRESET, WSAETIMEDOUT;
+        // ERROR_DISK_FULL), and the docker CLI there reaches its engine over a named pipe.
+        "No connection could be made because the target machine actively refused it",
+        "An existing connection was forcibly closed by the remote host",
+        "A connection attempt failed because the connected party did not properly respond",
+        "There is not enough space on the disk", "open //./pipe/docker_engine",
     ]
 
     /// Classifies a failed build command by how it ended and by its output. A builder killed by a

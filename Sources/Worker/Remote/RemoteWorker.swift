@@ -296,17 +296,17 @@ public struct RemoteWorker: Sendable {
 
     /// Runs `command`, feeding `stdin` (if any), reading both output streams into `log`.
     private static func stream(
-        _ command: String, stdin: [UInt8], on connection: SSHConnection, into log: BuildLog
+        _ invocation: RemoteInvocation, stdin: [UInt8], on connection: SSHConnection, into log: BuildLog
     ) async throws -> ExitStatus {
         let process: RemoteProcess
         if stdin.isEmpty {
-            process = connection.execute(command)
+            process = connection.execute(invocation)
         } else {
             let input = AsyncThrowingStream<[UInt8], any Error> { continuation in
                 continuation.yield(stdin)
                 continuation.finish()
             }
-            process = connection.execute(command, stdin: input)
+            process = connection.execute(invocation, stdin: input)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -329,13 +329,28 @@ public struct RemoteWorker: Sendable {
         let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
         let retention = retention
         await Task {
-            if let runDirectory, let remove = try? shell.command(for: RemoteScript([.removeTree(runDirectory)])) {
-                _ = try? await connection.run(remove)
+            for step in runDirectory.map({ Self.runCleanup($0, shell: shell) }) ?? [] {
+                _ = try? await connection.run(step)
             }
             if prune, let command = try? store.pruneCommand(retention, keep: [digest]) {
                 _ = try? await connection.run(command)
             }
         }.value
+    }
+
+    /// The commands that end a run, in order, each on a channel of its own. On a Windows host the run's process tree
+    /// is killed first (`taskkill /T /F`, ``WindowsRunDirectory``): Win32-OpenSSH leaves a command's processes running
+    /// when its channel closes (a cancel, a `--timeout`), and a late `docker push` could otherwise re-point a tag
+    /// after a retry elsewhere. Then the run directory is removed.
+    static func runCleanup(_ runDirectory: String, shell: RemoteShell) -> [RemoteInvocation] {
+        var steps: [RemoteInvocation] = []
+        if shell.family == .windows, let stop = try? WindowsRunDirectory.stopInvocation(runDirectory) {
+            steps.append(stop)
+        }
+        if let remove = try? shell.command(for: RemoteScript([.removeTree(runDirectory)])) {
+            steps.append(remove)
+        }
+        return steps
     }
 
     /// Runs `body`, records its duration under `phase`, and classifies what it throws.

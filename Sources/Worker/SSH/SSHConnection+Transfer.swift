@@ -68,16 +68,23 @@ extension SSHConnection {
 
     /// Downloads `remotePath` to `localPath` (written to a temporary name first, renamed when the
     /// size and SHA-256 match what the host reports).
+    /// On a Windows host (shell `powershell` or `cmd`) Windows PowerShell streams the file to the raw standard
+    /// output and hashes it on the way (``windowsDownloadScript(_:marker:)``).
     public func download(_ remotePath: String, to localPath: String) async throws -> TransferSummary {
-        try requirePOSIXShell(for: "download")
         let started = ContinuousClock.now
         let marker = "coordinator-transfer-" + String(UInt64.random(in: .min ... .max), radix: 16)
-        let file = POSIXShell.singleQuoted(remotePath)
-        let send = """
-            [ -f \(file) ] && [ -r \(file) ] || { echo "not a readable regular file: "\(file) >&2; exit 66; }
-            \(Self.remoteSHA256Definition)
-            cat -- \(file) && s=$(wc -c < \(file)) && h=$(coordinator_sha256 < \(file)) && printf '%s %s %s\\n' '\(marker)' "$s" "${h%% *}" >&2
-            """
+        let send: RemoteInvocation
+        if target.posixShell {
+            let file = POSIXShell.singleQuoted(remotePath)
+            send = RemoteInvocation(command: """
+                [ -f \(file) ] && [ -r \(file) ] || { echo "not a readable regular file: "\(file) >&2; exit 66; }
+                \(Self.remoteSHA256Definition)
+                cat -- \(file) && s=$(wc -c < \(file)) && h=$(coordinator_sha256 < \(file)) && printf '%s %s %s\\n' '\(marker)' "$s" "${h%% *}" >&2
+                """)
+        } else {
+            let script = Self.windowsDownloadScript(try PowerShell.quote(remotePath), marker: marker)
+            send = try WindowsBootstrap.invocation(script)
+        }
         let temporary = localPath + ".partial-" + String(UInt64.random(in: .min ... .max), radix: 16)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
@@ -119,6 +126,36 @@ extension SSHConnection {
         }
         keep = true
         return TransferSummary(bytes: count, sha256: digest, duration: ContinuousClock.now - started)
+    }
+
+    /// The Windows PowerShell 5.1 script that sends the file `path` (a quoted literal) on the raw standard output
+    /// stream (`[Console]::OpenStandardOutput()`, no text encoding) and reports `MARKER SIZE SHA256` on standard
+    /// error, hashing while it sends.
+    static func windowsDownloadScript(_ path: String, marker: String) -> String {
+        """
+        $ErrorActionPreference = 'Stop'
+        $path = \(path)
+        if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
+            [Console]::Error.WriteLine('not a readable regular file: ' + $path)
+            exit 66
+        }
+        $out = [Console]::OpenStandardOutput()
+        $file = [System.IO.File]::OpenRead($path)
+        $sha = [System.Security.Cryptography.SHA256]::Create()
+        $buffer = New-Object byte[] 1048576
+        $size = [long]0
+        while (($read = $file.Read($buffer, 0, $buffer.Length)) -gt 0) {
+            $out.Write($buffer, 0, $read)
+            [void]$sha.TransformBlock($buffer, 0, $read, $null, 0)
+            $size += $read
+        }
+        [void]$sha.TransformFinalBlock($buffer, 0, 0)
+        $out.Flush()
+        $file.Close()
+        $hash = -join ($sha.Hash | ForEach-Object { $_.ToString('x2') })
+        [Console]::Error.WriteLine('\(marker) ' + $size + ' ' + $hash)
+        exit 0
+        """
     }
 
     /// A shell function `coordinator_sha256` that hashes its input and prints the hex digest first:

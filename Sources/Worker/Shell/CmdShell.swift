@@ -9,8 +9,11 @@ import Shared
 ///
 /// So an argument is refused when it contains `%`, `!`, `"`, a line break or NUL, and otherwise wrapped in
 /// double quotes whenever it contains a space, a tab or a cmd.exe operator, with trailing backslashes
-/// doubled so that the closing quote stays a quote. Values that cmd.exe cannot carry go through PowerShell
-/// instead (``RemoteShell`` renders every script that way).
+/// doubled so that the closing quote stays a quote.
+///
+/// No exec request is written this way any more: every request to a Windows host is the constant
+/// ``WindowsBootstrap``, whatever its DefaultShell. These rules remain for ``maximumCommandLength`` and for the
+/// quoting tests that document what cmd.exe does.
 public enum CmdShell {
     /// Characters with no safe spelling on a cmd.exe command line.
     public static let unsafeCharacters: Set<Unicode.Scalar> = ["%", "!", "\"", "\n", "\r", "\0"]

@@ -7,9 +7,9 @@ import Shared
 /// and a single quote is written by doubling it. PowerShell also treats the typographic quotes U+2018,
 /// U+2019, U+201A and U+201B as single quotes, so those are doubled as well.
 ///
-/// A script is sent as `powershell.exe -NoProfile -NonInteractive -EncodedCommand BASE64`, where BASE64 is the
-/// script in UTF-16LE, base64-encoded: the command line then holds only `[A-Za-z0-9+/=]`, which every
-/// default shell of OpenSSH for Windows (cmd.exe or PowerShell) passes through unchanged.
+/// Scripts reach a host through the constant ``WindowsBootstrap``, whose own `-EncodedCommand` (UTF-16LE,
+/// base64-encoded: only `[A-Za-z0-9+/=]`, which every default shell of OpenSSH for Windows passes through unchanged)
+/// reads them from standard input.
 public enum PowerShell {
     /// The four characters PowerShell's tokenizer accepts as a single quote.
     static let singleQuotes: Set<Unicode.Scalar> = ["'", "\u{2018}", "\u{2019}", "\u{201A}", "\u{201B}"]
@@ -43,7 +43,9 @@ public enum PowerShell {
         return Data(bytes).base64EncodedString()
     }
 
-    /// The command line that runs `script` in a fresh, profile-less, non-interactive Windows PowerShell.
+    /// The command line that would carry `script` itself as `-EncodedCommand`: how scripts were sent before the
+    /// bootstrap, about 2.7 characters per script character, over cmd.exe's 8,191 for any real build script. Kept
+    /// to measure that (WindowsScriptProofTests); nothing sends it.
     public static func encodedInvocation(_ script: String) throws -> String {
         if script.unicodeScalars.contains("\0") {
             throw ShellQuotingError(shell: .powershell, value: script, reason: .nulCharacter)

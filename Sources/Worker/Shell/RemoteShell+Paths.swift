@@ -37,9 +37,9 @@ extension RemoteShell {
     }
 
     /// A command that prints a (small, text) remote file to standard output.
-    public func readFileCommand(_ path: String) throws -> String {
+    public func readFileCommand(_ path: String) throws -> RemoteInvocation {
         switch family {
-        case .posix: try checked("cat -- " + POSIXShell.quote(path))
+        case .posix: RemoteInvocation(command: try checked("cat -- " + POSIXShell.quote(path)))
         case .windows: try command(forScriptText: "[Console]::Out.Write([System.IO.File]::ReadAllText("
             + (try PowerShell.quote(path)) + "))")
         }

@@ -5,6 +5,7 @@ extension RemoteShell {
     static let powerShellPrelude = """
         $ErrorActionPreference = 'Stop'
         $ProgressPreference = 'SilentlyContinue'
+        $global:CoordinatorExit = 0
         function Invoke-Native([string]$File, [string]$Arguments, [bool]$ReadsInput, [bool]$AllowFailure,
                 [hashtable]$Environment, [string]$OutputFile) {
             $info = New-Object System.Diagnostics.ProcessStartInfo
@@ -15,32 +16,52 @@ extension RemoteShell {
             $info.RedirectStandardOutput = [bool]$OutputFile
             foreach ($name in $Environment.Keys) { $info.EnvironmentVariables[$name] = $Environment[$name] }
             $process = [System.Diagnostics.Process]::Start($info)
-            if ($ReadsInput) { [Console]::OpenStandardInput().CopyTo($process.StandardInput.BaseStream) }
+            if ($global:CoordinatorRun) {
+                try { [System.IO.File]::WriteAllText((Join-Path $global:CoordinatorRun 'builder.pid'), [string]$process.Id) } catch { }
+            }
+            if ($ReadsInput) {
+                $source = $global:CoordinatorInput
+                if (-not $source) { $source = [Console]::OpenStandardInput() }
+                $source.CopyTo($process.StandardInput.BaseStream)
+            }
             $process.StandardInput.Close()
             if ($OutputFile) { [System.IO.File]::WriteAllText($OutputFile, $process.StandardOutput.ReadToEnd()) }
             $process.WaitForExit()
-            if ($process.ExitCode -ne 0 -and -not $AllowFailure) { exit $process.ExitCode }
+            if ($process.ExitCode -ne 0 -and -not $AllowFailure) {
+                $global:CoordinatorExit = $process.ExitCode
+                throw ($File + ' exited with status ' + $process.ExitCode)
+            }
         }
         """
 
     /// Renders `script` as a Windows PowerShell 5.1 script, with ``RemoteScript/removeOnExit`` (and, when the
     /// steps did not all complete, ``RemoteScript/removeOnFailure``) in a `finally`.
+    ///
+    /// The script ends with an explicit `exit CODE`: PowerShell otherwise takes the status from `$?`, which a
+    /// cleanup command that failed quietly (`-ErrorAction SilentlyContinue` on a file Defender holds) leaves false,
+    /// turning a build that pushed into exit 1 (about_Automatic_Variables, `$?`; about_Language_Keywords, `exit`).
+    /// A terminating error is written to standard error as one plain line, never as the `#< CLIXML` record
+    /// Windows PowerShell 5.1 writes for a non-interactive host whose error stream is redirected.
     func renderPowerShell(_ script: RemoteScript) throws -> String {
         var lines = [Self.powerShellPrelude, "$completed = $false", "try {"]
         for step in script.steps {
             lines.append("    " + (try renderPowerShell(step)))
         }
         lines.append("    $completed = $true")
+        lines.append("} catch {")
+        lines.append("    if ($global:CoordinatorExit -eq 0) { $global:CoordinatorExit = 1 }")
+        lines.append("    [Console]::Error.WriteLine('error: ' + $_.Exception.Message)")
         lines.append("} finally {")
         for path in script.removeOnFailure {
-            lines.append("    if (-not $completed) { Remove-Item -LiteralPath \(try PowerShell.quote(path)) -Recurse "
-                + "-Force -ErrorAction SilentlyContinue }")
+            lines.append("    if (-not $completed) { try { Remove-Item -LiteralPath \(try PowerShell.quote(path)) -Recurse "
+                + "-Force -ErrorAction SilentlyContinue } catch { } }")
         }
         for path in script.removeOnExit {
-            lines.append("    Remove-Item -LiteralPath \(try PowerShell.quote(path)) -Recurse -Force "
-                + "-ErrorAction SilentlyContinue")
+            lines.append("    try { Remove-Item -LiteralPath \(try PowerShell.quote(path)) -Recurse -Force "
+                + "-ErrorAction SilentlyContinue } catch { }")
         }
         lines.append("}")
+        lines.append("exit $global:CoordinatorExit")
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -53,6 +74,11 @@ extension RemoteShell {
                 return "'\(variable.name)' = \(try PowerShell.quote(variable.value))"
             }
             let tail = try WindowsCommandLine.join(Array(command.arguments.dropFirst()))
+            let length = program.utf16.count + 1 + tail.utf16.count
+            if length > WindowsCommandBudget.createProcessLimit {
+                throw ShellQuotingError(shell: kind, value: program + " " + String(tail.prefix(200)),
+                    reason: .tooLong(length: length, limit: WindowsCommandBudget.createProcessLimit))
+            }
             return "Invoke-Native -File \(try PowerShell.quote(program)) -Arguments \(try PowerShell.quote(tail)) "
                 + "-ReadsInput $\(command.readsScriptInput) -AllowFailure $\(command.allowFailure) "
                 + "-Environment @{\(environment.joined(separator: "; "))} "
@@ -60,14 +86,7 @@ extension RemoteShell {
         case .makeDirectory(let path, _):
             return "[System.IO.Directory]::CreateDirectory(\(try PowerShell.quote(path))) | Out-Null"
         case .makeRunDirectory(let path):
-            let quoted = try PowerShell.quote(path)
-            return "[System.IO.Directory]::CreateDirectory(\(quoted)) | Out-Null; "
-                + "[System.IO.File]::WriteAllText((Join-Path \(quoted) 'owner'), \"$PID\"); "
-                + "Get-ChildItem -LiteralPath ([System.IO.Path]::GetDirectoryName(\(quoted))) -Directory | ForEach-Object { "
-                + "$o = Join-Path $_.FullName 'owner'; if (Test-Path -LiteralPath $o) { $p = 0; "
-                + "if ([int]::TryParse((Get-Content -LiteralPath $o -Raw).Trim(), [ref]$p) -and "
-                + "-not (Get-Process -Id $p -ErrorAction SilentlyContinue)) { "
-                + "Remove-Item -LiteralPath $_.FullName -Recurse -Force -ErrorAction SilentlyContinue } } }"
+            return WindowsRunDirectory.make(try PowerShell.quote(path))
         case .removeTree(let path):
             return "if (Test-Path -LiteralPath \(try PowerShell.quote(path))) { "
                 + "Remove-Item -LiteralPath \(try PowerShell.quote(path)) -Recurse -Force }"

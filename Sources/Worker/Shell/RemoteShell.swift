@@ -4,12 +4,11 @@ import Shared
 ///
 /// - `sh`: commands are POSIX shell words (``POSIXShell``); a script is sent as `sh -c 'SCRIPT'`, so that it
 ///   does not depend on the login shell being POSIX beyond single-quote rules.
-/// - `powershell` and `cmd` (OpenSSH for Windows): a script is sent as an encoded Windows PowerShell command
-///   (``PowerShell/encodedInvocation(_:)``), which both default shells pass through unchanged; native programs
-///   are started with their command line quoted by the C runtime rules (``WindowsCommandLine``), which
-///   Windows PowerShell 5.1's own argument passing does not get right for embedded quotes.
-///   On `cmd` hosts a single simple command is written for cmd.exe (``CmdShell``) when every value is safe
-///   there, and through PowerShell otherwise.
+/// - `powershell` and `cmd` (OpenSSH for Windows): every command line is the same constant bootstrap
+///   (``WindowsBootstrap``), under 2,000 characters, which both default shells pass through unchanged; the
+///   Windows PowerShell 5.1 script itself goes first on standard input. Native programs are started with their
+///   command line quoted by the C runtime rules (``WindowsCommandLine``), which Windows PowerShell 5.1's own
+///   argument passing does not get right for embedded quotes.
 public struct RemoteShell: Sendable, Hashable {
     /// The shell families, which decide the script language and path rules.
     public enum Family: Sendable, Hashable {
@@ -35,14 +34,18 @@ public struct RemoteShell: Sendable, Hashable {
         }
     }
 
-    /// The longest command line the host accepts for this shell, and that fits one SSH exec request.
+    /// The longest command line the host accepts for this shell, and that fits one SSH exec request. On Windows
+    /// hosts every command line is ``WindowsBootstrap/command``, whose length no input changes; the limit is the
+    /// margin it is held to (``windowsCommandLimit``).
     public var commandLengthLimit: Int {
         switch kind {
         case .sh: min(POSIXShell.maximumArgumentLength, Self.execRequestLimit)
-        case .powershell: min(32_767, Self.execRequestLimit)
-        case .cmd: min(CmdShell.maximumCommandLength, Self.execRequestLimit)
+        case .powershell, .cmd: Self.windowsCommandLimit
         }
     }
+
+    /// The most characters any exec request to a Windows host holds: a wide margin under cmd.exe's 8,191.
+    public static let windowsCommandLimit = 2_000
 
     /// The longest command (UTF-8 bytes) an exec request can carry: libssh2 sends no packet over 35,000
     /// bytes (`MAX_SSH_PACKET_LEN`, a 32 KiB payload by RFC 4253), and refuses a longer request with
@@ -57,37 +60,27 @@ public struct RemoteShell: Sendable, Hashable {
         }
     }
 
-    /// The command line that runs one program with `arguments` (program first) on this host.
-    public func commandLine(_ arguments: [String]) throws -> String {
-        switch kind {
-        case .sh:
-            return try checked(POSIXShell.commandLine(arguments))
-        case .cmd:
-            do {
-                return try checked(CmdShell.commandLine(arguments))
-            } catch let error as ShellQuotingError {
-                switch error.reason {
-                case .unsafeForCmd, .unsafeProgramName, .tooLong:
-                    return try command(for: RemoteScript([.run(RemoteCommand(arguments))]))
-                default:
-                    throw error
-                }
-            }
-        case .powershell:
+    /// The exec request that runs one program with `arguments` (program first) on this host.
+    public func commandLine(_ arguments: [String]) throws -> RemoteInvocation {
+        switch family {
+        case .posix:
+            return RemoteInvocation(command: try checked(POSIXShell.commandLine(arguments)))
+        case .windows:
             return try command(for: RemoteScript([.run(RemoteCommand(arguments))]))
         }
     }
 
-    /// The command line that runs `script` on this host.
-    public func command(for script: RemoteScript) throws -> String {
+    /// The exec request that runs `script` on this host.
+    public func command(for script: RemoteScript) throws -> RemoteInvocation {
         try command(forScriptText: render(script))
     }
 
-    /// The command line that runs a script already written in the shell family's language.
-    public func command(forScriptText text: String) throws -> String {
+    /// The exec request that runs a script already written in the shell family's language: `sh -c 'SCRIPT'`, or
+    /// the constant Windows bootstrap with the script framed on standard input.
+    public func command(forScriptText text: String) throws -> RemoteInvocation {
         switch family {
-        case .posix: try checked("sh -c " + POSIXShell.quote(text))
-        case .windows: try checked(PowerShell.encodedInvocation(text))
+        case .posix: RemoteInvocation(command: try checked("sh -c " + POSIXShell.quote(text)))
+        case .windows: try WindowsBootstrap.invocation(text)
         }
     }
 
