@@ -14,6 +14,8 @@ struct ReleaseRequest: Sendable {
     var buildArguments: [BuildArgument]
     /// More tags for the list (`--also-tag`), besides the version.
     var alsoTags: [String]
+    /// `--secret`s, read on this machine.
+    var secrets: [BuildSecret]
     /// `--label KEY=VALUE`, set on every platform's image.
     var labels: [String: String]
     /// `--target` and `--windows-target`: the stage each Dockerfile builds, nil for its last.
@@ -102,6 +104,15 @@ struct ReleaseRequest: Sendable {
                         + "command line over 32,767); put large values in a file in the build context instead")
             }
         }
+        var secrets: [BuildSecret] = []
+        for text in command.secrets {
+            let secret = try SecretArgument(parsing: text).read(environment: environment)
+            if secrets.contains(where: { $0.id == secret.id }) {
+                throw UsageError("--secret id=\(secret.id) is given twice; give each id once")
+            }
+            secrets.append(secret)
+        }
+        self.secrets = secrets
         alsoTags = command.alsoTags
         labels = Dictionary(labelPairs.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
         linuxTarget = command.stage

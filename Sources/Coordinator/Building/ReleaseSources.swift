@@ -68,13 +68,27 @@ struct ReleaseSources: Sendable {
                     + "\(MessageText.quoted(dockerfile)): \(error)")
             }
         }
+        // Secrets: a host whose builder takes none (classic docker build) is refused when the slot's Dockerfile
+        // mounts one (a git context's Dockerfile cannot be read here, so it may).
+        if !request.secrets.isEmpty {
+            for assignment in request.plan.assignments {
+                let dockerfile = request.dockerfile(for: assignment.slot)
+                let mounts = request.isGitContext || SecretMounts.present(in: digests[dockerfile]!.dockerfile)
+                for host in [assignment.host] + assignment.alternates where host.builder == .docker && mounts {
+                    throw Problem(description: "--secret: \(assignment.slot.platform) may be built on \(host.name), "
+                        + "whose builder (docker, the classic docker build) takes no build secrets, and "
+                        + "\(dockerfile) mounts one (RUN --mount=type=secret); build it on a buildx, buildah or "
+                        + "podman host, or remove \(host.name) from the inventory for this release")
+                }
+            }
+        }
         var fingerprints: [BuildSlot: SourceFingerprint] = [:]
         for slot in slots {
             let source = digests[request.dockerfile(for: slot)]!
             fingerprints[slot] = SourceFingerprint(
                 contextDigest: source.context, dockerfile: source.dockerfile, buildArgs: arguments,
                 platform: slot.platform, windowsVersion: slot.windowsVersion, target: request.target(for: slot),
-                labels: request.labels)
+                labels: request.labels, secretIDs: request.secrets.map(\.id))
         }
         return ReleaseSources(sources: sources, fingerprints: fingerprints, pinnedGit: pinned, resumeOff: resumeOff)
     }

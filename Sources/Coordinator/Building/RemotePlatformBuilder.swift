@@ -24,13 +24,20 @@ struct RemotePlatformBuilder: PlatformBuilding {
         let dockerfile = request.dockerfile(for: slot)
         let (source, label, note) = sources.source(for: slot, dockerfile: dockerfile, builder: host.builder)
         if let note { await progress(.log([note])) }
-        let buildRequest = BuildRequest(
+        // Classic docker build takes no secrets; the plan refused a Dockerfile that mounts one on such a host.
+        let secrets = host.builder == .docker ? [] : request.secrets
+        if host.builder == .docker, !request.secrets.isEmpty {
+            await progress(.log(["the docker builder on \(host.name) takes no build secrets: --secret is not passed "
+                + "there (its Dockerfile mounts none)"]))
+        }
+        var buildRequest = BuildRequest(
             tag: slot.reference, platform: slot.platform, windowsVersion: slot.windowsVersion, dockerfile: dockerfile,
             buildArguments: request.buildArguments,
             output: request.output == .registry ? .registry : .tarball(.docker), noCache: request.noCache,
             target: request.target(for: slot),
             insecureRegistry: insecureRegistry, login: request.output == .registry ? login : nil,
             labels: request.labels.merging([SourceFingerprint.label: label]) { _, own in own })
+        buildRequest.buildSecrets = secrets
 
         // Log lines and phases arrive on the worker's threads: keep their order through one relay.
         let relay = ProgressRelay()

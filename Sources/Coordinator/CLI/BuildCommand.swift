@@ -49,6 +49,12 @@ struct BuildCommand: AsyncParsableCommand {
         "A label KEY=VALUE set on every platform's image, on every builder. Repeatable.", valueName: "key=value"))
     var labels: [String] = []
 
+    @Option(name: .customLong("secret"), help: ArgumentHelp(
+        "A build secret for RUN --mount=type=secret: id=ID[,src=PATH|,env=VAR] (buildx's syntax; without src or env, "
+            + "the variable ID). The value reaches the hosts only on the SSH channel's stdin and is removed after the "
+            + "build. Repeatable.", valueName: "id=ID,src=PATH"))
+    var secrets: [String] = []
+
     @Option(name: .customLong("target"), help: ArgumentHelp(
         "The Dockerfile stage to build (default: the last).", valueName: "stage"))
     var stage: String?

@@ -127,6 +127,8 @@ public struct BuildRequest: Sendable {
     public var login: RegistryLogin?
     /// Image labels (`--label NAME=VALUE`), such as the source fingerprint.
     public var labels: [String: String]
+    /// Build secrets, for `RUN --mount=type=secret` (buildx, buildah and podman; see ``BuildSecret``).
+    public var buildSecrets: [BuildSecret] = []
 
     /// Creates a request.
     public init(
@@ -154,9 +156,11 @@ public struct BuildRequest: Sendable {
         self.labels = labels
     }
 
-    /// Values to mask in the build's log should a tool ever echo them: the registry password.
+    /// Values to mask in the build's log should a tool ever echo them: the registry password and the build
+    /// secrets' values.
     public var secrets: [String] {
-        login.map { [$0.password] } ?? []
+        (login.map { [$0.password] } ?? [])
+            + buildSecrets.map { String(decoding: $0.value, as: UTF8.self) }.filter { !$0.isEmpty }
     }
 
     /// The build arguments passed, with the Windows release added for Windows platforms.

@@ -30,7 +30,9 @@ public struct BuildahBuilder: ImageBuilder {
         var script = RemoteScript([.makeRunDirectory(invocation.runDirectory)])
         let tls = request.insecureRegistry ? ["--tls-verify=false"] : []
         var authentication: [String] = []
-        var input: [UInt8] = []
+        // Secrets first: their exact byte counts are read before `login` reads the rest (the password).
+        let secrets = BuildSecrets.add(request.buildSecrets, to: &script, invocation: invocation)
+        var input = secrets.input
         if let login = request.login {
             let directory = shell.join(invocation.runDirectory, "auth")
             let file = shell.join(directory, "auth.json")
@@ -41,14 +43,14 @@ public struct BuildahBuilder: ImageBuilder {
                 [program, "login"] + authentication + tls
                     + ["--username", login.username, "--password-stdin", login.server],
                 readsScriptInput: true))
-            input = Array(login.password.utf8)
+            input += Array(login.password.utf8)
         }
         var build = [program, "build", "--platform", request.platform.description]
         if let osVersion = request.osVersion {
             build += ["--os-version", osVersion]
         }
         build += ["--format", request.manifestFormat.rawValue, "-f", invocation.dockerfilePath]
-        build += try invocation.buildFlagsThenTagAndContext(extra: tls + authentication)
+        build += try invocation.buildFlagsThenTagAndContext(extra: tls + authentication + secrets.flags)
         script.run(RemoteCommand(build))
         var digestFile: String?
         var tarball: String?

@@ -19,7 +19,9 @@ public struct BuildxBuilder: ImageBuilder {
         let shell = invocation.shell
         let request = invocation.request
         var script = RemoteScript([.makeRunDirectory(invocation.runDirectory)])
-        let input = try DockerLogin.add(request.login, to: &script, invocation: invocation, builder: kind)
+        // Secrets first: their exact byte counts are read before `docker login` reads the rest (the password).
+        let secrets = BuildSecrets.add(request.buildSecrets, to: &script, invocation: invocation)
+        let input = try secrets.input + DockerLogin.add(request.login, to: &script, invocation: invocation, builder: kind)
         let metadata = shell.join(invocation.runDirectory, "metadata.json")
         var arguments = ["docker", "buildx", "build"]
         if let instance = invocation.builderInstance {
@@ -28,7 +30,7 @@ public struct BuildxBuilder: ImageBuilder {
         arguments += ["--progress=plain", "--platform", request.platform.description, "-f", invocation.dockerfilePath]
         arguments += try invocation.buildArgumentFlags()
         arguments += ["--provenance=false", "--sbom=false", "--metadata-file", metadata]
-        arguments += invocation.commonFlags
+        arguments += invocation.commonFlags + secrets.flags
         var tarball: String?
         var afterBuild: [[String]] = []
         switch request.output {

@@ -76,6 +76,9 @@ public struct RemoteScript: Sendable, Hashable {
         /// (a missing file prints nothing and is not a failure): the script hands a result file back without
         /// another command.
         case printFile(String, marker: String)
+        /// Write exactly `byteCount` bytes of the script's standard input to a new file readable by its owner only
+        /// (a build secret); what follows on standard input stays for later steps. POSIX hosts only.
+        case readInput(String, byteCount: Int)
     }
 
     /// The steps, in order.

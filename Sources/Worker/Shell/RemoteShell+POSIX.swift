@@ -65,6 +65,12 @@ extension RemoteShell {
         case .printFile(let path, let marker):
             let path = try POSIXShell.quote(path)
             return "if [ -f \(path) ]; then printf '%s\\n' \(try POSIXShell.quote(marker)); cat -- \(path); fi"
+        case .readInput(let path, let byteCount):
+            // dd reads one byte at a time, never past the count (head -c may read ahead on some systems), and the
+            // length is checked: a short read (the input broke off) fails the script.
+            let path = try POSIXShell.quote(path)
+            return "(umask 077 && dd bs=1 count=\(byteCount) of=\(path) 2>/dev/null) && "
+                + "[ \"$(wc -c <\(path))\" -eq \(byteCount) ]"
         }
     }
 }

@@ -104,6 +104,11 @@ extension RemoteShell {
             return "if (Test-Path -LiteralPath \(path) -PathType Leaf) { "
                 + "[Console]::Out.Write(\(try PowerShell.quote(marker)) + \"`n\"); "
                 + "[Console]::Out.Write([System.IO.File]::ReadAllText(\(path))) }"
+        case .readInput:
+            // Build secrets go to buildx, buildah and podman, which run on POSIX hosts; the classic docker builder
+            // of Windows hosts takes none (the plan refuses a Dockerfile that mounts one there).
+            throw BuilderError(builder: nil, message: "build secrets are read on POSIX hosts only (buildx, buildah, "
+                + "podman); a Windows host's classic docker builder takes none")
         }
     }
 }
