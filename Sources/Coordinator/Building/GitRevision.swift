@@ -59,3 +59,25 @@ enum GitRevision {
         return refs["refs/heads/" + ref] ?? refs["refs/tags/" + ref + "^{}"] ?? refs["refs/tags/" + ref]
     }
 }
+
+/// A local build context that is a git checkout: where it comes from and which commit is checked out, for the
+/// list's `org.opencontainers.image.source` and `.revision`.
+enum GitCheckout {
+    /// The origin URL (without credentials) and HEAD's commit of the checkout holding `directory`, each nil when
+    /// unknown (not a checkout, no origin, no git).
+    static func describe(_ directory: String) async -> (source: String?, revision: String?) {
+        let revision = await git(["-C", directory, "rev-parse", "--verify", "-q", "HEAD"])
+        guard let revision, GitContextURL.isCommit(revision) else { return (nil, nil) }
+        let origin = await git(["-C", directory, "config", "--get", "remote.origin.url"])
+        return (origin.map { GitContextURL(parsing: $0).repositoryWithoutCredentials }, revision)
+    }
+
+    private static func git(_ arguments: [String]) async -> String? {
+        guard let output = try? await Subprocess.run(
+            .name("git"), arguments: Arguments(arguments), output: .string(limit: 64 << 10), error: .discarded),
+            case .exited(0) = output.terminationStatus
+        else { return nil }
+        let text = output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
+    }
+}

@@ -117,7 +117,12 @@ struct Release: Sendable {
         let succeeded = report.platforms.filter { $0.digest != nil && ($0.outcome == .built || $0.outcome == .reused) }
         guard !succeeded.isEmpty else { return (.failed, code, "no platform succeeded; nothing was pushed") }
         do {
-            let pushed = try await publish(succeeded, client: client, children: children)
+            let contents = await listContents(sources: sources)
+            let pushed = try await publish(succeeded, client: client, children: children, contents: contents)
+            if pushed.kind == .ociIndex {
+                let annotations = contents.defaultAnnotations.merging(contents.indexAnnotations) { _, given in given }
+                report.listAnnotations = annotations.isEmpty ? nil : annotations
+            }
             report.list = plan.target.listReference
             report.listTags = [plan.target.version] + request.alsoTags
             report.listDigest = pushed.digest.description
@@ -136,8 +141,31 @@ struct Release: Sendable {
         return (.succeeded, .success, nil)
     }
 
-    private func publish(_ platforms: [PlatformReport], client: RegistryClient, children: ChildPrefetch)
-        async throws(AssemblyError)
+    /// `--list-format` and the annotations, with the default ones an OCI index gets (unless
+    /// `--no-default-annotations`): when the list was made, its version, and the git source and revision.
+    private func listContents(sources: ReleaseSources) async -> ListContents {
+        var contents = request.listContents
+        guard request.defaultAnnotations else { return contents }
+        var defaults = [
+            "org.opencontainers.image.created": Date().formatted(.iso8601),
+            "org.opencontainers.image.version": request.plan.target.version,
+        ]
+        if request.isGitContext {
+            let context = GitContextURL(parsing: request.contextPath)
+            defaults["org.opencontainers.image.source"] = context.repositoryWithoutCredentials
+            if let commit = sources.pinnedGit.values.first?.ref { defaults["org.opencontainers.image.revision"] = commit }
+        } else {
+            let checkout = await GitCheckout.describe(request.contextPath)
+            if let source = checkout.source { defaults["org.opencontainers.image.source"] = source }
+            if let revision = checkout.revision { defaults["org.opencontainers.image.revision"] = revision }
+        }
+        contents.defaultAnnotations = defaults
+        return contents
+    }
+
+    private func publish(
+        _ platforms: [PlatformReport], client: RegistryClient, children: ChildPrefetch, contents: ListContents
+    ) async throws(AssemblyError)
         -> ManifestAssembler.PushedList
     {
         let target: ImageReference
@@ -148,7 +176,7 @@ struct Release: Sendable {
             ManifestSlot(tag: $0.tag, digest: $0.digest, platform: $0.platform, windowsVersion: $0.windowsVersion)
         }
         return try await ManifestAssembler(client: client, prefetched: children)
-            .assemble(target: target, slots: slots, alsoTags: request.alsoTags)
+            .assemble(target: target, slots: slots, alsoTags: request.alsoTags, options: .init(contents: contents))
     }
 
     private func platformReport(_ result: Scheduler.SlotResult, logFile: String) -> PlatformReport {

@@ -14,6 +14,12 @@ struct ReleaseRequest: Sendable {
     var buildArguments: [BuildArgument]
     /// More tags for the list (`--also-tag`), besides the version.
     var alsoTags: [String]
+    /// The list's format and annotations (the default ones are added by ``Release``).
+    var listContents: ListContents
+    /// `--annotation manifest:KEY=VALUE`: on every platform's image manifest.
+    var manifestAnnotations: [String: String]
+    /// Whether an OCI index gets the default annotations.
+    var defaultAnnotations: Bool
     /// `--secret`s, read on this machine.
     var secrets: [BuildSecret]
     /// `--label KEY=VALUE`, set on every platform's image.
@@ -102,6 +108,32 @@ struct ReleaseRequest: Sendable {
                     "--build-arg and --label values need \(units) UTF-16 units of the docker command line on a Windows host, "
                         + "over the \(WindowsCommandBudget.buildArgumentBudget) it leaves for them (Windows starts no "
                         + "command line over 32,767); put large values in a file in the build context instead")
+            }
+        }
+        let annotations = try command.annotations.map { text throws(UsageError) in try AnnotationArgument(parsing: text) }
+        listContents = ListContents(
+            format: command.listFormat, indexAnnotations: AnnotationArgument.collect(annotations, .index),
+            descriptorAnnotations: AnnotationArgument.collect(annotations, .manifestDescriptor))
+        manifestAnnotations = AnnotationArgument.collect(annotations, .manifest)
+        defaultAnnotations = !command.noDefaultAnnotations
+        if command.listFormat == .docker, !listContents.indexAnnotations.isEmpty || !listContents.descriptorAnnotations.isEmpty {
+            throw UsageError("--annotation index: and manifest-descriptor: need an OCI index, but --list-format is "
+                + "docker (a Docker manifest list holds no annotations); use --list-format oci or auto")
+        }
+        if output != .registry, listContents.asksForOCI || command.listFormat != .auto {
+            throw UsageError("--annotation index:/manifest-descriptor: and --list-format shape the pushed list: they need "
+                + "--output registry, not \(output.rawValue)")
+        }
+        if !manifestAnnotations.isEmpty {
+            // Only builders that write OCI manifests with annotations can carry them: buildah and podman here. buildx's
+            // docker driver with the classic image store pushes Docker v2 manifests, and classic docker build too.
+            for assignment in plan.assignments {
+                for host in [assignment.host] + assignment.alternates where host.builder == .buildx || host.builder == .docker {
+                    throw UsageError("--annotation manifest:: \(assignment.slot.platform) may be built on \(host.name), "
+                        + "whose builder (\(host.builder.rawValue)) pushes Docker v2 manifests, which hold no annotations "
+                        + "(buildx's docker driver with the classic image store; classic docker build); build it on a "
+                        + "buildah or podman host, or use manifest-descriptor: to annotate its entry in the list")
+                }
             }
         }
         var secrets: [BuildSecret] = []

@@ -88,7 +88,7 @@ struct ReleaseSources: Sendable {
             fingerprints[slot] = SourceFingerprint(
                 contextDigest: source.context, dockerfile: source.dockerfile, buildArgs: arguments,
                 platform: slot.platform, windowsVersion: slot.windowsVersion, target: request.target(for: slot),
-                labels: request.labels, secretIDs: request.secrets.map(\.id))
+                labels: request.labels, annotations: request.manifestAnnotations, secretIDs: request.secrets.map(\.id))
         }
         return ReleaseSources(sources: sources, fingerprints: fingerprints, pinnedGit: pinned, resumeOff: resumeOff)
     }

@@ -38,6 +38,11 @@ struct RemotePlatformBuilder: PlatformBuilding {
             insecureRegistry: insecureRegistry, login: request.output == .registry ? login : nil,
             labels: request.labels.merging([SourceFingerprint.label: label]) { _, own in own })
         buildRequest.buildSecrets = secrets
+        if !request.manifestAnnotations.isEmpty {
+            // OCI manifests: a Docker v2 manifest has no annotations (the plan allows only buildah and podman here).
+            buildRequest.annotations = request.manifestAnnotations
+            buildRequest.manifestFormat = .oci
+        }
 
         // Log lines and phases arrive on the worker's threads: keep their order through one relay.
         let relay = ProgressRelay()

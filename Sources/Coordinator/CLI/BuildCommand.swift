@@ -55,6 +55,22 @@ struct BuildCommand: AsyncParsableCommand {
             + "build. Repeatable.", valueName: "id=ID,src=PATH"))
     var secrets: [String] = []
 
+    @Option(name: .customLong("annotation"), help: ArgumentHelp(
+        "An annotation [TYPE:]KEY=VALUE (buildx's syntax): index: on the list (an OCI index), manifest: (the default) "
+            + "on every platform's image manifest (buildah and podman hosts), manifest-descriptor: on every "
+            + "platform's entry in the list. Repeatable.", valueName: "[type:]key=value"))
+    var annotations: [String] = []
+
+    @Option(name: .customLong("list-format"), help: ArgumentHelp(
+        "auto (a Docker manifest list unless a child is OCI or an annotation asks for an OCI index), oci or docker.",
+        valueName: "format"))
+    var listFormat: ListFormat = .auto
+
+    @Flag(name: .customLong("no-default-annotations"), help: ArgumentHelp(
+        "Leave out the annotations an OCI index otherwise gets: org.opencontainers.image.created, .version and, "
+            + "for a git checkout, .source and .revision."))
+    var noDefaultAnnotations = false
+
     @Option(name: .customLong("target"), help: ArgumentHelp(
         "The Dockerfile stage to build (default: the last).", valueName: "stage"))
     var stage: String?
@@ -176,6 +192,8 @@ struct BuildCommand: AsyncParsableCommand {
         try ReleaseReporting.finish(outcome, jsonFile: json)
     }
 }
+
+extension ListFormat: ExpressibleByArgument {}
 
 /// `--output`.
 enum OutputType: String, CaseIterable, ExpressibleByArgument, Sendable {

@@ -19,6 +19,8 @@ enum AssemblyError: Error, CustomStringConvertible, Sendable {
     case refused([AssemblyError])
     case pushFailed(target: ImageReference, reason: String)
     case verificationFailed(target: ImageReference, reason: String)
+    /// `--list-format docker` for children a Docker manifest list cannot hold.
+    case dockerListImpossible(source: ImageReference, mediaType: String)
 
     var description: String {
         switch self {
@@ -64,6 +66,9 @@ enum AssemblyError: Error, CustomStringConvertible, Sendable {
             return "pushing the list to \(target) failed: \(reason)"
         case .verificationFailed(let target, let reason):
             return "the list pushed to \(target) did not read back as pushed: \(reason)"
+        case .dockerListImpossible(let source, let mediaType):
+            return "\(source) is \(mediaType), which a Docker manifest list cannot hold (nor its attestations): "
+                + "use --list-format oci or auto"
         }
     }
 }

@@ -14,6 +14,8 @@ struct ManifestAssembler: Sendable {
         var keepAttestations = true
         /// Mount or copy children from other repositories of the same registry; when `false` they are refused.
         var allowCrossRepository = true
+        /// The list's format and annotations.
+        var contents = ListContents()
     }
 
     /// What was pushed.
@@ -114,9 +116,10 @@ struct ManifestAssembler: Sendable {
         if refusals.count == 1 { throw refusals[0] }
         if refusals.count > 1 { throw .refused(refusals) }
         try ManifestListBuilder.checkDistinct(children)
-        let index = ManifestListBuilder.build(children)
+        try ManifestListBuilder.checkFormat(children, contents: options.contents)
+        let index = ManifestListBuilder.build(children, contents: options.contents)
         do {
-            return (children, try CanonicalJSON.encode(index), ManifestListBuilder.kind(for: children))
+            return (children, try CanonicalJSON.encode(index), ManifestListBuilder.kind(for: children, contents: options.contents))
         } catch {
             throw .pushFailed(target: target, reason: "the list could not be encoded: \(error)")
         }

@@ -24,6 +24,8 @@ public struct BuildReport: Hashable, Sendable, Codable {
     /// Every tag the list was pushed under: the version, then each `--also-tag`.
     public var listTags: [String]?
     public var listDigest: String?
+    /// The annotations on the list, when it is an OCI index (`--annotation index:`, and the default ones).
+    public var listAnnotations: [String: String]?
     public var listMediaType: String?
     public var platforms: [PlatformReport]
     public var startedAt: Date

@@ -19,11 +19,12 @@ public struct SourceFingerprint: Hashable, Sendable, CustomStringConvertible {
     ///   - windowsVersion: the slot's Windows release, if any.
     ///   - target: the Dockerfile target stage, if any.
     ///   - labels: `--label`s set on the image; none leaves the fingerprint as it was before labels existed.
+    ///   - annotations: `manifest:` annotations on the image manifest; none leaves the fingerprint unchanged.
     ///   - secretIDs: the ids of the build secrets (never their values); none leaves the fingerprint unchanged.
     public init(
         contextDigest: String, dockerfile: [UInt8], buildArgs: [String: String], platform: Platform,
         windowsVersion: WindowsVersion?, target: String? = nil, labels: [String: String] = [:],
-        secretIDs: [String] = []
+        annotations: [String: String] = [:], secretIDs: [String] = []
     ) {
         var hasher = SHA256()
         func field(_ name: String, _ bytes: some Sequence<UInt8>) {
@@ -45,6 +46,10 @@ public struct SourceFingerprint: Hashable, Sendable, CustomStringConvertible {
         for key in labels.keys.sorted() {
             field("label", key.utf8)
             field("label-value", labels[key]!.utf8)
+        }
+        for key in annotations.keys.sorted() {
+            field("annotation", key.utf8)
+            field("annotation-value", annotations[key]!.utf8)
         }
         // Secrets by id only: a hash of a value in a pushed label could be guessed.
         for id in secretIDs.sorted() {

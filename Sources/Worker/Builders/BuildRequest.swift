@@ -127,6 +127,8 @@ public struct BuildRequest: Sendable {
     public var login: RegistryLogin?
     /// Image labels (`--label NAME=VALUE`), such as the source fingerprint.
     public var labels: [String: String]
+    /// Annotations on the image manifest (buildah and podman `--annotation`, with ``manifestFormat`` `.oci`).
+    public var annotations: [String: String] = [:]
     /// Build secrets, for `RUN --mount=type=secret` (buildx, buildah and podman; see ``BuildSecret``).
     public var buildSecrets: [BuildSecret] = []
 

@@ -50,6 +50,7 @@ public struct BuildahBuilder: ImageBuilder {
             build += ["--os-version", osVersion]
         }
         build += ["--format", request.manifestFormat.rawValue, "-f", invocation.dockerfilePath]
+        build += request.annotations.keys.sorted().flatMap { ["--annotation", $0 + "=" + request.annotations[$0]!] }
         build += try invocation.buildFlagsThenTagAndContext(extra: tls + authentication + secrets.flags)
         script.run(RemoteCommand(build))
         var digestFile: String?
