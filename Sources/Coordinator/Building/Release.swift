@@ -6,6 +6,8 @@ import Worker
 /// list, pushed only when every platform succeeded (or, with `--allow-partial`, the ones that did).
 struct Release: Sendable {
     let request: ReleaseRequest
+    /// This run's id, in every provenance statement it makes.
+    var invocationID = UUID().uuidString.lowercased()
 
     /// The report and the exit code it earns.
     struct Outcome: Sendable {
@@ -116,9 +118,22 @@ struct Release: Sendable {
         }
         let succeeded = report.platforms.filter { $0.digest != nil && ($0.outcome == .built || $0.outcome == .reused) }
         guard !succeeded.isEmpty else { return (.failed, code, "no platform succeeded; nothing was pushed") }
-        do {
+        var facts: [String: BuildHostFacts] = [:]
+        for result in results { facts[result.assignment.slot.reference] = result.image?.hostFacts }
+        do throws(AssemblyError) {
             let contents = await listContents(sources: sources)
-            let pushed = try await publish(succeeded, client: client, children: children, contents: contents)
+            let step = try await prepareProvenance(
+                succeeded, facts: facts, sources: sources, client: client, options: .init(contents: contents),
+                report: &report)
+            let signer = step.signer
+            let pushed: ManifestAssembler.PushedList
+            do throws(AssemblyError) {
+                pushed = try await publish(succeeded, client: client, children: children, options: step.options)
+            } catch {
+                await finishSigning(signer, report: &report)
+                throw error
+            }
+            await finishSigning(signer, report: &report)
             if pushed.kind == .ociIndex {
                 let annotations = contents.defaultAnnotations.merging(contents.indexAnnotations) { _, given in given }
                 report.listAnnotations = annotations.isEmpty ? nil : annotations
@@ -130,7 +145,7 @@ struct Release: Sendable {
         } catch {
             let publishCode: CoordinatorExitCode =
                 switch error {
-                case .pushFailed, .verificationFailed: .infrastructure
+                case .pushFailed, .verificationFailed, .notSigned: .infrastructure
                 default: .buildFailed
                 }
             return (.failed, publishCode, "the list was not pushed: \(error)")
@@ -164,7 +179,7 @@ struct Release: Sendable {
     }
 
     private func publish(
-        _ platforms: [PlatformReport], client: RegistryClient, children: ChildPrefetch, contents: ListContents
+        _ platforms: [PlatformReport], client: RegistryClient, children: ChildPrefetch, options: ManifestAssembler.Options
     ) async throws(AssemblyError)
         -> ManifestAssembler.PushedList
     {
@@ -176,7 +191,7 @@ struct Release: Sendable {
             ManifestSlot(tag: $0.tag, digest: $0.digest, platform: $0.platform, windowsVersion: $0.windowsVersion)
         }
         return try await ManifestAssembler(client: client, prefetched: children)
-            .assemble(target: target, slots: slots, alsoTags: request.alsoTags, options: .init(contents: contents))
+            .assemble(target: target, slots: slots, alsoTags: request.alsoTags, options: options)
     }
 
     private func platformReport(_ result: Scheduler.SlotResult, logFile: String) -> PlatformReport {

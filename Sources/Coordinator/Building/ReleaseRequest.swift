@@ -36,6 +36,10 @@ struct ReleaseRequest: Sendable {
     var progress: ProgressMode
     var hostKeyPolicy: HostKeyPolicy
     var registry: RegistryClient.Configuration
+    /// `--provenance`.
+    var provenance: ProvenanceMode = .none
+    /// With `--provenance sign`: how cosign is called (never on a build host).
+    var cosign: CosignSettings?
     /// `_output`, where tarballs and logs go.
     var outputDirectory = "_output"
 
@@ -169,6 +173,20 @@ struct ReleaseRequest: Sendable {
         hostKeyPolicy = command.acceptNewHostKeys ? .acceptNew : .strict
         registry = command.registry.clientConfiguration
         if progress == .json { registry.onRetry = RegistryRetryNote.json }
+        provenance = command.provenance
+        if provenance != .none, output != .registry {
+            throw UsageError("--provenance \(provenance.rawValue) attaches provenance to the pushed list: it needs "
+                + "--output registry, not \(output.rawValue)")
+        }
+        if provenance == .sign {
+            let registryHost = (try? ImageReference(parsing: plan.target.listReference).registry) ?? ""
+            var caFile = registry.security.caCertificateFiles.first
+            let folderCA = registry.security.certsDirectory + "/" + registryHost + "/ca.crt"
+            if caFile == nil, FileManager.default.isReadableFile(atPath: folderCA) { caFile = folderCA }
+            cosign = CosignSettings(
+                key: command.signKey, signArguments: command.cosignArgs, verifyArguments: command.cosignVerifyArgs,
+                insecureRegistry: registry.security.isInsecure(registryHost), registryCACertificate: caFile)
+        }
         if output == .docker {
             let local = LocalPlatform.current
             for assignment in plan.assignments where assignment.slot.platform != local {

@@ -13,6 +13,8 @@ struct ReleaseSources: Sendable {
     var pinnedGit: [String: GitContextURL] = [:]
     /// Per Dockerfile: why resume is off (a git ref that could not be resolved here).
     var resumeOff: [String: String] = [:]
+    /// Per Dockerfile: its digest (nil for a git context, read by the host) and the context's, for provenance.
+    var sourceDigests: [String: ReleaseFacts.SourceDigests] = [:]
 
     /// A context or Dockerfile that cannot be used; exit 2.
     struct Problem: CoordinatorFailure {
@@ -90,7 +92,13 @@ struct ReleaseSources: Sendable {
                 platform: slot.platform, windowsVersion: slot.windowsVersion, target: request.target(for: slot),
                 labels: request.labels, annotations: request.manifestAnnotations, secretIDs: request.secrets.map(\.id))
         }
-        return ReleaseSources(sources: sources, fingerprints: fingerprints, pinnedGit: pinned, resumeOff: resumeOff)
+        let sourceDigests = digests.mapValues { source in
+            ReleaseFacts.SourceDigests(
+                dockerfile: request.isGitContext ? nil : Digest(of: source.dockerfile).description, context: source.context)
+        }
+        return ReleaseSources(
+            sources: sources, fingerprints: fingerprints, pinnedGit: pinned, resumeOff: resumeOff,
+            sourceDigests: sourceDigests)
     }
 
     /// What `builder` builds for a Dockerfile, the label value its image gets, and a note for the progress when

@@ -16,6 +16,7 @@ struct RemotePlatformBuilder: PlatformBuilding {
         _ slot: BuildSlot, on host: BuildHost, mode: BuildMode,
         progress: @escaping @Sendable (ProgressEvent.Kind) async -> Void
     ) async throws -> SlotOutput {
+        let startedOn = Date()
         var host = host
         if let instance = request.builderInstance, host.builder == .buildx { host.builderInstance = instance }
         var target = SSHTarget(host: host)
@@ -82,9 +83,15 @@ struct RemotePlatformBuilder: PlatformBuilding {
         if request.output == .registry, let child = result.digest.flatMap(manifestSlot) {
             await children.prefetch(child)
         }
+        let probe = result.probe
+        let facts = BuildHostFacts(
+            host: host.name, builderKind: probe.builder.kind.rawValue, builderVersion: probe.builder.version,
+            buildxVersion: probe.builder.buildxVersion, buildxDriver: probe.builder.buildxDriver,
+            operatingSystem: probe.operatingSystem, architecture: probe.reportedArchitecture,
+            windowsBuild: probe.windowsBuild, startedOn: startedOn, finishedOn: Date())
         return SlotOutput(
             digest: result.digest, mediaType: result.mediaType, size: result.size.map(Int.init),
-            tarball: result.tarball, phases: result.phaseSeconds)
+            tarball: result.tarball, phases: result.phaseSeconds, hostFacts: facts)
     }
 }
 

@@ -71,6 +71,28 @@ struct BuildCommand: AsyncParsableCommand {
             + "for a git checkout, .source and .revision."))
     var noDefaultAnnotations = false
 
+    @Option(name: .customLong("provenance"), help: ArgumentHelp(
+        "none (the list as it always was), attach (an OCI index that also holds each platform's SLSA provenance, as "
+            + "BuildKit attaches it) or sign (attach, and sign every image and the list and attest the provenance "
+            + "with the local cosign, all verified before the list tag moves).", valueName: "mode"))
+    var provenance: ProvenanceMode = .none
+
+    @Option(name: .customLong("sign-key"), help: ArgumentHelp(
+        "With --provenance sign: cosign's key, a file (its password in COSIGN_PASSWORD) or a KMS URI "
+            + "(awskms://, gcpkms://, azurekms://, hashivault://, k8s://); without it cosign signs keyless.",
+        valueName: "key"))
+    var signKey: String?
+
+    @Option(name: .customLong("cosign-arg"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "An option for every cosign sign and attest call, e.g. --cosign-arg=--tlog-upload=false. Repeatable.",
+        valueName: "arg"))
+    var cosignArgs: [String] = []
+
+    @Option(name: .customLong("cosign-verify-arg"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "An option for every cosign verify call, e.g. --cosign-verify-arg=--certificate-identity=ID for keyless. "
+            + "Repeatable.", valueName: "arg"))
+    var cosignVerifyArgs: [String] = []
+
     @Option(name: .customLong("target"), help: ArgumentHelp(
         "The Dockerfile stage to build (default: the last).", valueName: "stage"))
     var stage: String?
@@ -159,6 +181,13 @@ struct BuildCommand: AsyncParsableCommand {
         if Set(alsoTags).count != alsoTags.count {
             throw ValidationError("--also-tag names a tag twice; give each tag once.")
         }
+        if provenance != .sign, signKey != nil || !cosignArgs.isEmpty || !cosignVerifyArgs.isEmpty {
+            throw ValidationError("--sign-key, --cosign-arg and --cosign-verify-arg are for --provenance sign.")
+        }
+        if provenance != .none, listFormat == .docker {
+            throw ValidationError("--provenance \(provenance.rawValue) needs an OCI index (attestation manifests carry "
+                + "annotations a Docker manifest list cannot hold); use --list-format auto or oci, or --provenance none.")
+        }
     }
 
     /// Why `stage` is not a Dockerfile stage name (`FROM ... AS NAME`: a letter, then letters, digits, `-`,
@@ -184,6 +213,9 @@ struct BuildCommand: AsyncParsableCommand {
             return
         }
         let request = try ReleaseRequest(command: self, plan: plan, environment: environment)
+        if request.provenance == .sign, let problem = await Cosign.availabilityProblem() {
+            throw UsageError(problem)
+        }
         let release = Release(request: request)
         let task = Task { await release.run() }
         let interrupt = InterruptSignal { task.cancel() }
@@ -194,6 +226,8 @@ struct BuildCommand: AsyncParsableCommand {
 }
 
 extension ListFormat: ExpressibleByArgument {}
+
+extension ProvenanceMode: ExpressibleByArgument {}
 
 /// `--output`.
 enum OutputType: String, CaseIterable, ExpressibleByArgument, Sendable {

@@ -29,7 +29,7 @@ struct ManifestFailure: CoordinatorFailure {
             case .refused(let errors):
                 let codes = errors.map(exitCode(for:))
                 return [.infrastructure, .buildFailed].first(where: codes.contains) ?? .usage
-            case .childUnreadable, .copyFailed, .pushFailed, .verificationFailed: return .infrastructure
+            case .childUnreadable, .copyFailed, .pushFailed, .verificationFailed, .notSigned: return .infrastructure
             case .platformMismatch, .notAnImage, .windowsVersionMismatch: return .buildFailed
             default: return .usage
             }

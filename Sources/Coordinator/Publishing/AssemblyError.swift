@@ -19,6 +19,9 @@ enum AssemblyError: Error, CustomStringConvertible, Sendable {
     case refused([AssemblyError])
     case pushFailed(target: ImageReference, reason: String)
     case verificationFailed(target: ImageReference, reason: String)
+    /// `--provenance sign`: the list (pushed by digest only) or an image could not be signed or verified, so no
+    /// tag was pointed at the list.
+    case notSigned(target: ImageReference, reason: String)
     /// `--list-format docker` for children a Docker manifest list cannot hold.
     case dockerListImpossible(source: ImageReference, mediaType: String)
 
@@ -66,6 +69,8 @@ enum AssemblyError: Error, CustomStringConvertible, Sendable {
             return "pushing the list to \(target) failed: \(reason)"
         case .verificationFailed(let target, let reason):
             return "the list pushed to \(target) did not read back as pushed: \(reason)"
+        case .notSigned(let target, let reason):
+            return "no tag of \(target) was moved (the list is at most pushed by digest, unsigned): \(reason)"
         case .dockerListImpossible(let source, let mediaType):
             return "\(source) is \(mediaType), which a Docker manifest list cannot hold (nor its attestations): "
                 + "use --list-format oci or auto"

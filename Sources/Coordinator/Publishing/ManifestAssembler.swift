@@ -16,6 +16,12 @@ struct ManifestAssembler: Sendable {
         var allowCrossRepository = true
         /// The list's format and annotations.
         var contents = ListContents()
+        /// Attestation manifests (already in the target repository) to list after the image of each digest:
+        /// `--provenance attach|sign`. Any forces an OCI index.
+        var attestations: [Digest: [Descriptor]] = [:]
+        /// When set, the list is first pushed by digest only, then this runs (signing and verification); only
+        /// when it returns is any tag pointed at the list. What it throws leaves every tag where it was.
+        var beforeTagging: (@Sendable (Digest) async throws -> Void)?
     }
 
     /// What was pushed.
@@ -45,6 +51,20 @@ struct ManifestAssembler: Sendable {
         let transfer = ChildTransfer(client: client)
         for child in children where ChildTransfer.needsTransfer(child, into: target) {
             try await transfer.transfer(child, into: target)
+        }
+        if let beforeTagging = options.beforeTagging {
+            let digest = Digest(of: bytes)
+            do throws(RegistryError) {
+                _ = try await client.putManifest(bytes, mediaType: kind.mediaType, to: target.withDigest(digest))
+            } catch {
+                throw .pushFailed(target: target.withDigest(digest), reason: error.description)
+            }
+            try await verify(target: target.withDigest(digest), digest: digest, bytes: bytes)
+            do {
+                try await beforeTagging(digest)
+            } catch {
+                throw .notSigned(target: target, reason: "\(error)")
+            }
         }
         let push: ManifestPush
         do throws(RegistryError) {
@@ -103,7 +123,8 @@ struct ManifestAssembler: Sendable {
         var refusals: [AssemblyError] = []
         for outcome in outcomes {
             switch outcome {
-            case .success(let child):
+            case .success(var child):
+                child.attestations += options.attestations[child.manifest.digest] ?? []
                 do throws(AssemblyError) {
                     try ChildTransfer.check(child, into: target, allowCopy: options.allowCrossRepository)
                     children.append(child)

@@ -21,4 +21,6 @@ struct SlotOutput: Hashable, Sendable {
     var tarball: String?
     /// Seconds per phase (connecting, probing, uploading, building, pushing, ...).
     var phases: [String: Double]
+    /// What the attempt learned about its host, for the platform's provenance.
+    var hostFacts: BuildHostFacts?
 }

@@ -27,6 +27,13 @@ public struct BuildReport: Hashable, Sendable, Codable {
     /// The annotations on the list, when it is an OCI index (`--annotation index:`, and the default ones).
     public var listAnnotations: [String: String]?
     public var listMediaType: String?
+    /// `--provenance`: `none`, `attach` or `sign` (nil for `none`, as reports before it).
+    public var provenance: String?
+    /// With `sign`: the digest of cosign's signature manifest of the list (tag `sha256-HEX.sig`).
+    public var listSignature: String?
+    /// With `sign`: whether every signature and attestation of the release passed `cosign verify` before any
+    /// list tag was moved.
+    public var signaturesVerified: Bool?
     public var platforms: [PlatformReport]
     public var startedAt: Date
     public var seconds: Double
@@ -87,6 +94,8 @@ public struct PlatformReport: Hashable, Sendable, Codable {
     public var failureKind: FailureKind?
     /// The full log on this machine (`_output/logs/...`).
     public var logFile: String?
+    /// `--provenance attach|sign`: the platform's provenance and signatures.
+    public var provenance: ProvenanceReport?
 
     public init(
         platform: String, windowsVersion: String?, tag: String, host: String?, outcome: Outcome,
