@@ -51,15 +51,20 @@ extension BuildCommandTests {
         let key = try await SigningKey()
         defer { key.remove() }
         let image = "\(try fleet.value("TESTBED_REGISTRY"))/signing/rel-\(UUID().uuidString.prefix(8).lowercased())"
-        let json = project.directory + "/report.json"
+        // Outside the context, which must stay the same for the resume at the end.
+        let json = NSTemporaryDirectory() + "signed-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: json) }
         let secretValue = "s3cret-\(UUID().uuidString)"
-        let result = try await project.build([
-            "--inventory", try fleet.value("TESTBED_INVENTORY"), "--image", image, "--tag", "v1",
-            "--platform", "linux/amd64,linux/arm64,windows/amd64", "--build-arg", "VERSION=signed",
-            "--secret", "id=token,env=SIGNING_TEST_SECRET", "--json", json,
-            "--provenance", "sign", "--sign-key", key.privateKey, "--cosign-arg=--tlog-upload=false",
-        ], environment: key.environment.merging(["SIGNING_TEST_SECRET": secretValue]) { own, _ in own },
-            timeout: .seconds(900))
+        let release = {
+            try await project.build([
+                "--inventory", try fleet.value("TESTBED_INVENTORY"), "--image", image, "--tag", "v1",
+                "--platform", "linux/amd64,linux/arm64,windows/amd64", "--build-arg", "VERSION=signed",
+                "--secret", "id=token,env=SIGNING_TEST_SECRET", "--json", json,
+                "--provenance", "sign", "--sign-key", key.privateKey, "--cosign-arg=--tlog-upload=false",
+            ], environment: key.environment.merging(["SIGNING_TEST_SECRET": secretValue]) { own, _ in own },
+                timeout: .seconds(900))
+        }
+        let result = try await release()
         #expect(result.status == 0, "\(result.stderr)")
 
         let reportText = try String(contentsOfFile: json, encoding: .utf8)
@@ -146,6 +151,32 @@ extension BuildCommandTests {
         #expect(!repointed.succeeded, "a re-pointed tag must not verify: \(repointed.stdout)")
         let stillList = try await Self.cosign(["verify"] + verifyFlags + ["\(image):v1"])
         #expect(stillList.succeeded, "the list's signature covers digests: \(stillList.stderr)")
+
+        // Resume: linux/arm64 (its tag now holds another image) is rebuilt; the others keep their provenance,
+        // found by digest in cosign's attestation and the list, verified, not made again.
+        let firstProvenance = Dictionary(platforms.map {
+            ($0["platform"] as? String ?? "", $0["provenance"] as? [String: Any] ?? [:])
+        }) { first, _ in first }
+        let again = try await release()
+        #expect(again.status == 0, "\(again.stderr)")
+        let second = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        #expect(second?["signaturesVerified"] as? Bool == true)
+        for platform in second?["platforms"] as? [[String: Any]] ?? [] {
+            let name = platform["platform"] as? String ?? "?"
+            let provenance = platform["provenance"] as? [String: Any] ?? [:]
+            if name == "linux/arm64" {
+                #expect(platform["outcome"] as? String == "built", "\(name): \(platform)")
+                #expect(provenance["status"] as? String == "attached")
+            } else {
+                #expect(platform["outcome"] as? String == "reused", "\(name): \(platform)")
+                #expect(provenance["status"] as? String == "reused", "\(name): \(provenance)")
+                #expect(provenance["attestationManifest"] as? String
+                    == firstProvenance[name]?["attestationManifest"] as? String, "\(name): a new provenance was made")
+                #expect(provenance["signedAttestation"] as? String
+                    == firstProvenance[name]?["signedAttestation"] as? String, "\(name): attested again")
+            }
+            #expect(provenance["verified"] as? Bool == true, "\(name): \(provenance)")
+        }
     }
 
     @Test("--provenance attach without cosign; resume keeps the provenance; none stays a Docker list; refusals")
@@ -183,6 +214,20 @@ extension BuildCommandTests {
         let plain = try await Self.rawJSON("\(image):plain")
         #expect(plain["mediaType"] as? String == MediaType.dockerManifestList)
         #expect((plain["manifests"] as? [[String: Any]])?.count == 1)
+
+        // A reused platform without provenance: reported missing, never made up; `sign` then moves no tag.
+        result = try await project.build(base + ["--tag", "plain", "--provenance", "attach", "--json", json])
+        #expect(result.status == 0, "\(result.stderr)")
+        let missing = try Self.provenance(json)
+        #expect(missing?["status"] as? String == "missing", "\(String(describing: missing))")
+        #expect(missing?["statement"] == nil)
+        let attachedList = try await Shell.run(
+            ["skopeo", "inspect", "--tls-verify=false", "--raw", "docker://\(image):plain"])
+        result = try await project.build(base + ["--tag", "plain", "--provenance", "sign"])
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("no provenance was found"), "\(result.stderr)")
+        let unmoved = try await Shell.run(["skopeo", "inspect", "--tls-verify=false", "--raw", "docker://\(image):plain"])
+        #expect(unmoved.stdoutData == attachedList.stdoutData, "the list tag moved")
 
         let refusals: [([String], String)] = [
             (["--provenance", "attach", "--list-format", "docker"], "needs an OCI index"),
