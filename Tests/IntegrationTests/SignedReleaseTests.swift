@@ -174,6 +174,8 @@ extension BuildCommandTests {
                     == firstProvenance[name]?["attestationManifest"] as? String, "\(name): a new provenance was made")
                 #expect(provenance["signedAttestation"] as? String
                     == firstProvenance[name]?["signedAttestation"] as? String, "\(name): attested again")
+                #expect(provenance["signature"] as? String
+                    == firstProvenance[name]?["signature"] as? String, "\(name): signed again")
             }
             #expect(provenance["verified"] as? Bool == true, "\(name): \(provenance)")
         }
@@ -228,6 +230,19 @@ extension BuildCommandTests {
         #expect(result.stderr.contains("no provenance was found"), "\(result.stderr)")
         let unmoved = try await Shell.run(["skopeo", "inspect", "--tls-verify=false", "--raw", "docker://\(image):plain"])
         #expect(unmoved.stdoutData == attachedList.stdoutData, "the list tag moved")
+
+        // Signing that fails (the key's password is wrong): no list tag is moved or made, the report says why.
+        let key = try await SigningKey()
+        defer { key.remove() }
+        result = try await project.build(
+            base + ["--tag", "badkey", "--provenance", "sign", "--sign-key", key.privateKey, "--json", json,
+                    "--cosign-arg=--tlog-upload=false"],
+            environment: ["COSIGN_PASSWORD": "not-the-password"])
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(try await !Self.listExists("\(image):badkey"))
+        let failed = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        #expect((failed?["error"] as? String)?.contains("no tag of") == true, "\(String(describing: failed))")
+        #expect(failed?["listDigest"] == nil && failed?["signaturesVerified"] == nil)
 
         let refusals: [([String], String)] = [
             (["--provenance", "attach", "--list-format", "docker"], "needs an OCI index"),

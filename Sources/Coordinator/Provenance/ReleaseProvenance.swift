@@ -70,7 +70,7 @@ struct ReleaseProvenance: Sendable {
                 // Without a cosign attestation yet, `sign` attests the stored predicate as it is.
                 var predicate: [UInt8]?
                 if signed == nil, let layer = await statementLayer(of: entry) { predicate = Self.predicate(of: layer) }
-                prepared.toSign.append(.init(tag: key, digest: digest, predicate: predicate))
+                prepared.toSign.append(.init(tag: key, digest: digest, predicate: predicate, reused: true))
             } else if let signed {
                 let attestation: AttestationManifest
                 do { attestation = try AttestationManifest(statement: signed, imageDigest: digest) } catch {
@@ -81,7 +81,7 @@ struct ReleaseProvenance: Sendable {
                 prepared.reports[key] = ProvenanceReport(
                     status: .reused, statement: Digest(of: signed).description,
                     attestationManifest: attestation.entry.digest.description)
-                prepared.toSign.append(.init(tag: key, digest: digest, predicate: nil))
+                prepared.toSign.append(.init(tag: key, digest: digest, predicate: nil, reused: true))
             } else {
                 prepared.reports[key] = ProvenanceReport(
                     status: .missing,

@@ -11,6 +11,8 @@ actor ReleaseSigner {
         var digest: Digest
         /// nil for a resumed platform whose existing attestation must be verified and kept.
         var predicate: [UInt8]?
+        /// A resumed platform: an existing valid signature is kept rather than another one added.
+        var reused = false
     }
 
     private let cosign: Cosign
@@ -56,7 +58,18 @@ actor ReleaseSigner {
             let reference = repository.withDigest(platform.digest).description
             var report = results[platform.tag] ?? ProvenanceReport(status: .attached)
             do throws(Cosign.Failure) {
-                try await cosign.run(cosign.settings.signCommand(for: reference))
+                let signed: Bool
+                if platform.reused {
+                    do throws(Cosign.Failure) {
+                        try await cosign.run(cosign.settings.verifyCommand(for: reference, verificationKey: verificationKey))
+                        signed = true
+                    } catch {
+                        signed = false
+                    }
+                } else {
+                    signed = false
+                }
+                if !signed { try await cosign.run(cosign.settings.signCommand(for: reference)) }
                 if let predicate = platform.predicate {
                     let file = directory + "/" + platform.digest.encoded + ".predicate.json"
                     guard FileManager.default.createFile(atPath: file, contents: Data(predicate)) else {
