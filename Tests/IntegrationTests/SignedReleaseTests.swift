@@ -103,6 +103,8 @@ extension BuildCommandTests {
                 let definition = predicate?["buildDefinition"] as? [String: Any]
                 let internalParameters = definition?["internalParameters"] as? [String: Any]
                 #expect(internalParameters?["host"] as? String == host, "\(name): \(statement)")
+                let builder = internalParameters?["builder"] as? [String: Any]
+                #expect(builder?["version"] as? String != nil, "\(name): the builder's version: \(statement)")
                 let external = definition?["externalParameters"] as? [String: Any]
                 #expect(external?["platform"] as? String == name)
                 #expect(external?["secretIds"] as? [String] == ["token"])

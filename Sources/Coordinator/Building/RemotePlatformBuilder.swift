@@ -57,7 +57,7 @@ struct RemotePlatformBuilder: PlatformBuilding {
             ManifestSlot(tag: slot.reference, digest: digest, platform: slot.platform.description,
                 windowsVersion: slot.windowsVersion?.rawValue)
         }
-        let options = RemoteWorker.Options(
+        var options = RemoteWorker.Options(
             tarballDestination: request.output == .registry ? nil : request.tarball(for: slot),
             onLog: { lines in relay.yield(.log(lines.map(\.text))) },
             onPhase: { phase in relay.yield(.phase(phase)) },
@@ -67,6 +67,8 @@ struct RemotePlatformBuilder: PlatformBuilding {
                 let manifest = try await children.resolve(child).manifest
                 return (manifest.kind.mediaType, Int64(manifest.bytes.count))
             })
+        // The builder's version goes into the platform's provenance.
+        options.describeBuilder = request.provenance != .none
         defer {
             relay.finish()
         }

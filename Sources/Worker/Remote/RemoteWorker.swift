@@ -43,6 +43,9 @@ public struct RemoteWorker: Sendable {
         /// Looks up a pushed manifest's media type and size (the coordinator's registry client) when the
         /// builder does not report them (buildah gives only the digest).
         public var describe: (@Sendable (_ tag: String, _ digest: String) async throws -> (mediaType: String, size: Int64))?
+        /// Ask the builder its version (and buildx plugin and driver) before building, for the result's probe (the
+        /// coordinator's provenance). Best effort: an unanswered question leaves them unknown and fails nothing.
+        public var describeBuilder = false
 
         /// Creates options.
         public init(
@@ -170,6 +173,8 @@ public struct RemoteWorker: Sendable {
         if host.builder == .buildx, request.output != .registry {
             // The archive is made differently per buildx driver: the build script needs the builder's answers.
             probe = try await checkBuilder(on: connection, probe: probe)
+        } else if options.describeBuilder, let builder = try? await HostProbe.probeBuilder(host, over: connection) {
+            probe.builder = builder
         }
         let workDirectory = try classified(.probing, kind: .infrastructure) {
             try shell.resolve(host.workDir, home: probe.home ?? "")
