@@ -161,7 +161,7 @@ extension BuildCommandTests {
         }) { first, _ in first }
         let again = try await release()
         #expect(again.status == 0, "\(again.stderr)")
-        let second = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let second = try Self.report(json)
         #expect(second?["signaturesVerified"] as? Bool == true)
         for platform in second?["platforms"] as? [[String: Any]] ?? [] {
             let name = platform["platform"] as? String ?? "?"
@@ -230,7 +230,8 @@ extension BuildCommandTests {
         result = try await project.build(base + ["--tag", "plain", "--provenance", "sign"])
         #expect(result.status == 3, "\(result.stderr)")
         #expect(result.stderr.contains("no provenance was found"), "\(result.stderr)")
-        let unmoved = try await Shell.run(["skopeo", "inspect", "--tls-verify=false", "--raw", "docker://\(image):plain"])
+        let unmoved = try await Shell.run(
+            ["skopeo", "inspect", "--tls-verify=false", "--raw", "docker://\(image):plain"])
         #expect(unmoved.stdoutData == attachedList.stdoutData, "the list tag moved")
 
         // Signing that fails (the key's password is wrong): no list tag is moved or made, the report says why.
@@ -242,7 +243,7 @@ extension BuildCommandTests {
             environment: ["COSIGN_PASSWORD": "not-the-password"])
         #expect(result.status == 3, "\(result.stderr)")
         #expect(try await !Self.listExists("\(image):badkey"))
-        let failed = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let failed = try Self.report(json)
         #expect((failed?["error"] as? String)?.contains("no tag of") == true, "\(String(describing: failed))")
         #expect(failed?["listDigest"] == nil && failed?["signaturesVerified"] == nil)
 
@@ -262,8 +263,12 @@ extension BuildCommandTests {
         #expect(try await !Self.listExists("\(image):x"))
     }
 
+    static func report(_ json: String) throws -> [String: Any]? {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+    }
+
     static func provenance(_ json: String) throws -> [String: Any]? {
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let report = try Self.report(json)
         return (report?["platforms"] as? [[String: Any]])?.first?["provenance"] as? [String: Any]
     }
 }

@@ -89,7 +89,7 @@ extension Release {
     private func releaseFacts(_ sources: ReleaseSources) -> ReleaseFacts {
         var facts = ReleaseFacts(
             image: request.plan.target.image, invocationID: invocationID,
-            buildArgs: Dictionary(request.buildArguments.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last }),
+            buildArgs: Dictionary(request.buildArguments.map { ($0.name, $0.value) }) { _, last in last },
             labels: request.labels, secretIDs: request.secrets.map(\.id), dockerfiles: sources.sourceDigests)
         if request.isGitContext {
             facts.gitSource = GitContextURL(parsing: request.contextPath).repositoryWithoutCredentials

@@ -179,7 +179,8 @@ struct Release: Sendable {
     }
 
     private func publish(
-        _ platforms: [PlatformReport], client: RegistryClient, children: ChildPrefetch, options: ManifestAssembler.Options
+        _ platforms: [PlatformReport], client: RegistryClient, children: ChildPrefetch,
+        options: ManifestAssembler.Options
     ) async throws(AssemblyError)
         -> ManifestAssembler.PushedList
     {

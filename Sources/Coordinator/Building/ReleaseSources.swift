@@ -94,7 +94,8 @@ struct ReleaseSources: Sendable {
         }
         let sourceDigests = digests.mapValues { source in
             ReleaseFacts.SourceDigests(
-                dockerfile: request.isGitContext ? nil : Digest(of: source.dockerfile).description, context: source.context)
+                dockerfile: request.isGitContext ? nil : Digest(of: source.dockerfile).description,
+                context: source.context)
         }
         return ReleaseSources(
             sources: sources, fingerprints: fingerprints, pinnedGit: pinned, resumeOff: resumeOff,

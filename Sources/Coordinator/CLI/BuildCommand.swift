@@ -185,8 +185,9 @@ struct BuildCommand: AsyncParsableCommand {
             throw ValidationError("--sign-key, --cosign-arg and --cosign-verify-arg are for --provenance sign.")
         }
         if provenance != .none, listFormat == .docker {
-            throw ValidationError("--provenance \(provenance.rawValue) needs an OCI index (attestation manifests carry "
-                + "annotations a Docker manifest list cannot hold); use --list-format auto or oci, or --provenance none.")
+            throw ValidationError("--provenance \(provenance.rawValue) needs an OCI index (attestation manifests "
+                + "carry annotations a Docker manifest list cannot hold); use --list-format auto or oci, or "
+                + "--provenance none.")
         }
     }
 

@@ -49,7 +49,8 @@ struct AttestationManifest: Sendable, Hashable {
             }
         }
         // putManifest checks the digest the registry announces against the bytes sent.
-        _ = try await client.putManifest(manifest, mediaType: MediaType.ociManifest, to: repository.withDigest(entry.digest))
+        _ = try await client.putManifest(
+            manifest, mediaType: MediaType.ociManifest, to: repository.withDigest(entry.digest))
     }
 
     /// The config BuildKit gives attestation manifests.

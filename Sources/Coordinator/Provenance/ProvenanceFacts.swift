@@ -77,7 +77,8 @@ enum ProvenanceFactory {
                                      windowsBuild: host.windowsBuild)),
                     resolvedDependencies: dependencies),
                 runDetails: .init(
-                    builder: .init(id: CoordinatorIdentity.builderID, version: ["coordinator": CoordinatorIdentity.version]),
+                    builder: .init(
+                        id: CoordinatorIdentity.builderID, version: ["coordinator": CoordinatorIdentity.version]),
                     metadata: .init(
                         invocationId: release.invocationID, startedOn: host.startedOn.formatted(.iso8601),
                         finishedOn: host.finishedOn.formatted(.iso8601)))))

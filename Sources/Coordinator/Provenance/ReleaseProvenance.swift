@@ -62,7 +62,8 @@ struct ReleaseProvenance: Sendable {
             }
             // A resumed platform: its provenance is whatever was recorded when it was built.
             let signed = await signedStatement(of: digest)
-            if let entry = existingList?.manifests.first(where: { $0.isAttestationManifest && $0.attestedDigest == digest }) {
+            let listed = existingList?.manifests.first { $0.isAttestationManifest && $0.attestedDigest == digest }
+            if let entry = listed {
                 let statement = await statementDigest(of: entry)
                 prepared.attestations[digest] = [entry]
                 prepared.reports[key] = ProvenanceReport(

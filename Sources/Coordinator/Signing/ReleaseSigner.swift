@@ -61,7 +61,8 @@ actor ReleaseSigner {
                 let signed: Bool
                 if platform.reused {
                     do throws(Cosign.Failure) {
-                        try await cosign.run(cosign.settings.verifyCommand(for: reference, verificationKey: verificationKey))
+                        try await cosign.run(
+                            cosign.settings.verifyCommand(for: reference, verificationKey: verificationKey))
                         signed = true
                     } catch {
                         signed = false

@@ -13,7 +13,8 @@ struct ProvenanceTests {
             image: "127.0.0.1:5000/signing/app", invocationID: "run-1", buildArgs: ["GOPROXY": "https://proxy"],
             labels: ["team": "a"], secretIDs: ["token"],
             dockerfiles: ["Dockerfile": .init(
-                dockerfile: "sha256:" + String(repeating: "1", count: 64), context: "sha256:" + String(repeating: "2", count: 64))])
+                dockerfile: "sha256:" + String(repeating: "1", count: 64),
+                context: "sha256:" + String(repeating: "2", count: 64))])
         if git {
             facts.gitSource = "https://git.example/app.git"
             facts.gitRevision = String(repeating: "c", count: 40)
@@ -109,7 +110,8 @@ struct ProvenanceTests {
     @Test("attestations force an OCI index and follow their image")
     func indexWithAttestations() throws {
         let child = Children.child(.dockerManifest, Children.amd64)
-        let attestation = try AttestationManifest(statement: try Self.statement().encoded(), imageDigest: child.manifest.digest)
+        let attestation = try AttestationManifest(
+            statement: try Self.statement().encoded(), imageDigest: child.manifest.digest)
         var withAttestation = child
         withAttestation.attestations = [attestation.entry]
         #expect(ManifestListBuilder.kind(for: [withAttestation]) == .ociIndex)
@@ -148,7 +150,8 @@ struct CosignSettingsTests {
         #expect(!verify.contains("--insecure-ignore-tlog=true"))
         #expect(settings.signCommand(for: Self.reference).contains("--registry-cacert"))
         let pinned = CosignSettings(verifyArguments: ["--certificate-identity=me@example.com"])
-        #expect(!pinned.verifyCommand(for: Self.reference, verificationKey: nil).contains("--certificate-identity-regexp"))
+        let pinnedVerify = pinned.verifyCommand(for: Self.reference, verificationKey: nil)
+        #expect(!pinnedVerify.contains("--certificate-identity-regexp"))
         #expect(CosignSettings(key: "awskms:///alias/release").keyIsURI)
     }
 }
