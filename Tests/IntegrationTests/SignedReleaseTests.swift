@@ -130,6 +130,14 @@ extension BuildCommandTests {
         }
         #expect(!inspect.stdout.contains(secretValue))
         #expect(!reportText.contains(secretValue))
+        // The key's password stays in the local cosign's environment: not in the report, the logs or an error.
+        let password = try #require(key.environment["COSIGN_PASSWORD"])
+        #expect(!reportText.contains(password) && !result.stderr.contains(password) && !result.stdout.contains(password))
+        let logs = project.directory + "/_output/logs"
+        for file in try FileManager.default.contentsOfDirectory(atPath: logs) {
+            let log = try String(contentsOfFile: logs + "/" + file, encoding: .utf8)
+            #expect(!log.contains(password) && !log.contains(secretValue), "\(file)")
+        }
 
         // skopeo still resolves every platform; the index validates against the OCI schema.
         for (os, arch) in [("linux", "amd64"), ("linux", "arm64"), ("windows", "amd64")] {
