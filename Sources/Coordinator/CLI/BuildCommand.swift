@@ -71,6 +71,17 @@ struct BuildCommand: AsyncParsableCommand {
             + "for a git checkout, .source and .revision."))
     var noDefaultAnnotations = false
 
+    @Option(name: .customLong("cache"), help: ArgumentHelp(
+        "none, or registry: each platform imports from and exports to a cache place of its own under --cache-repo "
+            + "(buildx: type=registry,mode=max, or inline with the docker driver; buildah/podman: --layers "
+            + "--cache-to/--cache-from).", valueName: "mode"))
+    var cache: CacheMode = .none
+
+    @Option(name: .customLong("cache-repo"), help: ArgumentHelp(
+        "The repository that holds the platforms' caches (default: IMAGE-cache, on the image's registry).",
+        valueName: "repo"))
+    var cacheRepository: String?
+
     @Option(name: .customLong("target"), help: ArgumentHelp(
         "The Dockerfile stage to build (default: the last).", valueName: "stage"))
     var stage: String?
@@ -194,6 +205,11 @@ struct BuildCommand: AsyncParsableCommand {
 }
 
 extension ListFormat: ExpressibleByArgument {}
+
+/// `--cache`.
+enum CacheMode: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case none, registry
+}
 
 /// `--output`.
 enum OutputType: String, CaseIterable, ExpressibleByArgument, Sendable {

@@ -69,6 +69,9 @@ struct HostCheck: Codable, Sendable {
     var builder: String?
     var builderVersion: String?
     var freeBytes: Int64?
+    /// What `--cache registry` does on the host: `registry (mode=max)`, `inline (final stage only)`,
+    /// `registry (layers)` or `none`.
+    var cache: String?
     /// What a Windows host answered beyond the probe (DefaultShell, PowerShell, tar.exe, engine, disk).
     var windows: WindowsHostFacts?
     /// Why the host cannot be used, or `nil`.
@@ -105,6 +108,7 @@ struct HostCheck: Codable, Sendable {
             check.windowsBuild = probe.windowsBuild
             check.builder = host.builder.rawValue
             check.builderVersion = probe.builder.buildxVersion ?? probe.builder.version
+            check.cache = BuildCache.mode(for: host.builder, buildxDriver: probe.builder.buildxDriver)
             if host.shell == .sh {
                 check.freeBytes = try await freeBytes(in: host.workDir, connection: connection)
             } else {
@@ -145,11 +149,12 @@ struct HostCheck: Codable, Sendable {
                 check.authenticated ? "ok" : "-", check.os ?? "-", check.architecture ?? "-", check.windowsBuild ?? "-",
                 [check.builder, check.builderVersion].compactMap { $0 }.joined(separator: " ").ifEmpty("-"),
                 check.freeBytes.map { String(format: "%.1f GiB", Double($0) / 1_073_741_824) } ?? "-",
-                check.problem == nil ? "usable" : "UNUSABLE",
+                check.cache ?? "-", check.problem == nil ? "usable" : "UNUSABLE",
             ]
         }
         var text = TextTable.render(
-            header: ["HOST", "ADDRESS", "REACHABLE", "HOST KEY", "AUTH", "OS", "ARCH", "WINDOWS", "BUILDER", "FREE", "STATUS"],
+            header: ["HOST", "ADDRESS", "REACHABLE", "HOST KEY", "AUTH", "OS", "ARCH", "WINDOWS", "BUILDER", "FREE", "CACHE",
+                     "STATUS"],
             rows: rows)
         text += windowsSummary(checks)
         for check in checks {
