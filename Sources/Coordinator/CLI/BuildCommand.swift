@@ -19,6 +19,17 @@ struct BuildCommand: AsyncParsableCommand {
 
             Exit codes: 0 success, 1 a build failed (or a partial list was pushed), 2 usage or inventory \
             error, 3 infrastructure failure that retries could not cure, 130 interrupted.
+
+            Examples:
+              coordinator build --inventory inventory.json \\
+                --image registry.example.com/velero/velero --tag v1.14.2 \\
+                --also-tag v1.14 --also-tag latest \\
+                --platform linux/amd64,linux/arm64,windows/amd64
+              coordinator build ... --target release \\
+                --label org.opencontainers.image.licenses=Apache-2.0 \\
+                --annotation index:org.opencontainers.image.description=Velero
+              coordinator build ... --secret id=gotoken,env=GOMOD_TOKEN \\
+                --cache registry
             """
     )
 
