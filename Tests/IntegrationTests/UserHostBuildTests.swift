@@ -188,8 +188,18 @@ struct UserHostBuildTests {
         let digest = try await Self.verifyPushed(project, image: image)
         let modes = try await Self.layerModes("\(image)@\(digest)", in: project.directory)
         for entry in Self.contextModes {
-            #expect(modes["ctx/" + entry.path] == entry.listed,
-                    "\(host.name): ctx/\(entry.path) is \(modes["ctx/" + entry.path] ?? "missing"), want \(entry.listed)")
+            let check = {
+                #expect(modes["ctx/" + entry.path] == entry.listed,
+                        "\(host.name): ctx/\(entry.path) is \(modes["ctx/" + entry.path] ?? "missing"), want \(entry.listed)")
+            }
+            if host.builder == "podman", entry.mode & 0o6000 != 0 {
+                // The context on the host keeps these bits (the unit test and docker-user-1 show it), but rootless
+                // podman 4.3's COPY chowns to the image's root inside the user namespace, and the kernel clears
+                // set-user-ID and set-group-ID on that chown: `podman build` by hand loses them too.
+                withKnownIssue("rootless podman 4.3 COPY drops set-user-ID and set-group-ID bits") { check() }
+            } else {
+                check()
+            }
         }
         #expect(modes["ctx/shared/a.txt"] == "-rw-r--r--")
     }
