@@ -256,8 +256,10 @@ struct RemoteContextStoreTests {
         defer { try? FileManager.default.removeItem(atPath: tarball) }
         let digest = try await BuildContext.scan(root: fixture.root).archive().write(to: tarball)
         let store = RemoteContextStore(shell: RemoteShell(.sh), workDirectory: work)
-        let script = "umask 022 && " + (try store.receiveCommand(uploadID: "one")) + " < '\(tarball)' && "
-            + (try store.publishCommand(digest: digest, uploadID: "one"))
+        // Interpolated: a POSIX command prints as its command line, whether a String or an invocation value.
+        let receive = try store.receiveCommand(uploadID: "one")
+        let publish = try store.publishCommand(digest: digest, uploadID: "one")
+        let script = "umask 022 && \(receive) < '\(tarball)' && \(publish)"
         // As root, drop to nobody: root's tar keeps modes whatever the options.
         let user = getuid() == 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
         let received = try await Shell.run(user + ["/bin/sh", "-c", script])
