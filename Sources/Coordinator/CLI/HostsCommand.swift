@@ -7,8 +7,8 @@ import Worker
 struct HostsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hosts",
-        abstract: "Check the inventory's build hosts.",
-        subcommands: [HostsCheckCommand.self]
+        abstract: "Check the inventory's build hosts, or add one.",
+        subcommands: [HostsCheckCommand.self, HostsAddCommand.self]
     )
 }
 
