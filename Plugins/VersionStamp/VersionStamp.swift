@@ -12,11 +12,16 @@ import PackagePlugin
 struct VersionStamp: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let output = context.pluginWorkDirectoryURL.appending(path: "Generated")
+        // SwiftPM starts prebuild commands with a clean environment: hand the overrides on explicitly.
+        let environment = ProcessInfo.processInfo.environment.filter {
+            ["COORDINATOR_VERSION", "COORDINATOR_COMMIT", "PATH"].contains($0.key)
+        }
         return [
             .prebuildCommand(
                 displayName: "Stamping the coordinator version from git",
                 executable: URL(fileURLWithPath: "/bin/sh"),
                 arguments: ["-c", Self.script, "version-stamp", context.package.directoryURL.path, output.path],
+                environment: environment,
                 outputFilesDirectory: output)
         ]
     }
