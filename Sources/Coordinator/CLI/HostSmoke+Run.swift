@@ -14,14 +14,13 @@ struct HostSmokeRun: Sendable {
 
     func run() async throws -> [HostSmoke] {
         let login = await registryLogin()
-        let contexts = try SmokeContext(directory: scratch)
         return try await RegistryClient.withClient(configuration: registry) { client in
             await withTaskGroup(of: (Int, [HostSmoke]).self) { group in
                 for (index, host) in hosts.enumerated() {
                     group.addTask {
                         var smokes: [HostSmoke] = []
                         for platform in Self.platforms(of: host) {
-                            smokes.append(await smoke(host, platform, contexts: contexts, login: login, client: client))
+                            smokes.append(await smoke(host, platform, login: login, client: client))
                         }
                         return (index, smokes)
                     }
@@ -51,7 +50,7 @@ struct HostSmokeRun: Sendable {
     }
 
     private func smoke(
-        _ host: BuildHost, _ platform: Platform, contexts: SmokeContext, login: RegistryLogin?, client: RegistryClient
+        _ host: BuildHost, _ platform: Platform, login: RegistryLogin?, client: RegistryClient
     ) async -> HostSmoke {
         let start = ContinuousClock.now
         let nativeWindows = platform.isWindows && host.shell.isWindows
@@ -62,15 +61,14 @@ struct HostSmokeRun: Sendable {
                 HostSmoke.Step(name: $0, outcome: .skipped)
             }, seconds: 0)
         let target = SSHTarget(host: host, hostKeyPolicy: hostKeyPolicy)
-        var context = contexts.linux
+        var base = "scratch"
         if nativeWindows {
-            let base = SmokeContext.windowsBase(host.windowsVersion ?? .default)
+            base = SmokeContext.windowsBase(host.windowsVersion ?? .default)
             if let (step, problem) = await SmokeContext.checkBaseImage(base, on: host, target: target) {
                 smoke.record(failedAt: step, problem: problem)
                 smoke.seconds = (ContinuousClock.now - start).seconds
                 return smoke
             }
-            context = contexts.windows(base)
         }
         let request = BuildRequest(
             tag: tag, platform: platform, windowsVersion: platform.isWindows ? host.windowsVersion ?? .default : nil,
@@ -78,6 +76,13 @@ struct HostSmokeRun: Sendable {
             insecureRegistry: image.map { registry.security.isInsecure($0.registry) } ?? false, login: login)
         let archive = scratch + "/\(host.name)-\(platform.description.replacingOccurrences(of: "/", with: "-")).tar"
         let worker = RemoteWorker(host: host, target: target)
+        let context: BuildContext
+        do {
+            context = try SmokeContext.make(in: scratch, host: host.name, platform: platform, base: base)
+        } catch {
+            smoke.record(failedAt: "upload", problem: "cannot write the smoke context under \(scratch): \(error)")
+            return smoke
+        }
         do {
             let result = try await worker.build(
                 request, context: context, options: RemoteWorker.Options(tarballDestination: archive))
@@ -95,7 +100,8 @@ struct HostSmokeRun: Sendable {
             try? FileManager.default.removeItem(atPath: archive)
             let step = HostSmoke.step(of: error, push: image != nil, loggedIn: login != nil)
             var problem = "\(error)"
-            if let image, step == "push", login == nil {
+            let refused = ["unauthorized", "denied", "401", "403"].contains { problem.lowercased().contains($0) }
+            if let image, step == "push", login == nil, refused {
                 problem += "\n  (no credentials for \(image.registry) in your Docker configuration were passed to the host: "
                     + "run `docker login \(image.registry)` here, or log in on the host)"
             }

@@ -4,36 +4,25 @@ import Worker
 
 /// The one-file build contexts of `hosts check --smoke`: `FROM scratch` plus one `COPY` for Linux and
 /// cross-built platforms, and the same on the Windows nanoserver image of each release for Windows hosts.
-struct SmokeContext: Sendable {
-    let linux: BuildContext
-    private let windowsContexts: [String: BuildContext]
-
-    /// Writes the contexts under `directory`.
-    init(directory: String) throws {
-        linux = try Self.make(directory + "/linux", from: "scratch", destination: "/smoke.txt")
-        var windows: [String: BuildContext] = [:]
-        for version in WindowsVersion.allCases {
-            let base = Self.windowsBase(version)
-            windows[base] = try Self.make(directory + "/\(version.rawValue)", from: base, destination: "C:/smoke.txt")
-        }
-        windowsContexts = windows
-    }
-
-    /// The context whose Dockerfile starts `FROM base`.
-    func windows(_ base: String) -> BuildContext {
-        windowsContexts[base] ?? linux
+/// The file names its host and platform, so no two hosts push the same layer at once (registry:2 can answer
+/// 500 to concurrent uploads of one blob to one repository).
+enum SmokeContext {
+    /// Writes the context for `platform` on `host` under `directory`, building on `base` (`scratch` or a
+    /// Windows image).
+    static func make(in directory: String, host: String, platform: Platform, base: String) throws -> BuildContext {
+        let root = directory + "/\(host)-\(platform.description.replacingOccurrences(of: "/", with: "-"))"
+        let destination = base == "scratch" ? "/smoke.txt" : "C:/smoke.txt"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try "FROM \(base)\nCOPY smoke.txt \(destination)\n".write(
+            toFile: root + "/Dockerfile", atomically: true, encoding: .utf8)
+        try "coordinator hosts check --smoke: \(host) \(platform)\n".write(
+            toFile: root + "/smoke.txt", atomically: true, encoding: .utf8)
+        return try BuildContext.scan(root: root)
     }
 
     /// The nanoserver image of a Windows release (ltsc2019's is tagged 1809).
     static func windowsBase(_ version: WindowsVersion) -> String {
         "mcr.microsoft.com/windows/nanoserver:" + (version == .ltsc2019 ? "1809" : version.rawValue)
-    }
-
-    private static func make(_ root: String, from base: String, destination: String) throws -> BuildContext {
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try "FROM \(base)\nCOPY smoke.txt \(destination)\n".write(toFile: root + "/Dockerfile", atomically: true, encoding: .utf8)
-        try "coordinator hosts check --smoke\n".write(toFile: root + "/smoke.txt", atomically: true, encoding: .utf8)
-        return try BuildContext.scan(root: root)
     }
 
     /// Whether the Windows host has `base` (it is not pulled: Windows base images are gigabytes). Returns the
