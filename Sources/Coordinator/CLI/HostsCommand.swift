@@ -7,8 +7,8 @@ import Worker
 struct HostsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hosts",
-        abstract: "Check the inventory's build hosts.",
-        subcommands: [HostsCheckCommand.self]
+        abstract: "Check the inventory's build hosts, or add one.",
+        subcommands: [HostsCheckCommand.self, HostsAddCommand.self]
     )
 }
 
@@ -18,7 +18,11 @@ struct HostsCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Connect to every host, probe it, and say whether it can build what the inventory says.",
-        discussion: "Exits 3 when any host is unusable."
+        discussion: """
+            Exits 3 when any host is unusable. With --smoke, builds a one-file image on every host through \
+            the real build path instead (with --image, also logs in and pushes REPO:smoke-HOST) and exits 3 \
+            when any step fails on any host.
+            """
     )
 
     @OptionGroup var inventoryOption: InventoryOption
@@ -29,7 +33,12 @@ struct HostsCheckCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the results as JSON.")
     var json = false
 
+    @OptionGroup var smokeOptions: HostSmokeOptions
+
     func run() async throws {
+        if smokeOptions.smoke {
+            return try await smokeOptions.run(inventory: inventoryOption.load(), acceptNewHostKeys: acceptNewHostKeys, json: json)
+        }
         let inventory = try inventoryOption.load()
         let policy: HostKeyPolicy = acceptNewHostKeys ? .acceptNew : .strict
         let results = await withTaskGroup(of: (Int, HostCheck).self) { group in
