@@ -24,7 +24,7 @@ extension HostDiscovery {
     /// The command that asks a host with `shell` for its OS, architecture, Windows build and builders.
     /// Nothing in it comes from the user. On Windows it is a short Windows PowerShell 5.1 script (sent
     /// encoded, well under 2,000 characters); on POSIX hosts the builder CLIs answer concurrently.
-    public static func command(shell: ShellKind) throws -> String {
+    public static func command(shell: ShellKind) throws -> RemoteInvocation {
         let remote = RemoteShell(shell)
         let questions: [(String, [String])] = [
             ("docker-version", ["docker", "version"]), ("buildx-version", ["docker", "buildx", "version"]),
