@@ -65,8 +65,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
-            ]
+            ],
+            plugins: ["VersionStamp"]
         ),
+        // Writes the git tag and commit into the Coordinator target before each build (`--version`).
+        .plugin(name: "VersionStamp", capability: .buildTool()),
         .target(
             name: "TestSupport",
             dependencies: [

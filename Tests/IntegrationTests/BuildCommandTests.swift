@@ -371,7 +371,7 @@ struct BuildInterruptTests {
         defer { try? FileManager.default.removeItem(atPath: workDir) }
         let inventory = try Self.inventory(project, fleet, workDir: workDir)
         // The host's side of the upload: tar extracting into this work directory's incoming folder.
-        let receiving = "tar -x -f - -C \(workDir)/contexts/.incoming-"
+        let receiving = "tar -x -p --no-same-owner -f - -C \(workDir)/contexts/.incoming-"
         let result = try await project.build(
             ["--inventory", inventory, "--image", try BuildCommandTests.image(fleet), "--tag", "v1",
              "--platform", "linux/amd64"], timeout: .seconds(240),

@@ -23,6 +23,12 @@ struct FleetSSHTests {
             command = "driver=$(buildah info --format '{{.store.GraphDriverName}}') && echo \"$driver\" && "
                 + "echo \"$BUILDAH_ISOLATION\""
             expected = "vfs\nchroot"
+        } else if host.builder == "podman" {
+            // Rootless podman on a machine without systemd: the cgroupfs manager, a file event log, and
+            // the runtime directory logind would create, the user's own and private.
+            command = "podman info --format '{{.Host.CgroupManager}} {{.Host.EventLogger}} {{.Host.Security.Rootless}}'"
+                + " && stat -c '%a %U' \"$XDG_RUNTIME_DIR\""
+            expected = "cgroupfs file true\n700 \(try fleet.value(host.userKey))"
         } else {
             command = "docker buildx version >/dev/null && echo \"$DOCKER_HOST\" && docker info --format '{{.Driver}}'"
             expected = "\(try fleet.value("TESTBED_DOCKER_HOST"))\nvfs"
@@ -30,6 +36,26 @@ struct FleetSSHTests {
         let result = try await Shell.run(try fleet.openSSHArguments(host: host, command: command))
         #expect(result.succeeded, "builder check on \(host.name) failed: \(result.stderr)")
         #expect(result.trimmedStdout == expected)
+    }
+
+    @Test("the non-root hosts log in as their own user: docker access through the docker group only, subordinate ids for podman",
+          arguments: Fleet.userHosts)
+    func userHostIsNotRoot(host: Fleet.TestHost) async throws {
+        let fleet = try Fleet.require()
+        let user = try fleet.value(host.userKey)
+        let command = host.builder == "podman"
+            ? "id -un && id -u && grep -c \"^$(id -un):\" /etc/subuid /etc/subgid"
+            : "id -un && id -u && id -Gn | tr ' ' '\\n' | grep -x docker && stat -c '%G %a' \"${DOCKER_HOST#unix://}\""
+        let result = try await Shell.run(try fleet.openSSHArguments(host: host, command: command))
+        #expect(result.succeeded, "\(host.name): \(result.stderr)")
+        let lines = result.trimmedStdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == user)
+        #expect(lines.count > 1 && lines[1] != "0", "\(host.name) logs in as root: \(lines)")
+        if host.builder == "podman" {
+            #expect(Array(lines.dropFirst(2)) == ["/etc/subuid:1", "/etc/subgid:1"])
+        } else {
+            #expect(Array(lines.dropFirst(2)) == ["docker", "docker 660"])
+        }
     }
 
     @Test("only the arm64 host has the uname fixture: the spare host stays x86_64 under `uname -a`")
@@ -134,7 +160,7 @@ struct FleetSSHTests {
 
 @Suite("Test fleet: inventory")
 struct FleetInventoryTests {
-    @Test("the fleet's inventory describes the four hosts as the brief specifies")
+    @Test("the fleet's inventory describes its six hosts as the brief specifies")
     func inventoryMatchesFleet() throws {
         let fleet = try Fleet.require()
         let data = try Data(contentsOf: URL(fileURLWithPath: try fleet.value("TESTBED_INVENTORY")))
@@ -144,7 +170,7 @@ struct FleetInventoryTests {
         for (entry, host) in zip(hosts, Fleet.testHosts) {
             #expect(entry["address"] as? String == (try fleet.value(host.addressKey)))
             #expect(entry["port"] as? Int == Int(try fleet.value("TESTBED_SSH_PORT")))
-            #expect(entry["user"] as? String == (try fleet.value("TESTBED_SSH_USER")))
+            #expect(entry["user"] as? String == (try fleet.value(host.userKey)))
             #expect(entry["identityFiles"] as? [String] == [try fleet.value("TESTBED_SSH_KEY")])
             #expect(entry["knownHostsFile"] as? String == (try fleet.value("TESTBED_KNOWN_HOSTS")))
             #expect(entry["builder"] as? String == host.builder)

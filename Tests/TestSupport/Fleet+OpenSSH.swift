@@ -3,7 +3,7 @@ import Foundation
 extension Fleet {
     /// A test host of the fleet, as `scripts/testbed` starts it and its inventory names it.
     public struct TestHost: Sendable, CustomStringConvertible {
-        /// The inventory name (`amd64-1`, `arm64-1`, `wincross-1`, `amd64-2`).
+        /// The inventory name (`amd64-1`, `arm64-1`, `wincross-1`, `amd64-2`, `docker-user-1`, `podman-1`).
         public let name: String
         /// The env key holding the host's address (`TESTBED_HOST_AMD64`, ...).
         public let addressKey: String
@@ -11,17 +11,38 @@ extension Fleet {
         public let machine: String
         /// The host's builder in the fleet inventory.
         public let builder: String
+        /// The env key holding the user the host logs in as (`TESTBED_SSH_USER`, root, for most hosts).
+        public let userKey: String
+
+        /// Whether the host logs in as a non-root user prepared as the README tells users.
+        public var isUserHost: Bool { userKey != "TESTBED_SSH_USER" }
+
+        public init(name: String, addressKey: String, machine: String, builder: String,
+                    userKey: String = "TESTBED_SSH_USER") {
+            self.name = name
+            self.addressKey = addressKey
+            self.machine = machine
+            self.builder = builder
+            self.userKey = userKey
+        }
 
         public var description: String { name }
     }
 
-    /// The four SSH hosts of the fleet.
+    /// The SSH hosts of the fleet's inventory, in its order.
     public static let testHosts: [TestHost] = [
         TestHost(name: "amd64-1", addressKey: "TESTBED_HOST_AMD64", machine: "x86_64", builder: "buildx"),
         TestHost(name: "arm64-1", addressKey: "TESTBED_HOST_ARM64", machine: "aarch64", builder: "buildx"),
         TestHost(name: "wincross-1", addressKey: "TESTBED_HOST_WINCROSS", machine: "x86_64", builder: "buildah"),
         TestHost(name: "amd64-2", addressKey: "TESTBED_HOST_SPARE", machine: "x86_64", builder: "buildx"),
+        TestHost(name: "docker-user-1", addressKey: "TESTBED_HOST_DOCKER_USER", machine: "x86_64", builder: "buildx",
+                 userKey: "TESTBED_DOCKER_USER_SSH_USER"),
+        TestHost(name: "podman-1", addressKey: "TESTBED_HOST_PODMAN", machine: "x86_64", builder: "podman",
+                 userKey: "TESTBED_PODMAN_SSH_USER"),
     ]
+
+    /// The fleet's hosts that log in as a non-root user.
+    public static var userHosts: [TestHost] { testHosts.filter(\.isUserHost) }
 
     /// How the OpenSSH client authenticates.
     public enum OpenSSHIdentity: Sendable {
@@ -59,7 +80,7 @@ extension Fleet {
             arguments += ["-o", "IdentityAgent=\(socket)"]
         }
         arguments += extraOptions
-        arguments += ["\(try value("TESTBED_SSH_USER"))@\(try value(host.addressKey))", command]
+        arguments += ["\(try value(host.userKey))@\(try value(host.addressKey))", command]
         return arguments
     }
 }

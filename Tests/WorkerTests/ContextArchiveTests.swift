@@ -235,4 +235,39 @@ struct RemoteContextStoreTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.directory) == [digest])
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/runs") == ["live"])
     }
+
+    @Test("an ordinary user with umask 022 receives every mode bit as archived, as docker build keeps them")
+    func nonRootReceiverKeepsModes() async throws {
+        let fixture = try ContextFixture()
+        defer { fixture.remove() }
+        let modes: [(path: String, mode: mode_t)] = [
+            ("run.sh", 0o775), ("shared", 0o777), ("setgid", 0o2775), ("sticky", 0o1777), ("secret.txt", 0o600),
+            ("setuid.sh", 0o4755), ("group.sh", 0o2750),
+        ]
+        for file in ["Dockerfile", "run.sh", "shared/a", "setgid/b", "sticky/c", "secret.txt", "setuid.sh", "group.sh"] {
+            try fixture.write(file)
+        }
+        for entry in modes { #expect(chmod(fixture.root + "/" + entry.path, entry.mode) == 0) }
+        let work = fixture.root + "-work"
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        #expect(chmod(work, 0o777) == 0)
+        let tarball = fixture.root + ".tar"
+        defer { try? FileManager.default.removeItem(atPath: tarball) }
+        let digest = try await BuildContext.scan(root: fixture.root).archive().write(to: tarball)
+        let store = RemoteContextStore(shell: RemoteShell(.sh), workDirectory: work)
+        // Interpolated: a POSIX command prints as its command line, whether a String or an invocation value.
+        let receive = try store.receiveCommand(uploadID: "one")
+        let publish = try store.publishCommand(digest: digest, uploadID: "one")
+        let script = "umask 022 && \(receive) < '\(tarball)' && \(publish)"
+        // As root, drop to nobody: root's tar keeps modes whatever the options.
+        let user = getuid() == 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
+        let received = try await Shell.run(user + ["/bin/sh", "-c", script])
+        try #require(received.succeeded, "\(received.stderr)")
+        for entry in modes {
+            var info = stat()
+            #expect(stat(store.path(for: digest) + "/" + entry.path, &info) == 0)
+            #expect(String(info.st_mode & 0o7777, radix: 8) == String(entry.mode, radix: 8), "\(entry.path)")
+        }
+    }
 }

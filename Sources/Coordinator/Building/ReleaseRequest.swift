@@ -20,6 +20,8 @@ struct ReleaseRequest: Sendable {
     var manifestAnnotations: [String: String]
     /// Whether an OCI index gets the default annotations.
     var defaultAnnotations: Bool
+    /// `--cache registry`: the repository under which each platform has its cache place; nil for none.
+    var cacheRepository: String?
     /// `--secret`s, read on this machine.
     var secrets: [BuildSecret]
     /// `--label KEY=VALUE`, set on every platform's image.
@@ -139,6 +141,28 @@ struct ReleaseRequest: Sendable {
                         + "buildah or podman host, or use manifest-descriptor: to annotate its entry in the list")
                 }
             }
+        }
+        if command.cache == .registry {
+            let repository = command.cacheRepository ?? plan.target.image + "-cache"
+            if let problem = ImageNameRules.problem(withRepository: repository) {
+                throw UsageError("--cache-repo \(MessageText.quoted(repository)) \(problem)")
+            }
+            let imageRegistry = try? ImageReference(parsing: plan.target.listReference).registry
+            let cacheRegistry = try? ImageReference(parsing: repository + ":cache").registry
+            guard imageRegistry == cacheRegistry else {
+                throw UsageError("--cache-repo \(MessageText.quoted(repository)) is on another registry than --image "
+                    + "(\(imageRegistry ?? "?")): the hosts log in to the image's registry only; put the cache there")
+            }
+            guard output == .registry else {
+                throw UsageError("--cache registry exports through the registry: it needs --output registry, not "
+                    + output.rawValue)
+            }
+            cacheRepository = repository
+        } else {
+            if command.cacheRepository != nil {
+                throw UsageError("--cache-repo needs --cache registry")
+            }
+            cacheRepository = nil
         }
         var secrets: [BuildSecret] = []
         for text in command.secrets {

@@ -39,6 +39,16 @@ struct RemotePlatformBuilder: PlatformBuilding {
             insecureRegistry: insecureRegistry, login: request.output == .registry ? login : nil,
             labels: request.labels.merging([SourceFingerprint.label: label]) { _, own in own })
         buildRequest.buildSecrets = secrets
+        if let cacheRepository = request.cacheRepository {
+            if host.builder == .docker {
+                await progress(.log(["cache: the docker builder (classic docker build) on \(host.name) keeps no registry "
+                    + "cache; this platform builds from the host's local cache only"]))
+            } else {
+                buildRequest.cache = BuildCache(
+                    cacheRepository: cacheRepository, platform: slot.platform, windowsVersion: slot.windowsVersion,
+                    importing: !request.noCache)
+            }
+        }
         if !request.manifestAnnotations.isEmpty {
             // OCI manifests: a Docker v2 manifest has no annotations (the plan allows only buildah and podman here).
             buildRequest.annotations = request.manifestAnnotations

@@ -19,6 +19,17 @@ struct BuildCommand: AsyncParsableCommand {
 
             Exit codes: 0 success, 1 a build failed (or a partial list was pushed), 2 usage or inventory \
             error, 3 infrastructure failure that retries could not cure, 130 interrupted.
+
+            Examples:
+              coordinator build --inventory inventory.json \\
+                --image registry.example.com/velero/velero --tag v1.14.2 \\
+                --also-tag v1.14 --also-tag latest \\
+                --platform linux/amd64,linux/arm64,windows/amd64
+              coordinator build ... --target release \\
+                --label org.opencontainers.image.licenses=Apache-2.0 \\
+                --annotation index:org.opencontainers.image.description=Velero
+              coordinator build ... --secret id=gotoken,env=GOMOD_TOKEN \\
+                --cache registry
             """
     )
 
@@ -92,6 +103,17 @@ struct BuildCommand: AsyncParsableCommand {
         "An option for every cosign verify call, e.g. --cosign-verify-arg=--certificate-identity=ID for keyless. "
             + "Repeatable.", valueName: "arg"))
     var cosignVerifyArgs: [String] = []
+
+    @Option(name: .customLong("cache"), help: ArgumentHelp(
+        "none, or registry: each platform imports from and exports to a cache place of its own under --cache-repo "
+            + "(buildx: type=registry,mode=max, or inline with the docker driver; buildah/podman: --layers "
+            + "--cache-to/--cache-from).", valueName: "mode"))
+    var cache: CacheMode = .none
+
+    @Option(name: .customLong("cache-repo"), help: ArgumentHelp(
+        "The repository that holds the platforms' caches (default: IMAGE-cache, on the image's registry).",
+        valueName: "repo"))
+    var cacheRepository: String?
 
     @Option(name: .customLong("target"), help: ArgumentHelp(
         "The Dockerfile stage to build (default: the last).", valueName: "stage"))
@@ -229,6 +251,11 @@ struct BuildCommand: AsyncParsableCommand {
 extension ListFormat: ExpressibleByArgument {}
 
 extension ProvenanceMode: ExpressibleByArgument {}
+
+/// `--cache`.
+enum CacheMode: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case none, registry
+}
 
 /// `--output`.
 enum OutputType: String, CaseIterable, ExpressibleByArgument, Sendable {

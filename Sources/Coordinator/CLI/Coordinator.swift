@@ -12,6 +12,7 @@ struct Coordinator: AsyncParsableCommand {
             Exit codes: 0 success, 1 a build failed, 2 usage or inventory error, \
             3 infrastructure failure, 130 interrupted.
             """,
+        version: CoordinatorVersion.text,
         subcommands: [BuildCommand.self, PlanCommand.self, ManifestCommand.self, HostsCommand.self]
     )
 }

@@ -7,8 +7,8 @@ import Worker
 struct HostsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hosts",
-        abstract: "Check the inventory's build hosts.",
-        subcommands: [HostsCheckCommand.self]
+        abstract: "Check the inventory's build hosts, or add one.",
+        subcommands: [HostsCheckCommand.self, HostsAddCommand.self]
     )
 }
 
@@ -18,7 +18,11 @@ struct HostsCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Connect to every host, probe it, and say whether it can build what the inventory says.",
-        discussion: "Exits 3 when any host is unusable."
+        discussion: """
+            Exits 3 when any host is unusable. With --smoke, builds a one-file image on every host through \
+            the real build path instead (with --image, also logs in and pushes REPO:smoke-HOST) and exits 3 \
+            when any step fails on any host.
+            """
     )
 
     @OptionGroup var inventoryOption: InventoryOption
@@ -29,7 +33,12 @@ struct HostsCheckCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the results as JSON.")
     var json = false
 
+    @OptionGroup var smokeOptions: HostSmokeOptions
+
     func run() async throws {
+        if smokeOptions.smoke {
+            return try await smokeOptions.run(inventory: inventoryOption.load(), acceptNewHostKeys: acceptNewHostKeys, json: json)
+        }
         let inventory = try inventoryOption.load()
         let policy: HostKeyPolicy = acceptNewHostKeys ? .acceptNew : .strict
         let results = await withTaskGroup(of: (Int, HostCheck).self) { group in
@@ -69,6 +78,9 @@ struct HostCheck: Codable, Sendable {
     var builder: String?
     var builderVersion: String?
     var freeBytes: Int64?
+    /// What `--cache registry` does on the host: `registry (mode=max)`, `inline (final stage only)`,
+    /// `registry (layers)` or `none`.
+    var cache: String?
     /// What a Windows host answered beyond the probe (DefaultShell, PowerShell, tar.exe, engine, disk).
     var windows: WindowsHostFacts?
     /// Why the host cannot be used, or `nil`.
@@ -105,6 +117,7 @@ struct HostCheck: Codable, Sendable {
             check.windowsBuild = probe.windowsBuild
             check.builder = host.builder.rawValue
             check.builderVersion = probe.builder.buildxVersion ?? probe.builder.version
+            check.cache = BuildCache.mode(for: host.builder, buildxDriver: probe.builder.buildxDriver)
             if host.shell == .sh {
                 check.freeBytes = try await freeBytes(in: host.workDir, connection: connection)
             } else {
@@ -145,11 +158,12 @@ struct HostCheck: Codable, Sendable {
                 check.authenticated ? "ok" : "-", check.os ?? "-", check.architecture ?? "-", check.windowsBuild ?? "-",
                 [check.builder, check.builderVersion].compactMap { $0 }.joined(separator: " ").ifEmpty("-"),
                 check.freeBytes.map { String(format: "%.1f GiB", Double($0) / 1_073_741_824) } ?? "-",
-                check.problem == nil ? "usable" : "UNUSABLE",
+                check.cache ?? "-", check.problem == nil ? "usable" : "UNUSABLE",
             ]
         }
         var text = TextTable.render(
-            header: ["HOST", "ADDRESS", "REACHABLE", "HOST KEY", "AUTH", "OS", "ARCH", "WINDOWS", "BUILDER", "FREE", "STATUS"],
+            header: ["HOST", "ADDRESS", "REACHABLE", "HOST KEY", "AUTH", "OS", "ARCH", "WINDOWS", "BUILDER", "FREE", "CACHE",
+                     "STATUS"],
             rows: rows)
         text += windowsSummary(checks)
         for check in checks {

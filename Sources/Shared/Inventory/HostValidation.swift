@@ -5,8 +5,8 @@ import Darwin
 #endif
 
 /// Character-level checks for inventory strings that end up in SSH, file names or remote paths.
-enum HostValidation {
-    static func isValidName(_ name: String) -> Bool {
+public enum HostValidation {
+    public static func isValidName(_ name: String) -> Bool {
         guard (1...63).contains(name.count), let first = name.unicodeScalars.first,
             isASCIIAlphanumeric(first)
         else { return false }
@@ -27,7 +27,7 @@ enum HostValidation {
     }
 
     /// The address without IPv6 brackets, or `nil` when it is not a hostname, IPv4 or IPv6 address.
-    static func normalisedAddress(_ address: String) -> String? {
+    public static func normalisedAddress(_ address: String) -> String? {
         var text = address
         if text.hasPrefix("["), text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
         guard !text.isEmpty, text.count <= 253 else { return nil }
@@ -48,7 +48,7 @@ enum HostValidation {
 
     /// A remote user: no whitespace, quotes, control or shell characters (`DOMAIN\user` and
     /// `user@domain` are allowed for Windows hosts).
-    static func isValidUser(_ user: String) -> Bool {
+    public static func isValidUser(_ user: String) -> Bool {
         !user.isEmpty && user.count <= 256
             && user.unicodeScalars.allSatisfy { isASCIIAlphanumeric($0) || "._-@\\$".unicodeScalars.contains($0) }
     }

@@ -127,6 +127,8 @@ public struct BuildRequest: Sendable {
     public var login: RegistryLogin?
     /// Image labels (`--label NAME=VALUE`), such as the source fingerprint.
     public var labels: [String: String]
+    /// The platform's registry cache (`--cache registry`), or nil for the builder's local cache only.
+    public var cache: BuildCache?
     /// Annotations on the image manifest (buildah and podman `--annotation`, with ``manifestFormat`` `.oci`).
     public var annotations: [String: String] = [:]
     /// Build secrets, for `RUN --mount=type=secret` (buildx, buildah and podman; see ``BuildSecret``).

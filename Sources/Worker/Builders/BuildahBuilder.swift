@@ -51,7 +51,8 @@ public struct BuildahBuilder: ImageBuilder {
         }
         build += ["--format", request.manifestFormat.rawValue, "-f", invocation.dockerfilePath]
         build += request.annotations.keys.sorted().flatMap { ["--annotation", $0 + "=" + request.annotations[$0]!] }
-        build += try invocation.buildFlagsThenTagAndContext(extra: tls + authentication + secrets.flags)
+        build += try invocation.buildFlagsThenTagAndContext(
+            extra: tls + authentication + secrets.flags + (request.cache?.buildahFlags ?? []))
         script.run(RemoteCommand(build))
         var digestFile: String?
         var tarball: String?

@@ -31,11 +31,15 @@ public struct BuildxBuilder: ImageBuilder {
         arguments += try invocation.buildArgumentFlags()
         arguments += ["--provenance=false", "--sbom=false", "--metadata-file", metadata]
         arguments += invocation.commonFlags + secrets.flags
+        let cache = request.cache.map { $0.buildxFlags(driver: invocation.buildxDriver) }
+        arguments += cache?.flags ?? []
         var tarball: String?
         var afterBuild: [[String]] = []
         switch request.output {
         case .registry:
             arguments += ["--push", "-t", request.tag]
+            // Inline cache: the image is pushed under the cache reference too (a tag of the cache repository).
+            for tag in cache?.extraTags ?? [] { arguments += ["-t", tag] }
         case .tarball(let format):
             let path = invocation.tarballPath
             tarball = path

@@ -56,8 +56,22 @@ public struct RemoteContextStore: Sendable {
             .makeDirectory(directory, privateToUser: false),
             .removeTree(incoming),
             .makeDirectory(incoming, privateToUser: true),
-            .run(RemoteCommand(["tar", "-x", "-f", "-", "-C", incoming], readsScriptInput: true)),
+            .run(RemoteCommand(extractArguments(into: incoming), readsScriptInput: true)),
         ], removeOnFailure: [incoming])
+    }
+
+    /// `tar` reading the archive from standard input into `directory`.
+    ///
+    /// On POSIX hosts the entries' modes are applied as archived, set-user-ID, set-group-ID and sticky bits
+    /// included, as `docker build` sends them: GNU tar applies the user's umask instead, unless run by root,
+    /// so without `-p` a build as an ordinary user turns a 0775 script into 0755. `--no-same-owner` keeps the
+    /// files the login user's (the archive says uid 0, which root would otherwise apply), as it is for an
+    /// ordinary user anyway. BusyBox tar accepts both options but applies the umask regardless.
+    func extractArguments(into directory: String) -> [String] {
+        switch shell.family {
+        case .posix: ["tar", "-x", "-p", "--no-same-owner", "-f", "-", "-C", directory]
+        case .windows: ["tar", "-x", "-f", "-", "-C", directory]
+        }
     }
 
     /// The command for ``receiveScript(uploadID:)``.

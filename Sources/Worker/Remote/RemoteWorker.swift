@@ -170,9 +170,14 @@ public struct RemoteWorker: Sendable {
         }
         // The builder is asked about only when the script needs its answers, or when the build fails.
         probe.builder = BuilderProbe(kind: host.builder)
-        if host.builder == .buildx, request.output != .registry {
-            // The archive is made differently per buildx driver: the build script needs the builder's answers.
+        if host.builder == .buildx, request.output != .registry || request.cache != nil {
+            // The archive and the cache export are made differently per buildx driver: the build script needs the
+            // builder's answers.
             probe = try await checkBuilder(on: connection, probe: probe)
+            if request.cache != nil, probe.builder.buildxDriver == nil || probe.builder.buildxDriver == "docker" {
+                options.onLog([BuildLogLine(host: host.name, platform: request.platform, stream: .stderr,
+                    text: "cache: buildx's docker driver exports inline cache only: only final-stage steps are cached")])
+            }
         } else if options.describeBuilder, let builder = try? await HostProbe.probeBuilder(host, over: connection) {
             probe.builder = builder
         }

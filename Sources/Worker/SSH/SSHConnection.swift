@@ -16,6 +16,9 @@ public final class SSHConnection: Sendable {
     /// "aes128-ctr + hmac-sha2-256" (see `SessionSetup.cipherPreference`).
     public var algorithms: String { loop.algorithms }
 
+    /// The host key the connection was verified with, and whether it was just recorded.
+    public var hostKey: VerifiedHostKey? { loop.hostKey }
+
     private init(target: SSHTarget, loop: SessionLoop) {
         self.target = target
         self.loop = loop

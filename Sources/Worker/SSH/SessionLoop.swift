@@ -64,6 +64,7 @@ final class SessionLoop: @unchecked Sendable {
         var threadID: Int?
         var setupCancelled = false
         var algorithms = ""
+        var hostKey: VerifiedHostKey?
     }
 
     private let shared = Locked(Shared())
@@ -103,6 +104,11 @@ final class SessionLoop: @unchecked Sendable {
     /// The client-to-server cipher and MAC negotiated, e.g. "aes128-ctr + hmac-sha2-256".
     var algorithms: String {
         shared.withLock { $0.algorithms }
+    }
+
+    /// The host key the session was verified with (set once setup succeeded).
+    var hostKey: VerifiedHostKey? {
+        shared.withLock { $0.hostKey }
     }
 
     /// Interrupts setup (connect, handshake or authentication) as soon as possible.
@@ -262,11 +268,14 @@ final class SessionLoop: @unchecked Sendable {
         self.session = session
         libssh2_session_set_blocking(session, 1)
         libssh2_session_set_timeout(session, max(1000, target.connectTimeout.milliseconds))
-        try SessionSetup(session: session, target: target, socket: fd, isCancelled: { self.setupCancelled })
+        let hostKey = try SessionSetup(session: session, target: target, socket: fd, isCancelled: { self.setupCancelled })
             .handshakeVerifyAndAuthenticate(onHandshake: { self.handshakeDone = true })
         let negotiated = [LIBSSH2_METHOD_CRYPT_CS, LIBSSH2_METHOD_MAC_CS]
             .compactMap { libssh2_session_methods(session, $0).map { String(cString: $0) } }.joined(separator: " + ")
-        shared.withLock { $0.algorithms = negotiated }
+        shared.withLock {
+            $0.algorithms = negotiated
+            $0.hostKey = hostKey
+        }
         if target.keepaliveInterval > .zero {
             libssh2_keepalive_config(session, 1, UInt32(max(2, target.keepaliveInterval.components.seconds)))
         }

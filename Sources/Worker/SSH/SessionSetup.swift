@@ -9,7 +9,8 @@ struct SessionSetup {
     let socket: Int32
     let isCancelled: () -> Bool
 
-    func handshakeVerifyAndAuthenticate(onHandshake: () -> Void) throws {
+    @discardableResult
+    func handshakeVerifyAndAuthenticate(onHandshake: () -> Void) throws -> VerifiedHostKey {
         let knownHosts = KnownHosts(
             session: session, paths: target.knownHostsFiles, host: target.hostAddress, port: target.port)
         preferHostKeyTypes(knownHosts.knownTypes(host: target.hostAddress, port: target.port))
@@ -18,9 +19,10 @@ struct SessionSetup {
         if isCancelled() { throw CancellationError() }
         guard rc == 0 else { throw handshakeError(rc) }
         onHandshake()
-        try verifyHostKey(knownHosts)
+        let hostKey = try verifyHostKey(knownHosts)
         try Authenticator(session: session, target: target).authenticate()
         if isCancelled() { throw CancellationError() }
+        return hostKey
     }
 
     /// Asks for a host key type the known_hosts files already record for this host (as OpenSSH
@@ -72,7 +74,7 @@ struct SessionSetup {
         }
     }
 
-    private func verifyHostKey(_ knownHosts: KnownHosts) throws {
+    private func verifyHostKey(_ knownHosts: KnownHosts) throws -> VerifiedHostKey {
         guard let key = ServerHostKey.of(session) else {
             throw SSHError(.handshakeFailed, host: target.name,
                 "\(target.displayName) presented a host key type libssh2 1.10 cannot verify")
@@ -80,7 +82,7 @@ struct SessionSetup {
         let name = KnownHosts.pattern(host: target.hostAddress, port: target.port)
         switch knownHosts.check(key, host: target.hostAddress, port: target.port) {
         case .match:
-            return
+            return VerifiedHostKey(type: key.type.name, fingerprint: key.fingerprint, recordedIn: nil)
         case .revoked(let location):
             throw SSHError(.hostKeyRevoked, host: target.name,
                 "the \(key.type.name) host key of \(target.displayName) (\(key.fingerprint)) is marked @revoked at \(location); refusing to connect")
@@ -92,7 +94,8 @@ struct SessionSetup {
             if target.hostKeyPolicy == .acceptNew, let file = target.knownHostsFiles.first {
                 do {
                     _ = try KnownHosts.append(key, host: target.hostAddress, port: target.port, to: file)
-                    return
+                    return VerifiedHostKey(
+                        type: key.type.name, fingerprint: key.fingerprint, recordedIn: LocalPaths.expand(file))
                 } catch {
                     throw SSHError(.knownHostsUnwritable, host: target.name,
                         "cannot record the new host key of \(target.displayName) in \(LocalPaths.expand(file)): \(error)")
@@ -103,4 +106,15 @@ struct SessionSetup {
                 "the host key of \(target.displayName) is unknown: no entry for \(name) in \(consulted). It presented the \(key.type.name) key \(key.fingerprint). Check that fingerprint out of band, then add it (`ssh-keyscan -p \(target.port) -t \(key.type.keyscanName) \(target.hostAddress) >> ~/.ssh/known_hosts`) or connect once with host key policy accept-new")
         }
     }
+}
+
+/// The host key a connection was verified with.
+public struct VerifiedHostKey: Sendable, Hashable {
+    /// `ssh-ed25519`, `ecdsa-sha2-nistp256`, …
+    public var type: String
+    /// `SHA256:…`, as `ssh-keygen -l` prints it.
+    public var fingerprint: String
+    /// The known_hosts file the key was just added to (``HostKeyPolicy/acceptNew``), or nil when a file
+    /// already knew it.
+    public var recordedIn: String?
 }

@@ -57,6 +57,7 @@ struct WindowsScriptProofTests {
             try WindowsBootstrap.invocation(SSHConnection.windowsDownloadScript(
                 try PowerShell.quote(longPath("runs\\it's ")), marker: "coordinator-transfer-1f2e"))
         }
+        try add("hosts-add-discovery") { try HostDiscovery.command(shell: kind) }
         try add("hosts-check") { try WindowsHostCheck.invocation(workDirectory: longPath("it's $(x) ")) }
         let windows = Platform(os: "windows", architecture: "amd64")
         let host = BuildHost(name: "win", address: "127.0.0.1", platforms: [windows], builder: .docker, shell: kind)
