@@ -5,8 +5,10 @@ import Shared
 enum CoordinatorIdentity {
     /// The builder id of every statement.
     static let builderID = "https://github.com/coordinator-build/coordinator"
-    /// coordinator's version. A placeholder until `coordinator --version` lands; swap it for that constant.
-    static let version = "0.0.0-dev"
+    /// coordinator's version, as `coordinator --version` prints it (stamped by the VersionStamp plugin).
+    static let version = BuildVersion.version
+    /// The commit it was built from, or `unknown`.
+    static let commit = BuildVersion.commit
 }
 
 /// What one attempt learned about the host that built a platform, for its provenance.
@@ -78,7 +80,8 @@ enum ProvenanceFactory {
                     resolvedDependencies: dependencies),
                 runDetails: .init(
                     builder: .init(
-                        id: CoordinatorIdentity.builderID, version: ["coordinator": CoordinatorIdentity.version]),
+                        id: CoordinatorIdentity.builderID,
+                        version: ["coordinator": CoordinatorIdentity.version, "commit": CoordinatorIdentity.commit]),
                     metadata: .init(
                         invocationId: release.invocationID, startedOn: host.startedOn.formatted(.iso8601),
                         finishedOn: host.finishedOn.formatted(.iso8601)))))
