@@ -122,6 +122,31 @@ struct ContextArchiveTests {
         #expect(throws: ContextReadError.self) { try BuildContext.scan(root: fixture.root, dockerfile: "../Dockerfile") }
     }
 
+    @Test("a Dockerfile reached through a linked directory outside the context is refused, naming --file and the link")
+    func dockerfileThroughLinkOutside() throws {
+        let fixture = try ContextFixture()
+        let outside = try ContextFixture()
+        defer {
+            fixture.remove()
+            outside.remove()
+        }
+        try outside.write("Dockerfile", "FROM scratch\n")
+        try fixture.write("app.txt")
+        try fixture.link("docker", to: outside.root)
+        try fixture.link("dangling", to: outside.root + "/missing")
+        for file in ["docker/Dockerfile", "./docker/../docker/Dockerfile"] {
+            let error = #expect(throws: ContextReadError.self) { try BuildContext.scan(root: fixture.root, dockerfile: file) }
+            #expect(error?.description.contains("--file") == true)
+            #expect(error?.description.contains("symbolic link \"docker\"") == true)
+        }
+        #expect(throws: ContextReadError.self) { try BuildContext.scan(root: fixture.root, dockerfile: "dangling/Dockerfile") }
+        // A link that stays inside the context is fine: it travels as a link.
+        try fixture.write("real/Dockerfile", "FROM scratch\n")
+        try fixture.link("inside", to: "real")
+        let context = try BuildContext.scan(root: fixture.root, dockerfile: "inside/Dockerfile")
+        #expect(context.dockerfile == "inside/Dockerfile")
+    }
+
     @Test("the archive is a valid tar with modes, links and long names; its digest is the SHA-256 of its bytes")
     func archive() async throws {
         let fixture = try ContextFixture()

@@ -55,12 +55,18 @@ actor HostPool {
     }
 
     /// Waits for a place on the candidate whose turn it is, skipping hosts ruled out for the run, also
-    /// those ruled out while this slot waited. Returns `nil` when every candidate is ruled out.
-    func acquireUsable(_ candidates: [BuildHost], turn: Int) async throws -> BuildHost? {
+    /// those ruled out while this slot waited, and the hosts in `full` (whose own slots were all taken just now):
+    /// the next candidate in order goes first. Returns `nil` when every candidate is ruled out, or is in `full`.
+    func acquireUsable(_ candidates: [BuildHost], turn: Int, skipping full: Set<String> = []) async throws
+        -> BuildHost?
+    {
         while true {
             let usable = usable(candidates)
             guard !usable.isEmpty else { return nil }
-            let host = usable[turn % usable.count]
+            let start = turn % usable.count
+            guard let host = (usable[start...] + usable[..<start]).first(where: { !full.contains($0.name) }) else {
+                return nil
+            }
             try await acquire(host.name)
             if !disqualified.contains(host.name) { return host }
             release(host.name)

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Worker
 
 /// Runs a plan: every slot in parallel, each host running at most `capacity` builds. An
 /// infrastructure failure moves the slot to its next eligible host (round-robin over the slot's
@@ -17,6 +18,9 @@ struct Scheduler: Sendable {
     var backoff: Duration = .seconds(1)
     /// Bound on one attempt; `nil` for none.
     var attemptTimeout: Duration?
+    /// How often a slot whose hosts are all full (``HostSlotsFull``: their slots are taken, by this run or
+    /// another) asks them again. The wait counts neither as an attempt nor against ``attemptTimeout``.
+    var slotPoll: Duration = .seconds(2)
 
     /// One slot's outcome.
     struct SlotResult: Sendable {
@@ -56,23 +60,17 @@ struct Scheduler: Sendable {
                 do { try await Task.sleep(for: delay) } catch { lastError = ("interrupted", .cancelled); break }
                 delay *= 2
             }
-            let attemptStart = ContinuousClock.now
-            let host: BuildHost
+            let taken: (host: BuildHost, outcome: Result<SlotOutput, any Error>, started: ContinuousClock.Instant)
             do {
-                guard let acquired = try await pool.acquireUsable(candidates, turn: attempt - turnOffset) else { break }
-                host = acquired
+                guard let attempted = try await attemptOnFreeHost(assignment, candidates, turn: attempt - turnOffset,
+                    pool: pool)
+                else { break }
+                taken = attempted
             } catch {
                 lastError = ("interrupted", .cancelled)
                 break
             }
-            let outcome: Result<SlotOutput, any Error>
-            do {
-                let mode = host.buildMode(for: assignment.slot.platform) ?? assignment.mode
-                outcome = .success(try await attemptBuild(assignment.slot, on: host, mode: mode))
-            } catch {
-                outcome = .failure(error)
-            }
-            await pool.release(host.name)
+            let (host, outcome, attemptStart) = taken
             let seconds = (ContinuousClock.now - attemptStart).seconds
             switch outcome {
             case .success(let image):
@@ -110,9 +108,58 @@ struct Scheduler: Sendable {
             failureKind: lastError?.1, seconds: (ContinuousClock.now - started).seconds)
     }
 
-    private func attemptBuild(_ slot: BuildSlot, on host: BuildHost, mode: BuildMode) async throws -> SlotOutput {
+    /// Runs one attempt on the candidate whose turn it is, or on the next one in order when a host's own slots are
+    /// all taken (``HostSlotsFull``); when every usable candidate is full, waits (saying so in the progress) and asks
+    /// again, until a host takes the build. Returns the host, the outcome and when the attempt started; `nil` when
+    /// every candidate is ruled out. Throws `CancellationError` when cancelled while waiting.
+    private func attemptOnFreeHost(
+        _ assignment: BuildPlan.Assignment, _ candidates: [BuildHost], turn: Int, pool: HostPool
+    ) async throws -> (BuildHost, Result<SlotOutput, any Error>, ContinuousClock.Instant)? {
+        var full: Set<String> = []
+        var toldWaiting: Set<String> = []
+        while true {
+            let host: BuildHost
+            if let acquired = try await pool.acquireUsable(candidates, turn: turn, skipping: full) {
+                host = acquired
+            } else {
+                let waitingFor = await pool.usable(candidates).map(\.name).filter(full.contains)
+                guard !waitingFor.isEmpty else { return nil }
+                if Set(waitingFor) != toldWaiting {
+                    toldWaiting = Set(waitingFor)
+                    let hosts = waitingFor.joined(separator: ", ")
+                    await progress.record(ProgressEvent(
+                        slot: assignment.slot, host: waitingFor.count == 1 ? waitingFor[0] : nil,
+                        kind: .log(["waiting for a free slot on \(hosts)"])))
+                }
+                try await Task.sleep(for: slotPoll)
+                full = []
+                continue
+            }
+            let started = ContinuousClock.now
+            let outcome: Result<SlotOutput, any Error>
+            do {
+                let mode = host.buildMode(for: assignment.slot.platform) ?? assignment.mode
+                // While waiting, the polls' own connecting and probing stay out of the progress.
+                outcome = .success(try await attemptBuild(assignment.slot, on: host, mode: mode,
+                    quiet: !toldWaiting.isEmpty))
+            } catch {
+                outcome = .failure(error)
+            }
+            await pool.release(host.name)
+            if case .failure(let error) = outcome, error is HostSlotsFull, !Task.isCancelled {
+                full.insert(host.name)
+                continue
+            }
+            return (host, outcome, started)
+        }
+    }
+
+    private func attemptBuild(_ slot: BuildSlot, on host: BuildHost, mode: BuildMode, quiet: Bool = false) async throws
+        -> SlotOutput
+    {
         let sink = progress
         let report: @Sendable (ProgressEvent.Kind) async -> Void = { kind in
+            if quiet, case .phase(let phase) = kind, phase == .connecting || phase == .probing { return }
             await sink.record(ProgressEvent(slot: slot, host: host.name, kind: kind))
         }
         guard let attemptTimeout else {

@@ -34,6 +34,7 @@ public struct BuildContext: Sendable {
                 reason: "it must be inside the context directory \(MessageText.quoted(root)); give its path "
                     + "relative to the context")
         }
+        try refuseLinkOutside(root: root, dockerfile: dockerfilePath, given: dockerfile)
         let dockerfileInfo = try FileSystem.status(root + "/" + dockerfilePath)
         guard FileSystem.isRegular(dockerfileInfo) else {
             throw ContextReadError(path: root + "/" + dockerfilePath, operation: "use the Dockerfile",
@@ -53,6 +54,31 @@ public struct BuildContext: Sendable {
         return BuildContext(
             root: root, dockerfile: dockerfilePath, ignoreFile: ignoreFile, entries: entries,
             fingerprint: fingerprint(of: entries))
+    }
+
+    /// Refuses a Dockerfile path whose directories pass through a symbolic link that leads out of the context
+    /// (`docker` -> `/elsewhere` with `--file docker/Dockerfile`): the path check above sees only the text, and the
+    /// file read here would not be the one the host reads from the shipped context (where the link points elsewhere
+    /// or nowhere). A link that stays inside the context is fine: it travels as a link.
+    static func refuseLinkOutside(root: String, dockerfile: String, given: String) throws {
+        let components = dockerfile.split(separator: "/").map(String.init)
+        guard components.count > 1 else { return }
+        guard let realRoot = FileSystem.realPath(root) else { return }
+        var prefix = ""
+        for component in components.dropLast() {
+            prefix += (prefix.isEmpty ? "" : "/") + component
+            guard let info = try? FileSystem.status(root + "/" + prefix), FileSystem.isSymlink(info) else { continue }
+            let resolved = FileSystem.realPath(root + "/" + prefix)
+            guard let resolved, resolved == realRoot || resolved.hasPrefix(realRoot == "/" ? "/" : realRoot + "/")
+            else {
+                throw ContextReadError(
+                    path: root + "/" + prefix, operation: "use the Dockerfile",
+                    reason: "--file \(MessageText.quoted(given)) leaves the context directory through the symbolic "
+                        + "link \(MessageText.quoted(prefix))"
+                        + (resolved.map { " (to \(MessageText.quoted($0)))" } ?? " (whose target does not exist)")
+                        + ": the host would not find that Dockerfile in the context; copy it into the context")
+            }
+        }
     }
 
     /// The paths sent, in order (directories without a trailing `/`).

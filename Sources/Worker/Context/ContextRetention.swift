@@ -27,7 +27,16 @@ public struct ContextRetention: Sendable, Hashable {
         let kept = keep.filter(Self.isDigest)
         let keepCase = kept.isEmpty ? "" : "\(kept.joined(separator: "|"))) continue ;; "
         let limit = (maximumTotalBytes + 1023) / 1024
+        // A context is removed only under an exclusive non-blocking lock on its `DIGEST.lock` (``ContextLock``):
+        // one a build holds is skipped, and stays counted in the total.
         return """
+            prune() {
+              if command -v flock >/dev/null 2>&1; then
+                ( flock -n -x 7 || exit 1; rm -rf -- "$1"; rm -f -- "$1.lock" ) 7>>"$1.lock"
+              else
+                rm -rf -- "$1"
+              fi
+            }
             if cd \(try POSIXShell.quote(runs)) 2>/dev/null; then
               find . ! -name . -prune -type d -mtime +0 -exec rm -rf {} +
             fi
@@ -36,7 +45,7 @@ public struct ContextRetention: Sendable, Hashable {
             for d in $(ls -t -r); do
               case "$d" in *[!0-9a-f]*|'') continue ;; \(keepCase)esac
               [ "${#d}" -eq 64 ] || continue
-              if [ -n "$(find "$d" -prune -mtime +\(maximumAgeDays))" ]; then rm -rf -- "$d"; fi
+              if [ -n "$(find "$d" -prune -mtime +\(maximumAgeDays))" ]; then prune "$d"; fi
             done
             total=$(du -s -k . | cut -f1)
             for d in $(ls -t -r); do
@@ -44,7 +53,7 @@ public struct ContextRetention: Sendable, Hashable {
               case "$d" in *[!0-9a-f]*|'') continue ;; \(keepCase)esac
               [ "${#d}" -eq 64 ] || continue
               size=$(du -s -k "$d" | cut -f1)
-              rm -rf -- "$d"
+              prune "$d" || continue
               total=$((total - size))
             done
             """

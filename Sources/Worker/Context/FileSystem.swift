@@ -42,6 +42,13 @@ enum FileSystem {
         return info
     }
 
+    /// The canonical absolute path of `path` with every symbolic link resolved; nil when it does not resolve.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     static func isDirectory(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFDIR }
     static func isRegular(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFREG }
     static func isSymlink(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFLNK }

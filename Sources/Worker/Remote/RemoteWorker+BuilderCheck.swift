@@ -36,7 +36,8 @@ extension RemoteWorker {
         do {
             return try await build()
         } catch {
-            guard !Task.isCancelled, (error as? RemoteBuildError)?.failureKind != .cancelled,
+            // A host whose slots were all taken built nothing: no builder to check.
+            guard !Task.isCancelled, (error as? RemoteBuildError)?.failureKind != .cancelled, !(error is HostSlotsFull),
                 let builder = try? await HostProbe.probeBuilder(host, over: connection)
             else { throw error }
             _ = try verified(builder, probe: probe)

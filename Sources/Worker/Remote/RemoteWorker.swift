@@ -118,7 +118,8 @@ public struct RemoteWorker: Sendable {
         let gated = try classified(.probing, kind: .infrastructure) {
             shell.family == .posix
                 ? try GatedBuildCommand.start(
-                    probe: HostProbe.posixLines(for: host, contextDirectory: knownDirectory, asking: .platform),
+                    probe: try HostSlots.posixLines(workDir: host.workDir, capacity: host.capacity)
+                        + HostProbe.posixLines(for: host, contextDirectory: knownDirectory, asking: .platform),
                     shell: shell, connection: connection, log: log)
                 : nil
         }
@@ -155,6 +156,7 @@ public struct RemoteWorker: Sendable {
                 case .ready(let answers):
                     probe = try HostProbe.parse(answers, builder: host.builder, host: host.name)
                 case .ended(let answers):
+                    if HostSlots.saidFull(answers) { throw HostSlotsFull(host: host.name, capacity: host.capacity) }
                     // Parsing says what is missing; a command that answered everything and still ended was stopped.
                     _ = try HostProbe.parse(answers, builder: host.builder, host: host.name)
                     let status = try await gated.finish()
@@ -201,6 +203,9 @@ public struct RemoteWorker: Sendable {
             shipped = ContextShipment.Shipped(digest: url, directory: url, bytesSent: 0)
         }
         let runDirectory = shell.join(workDirectory, "runs", Self.randomID())
+        // A context in use is never pruned: the build holds a shared lock on it (``ContextLock``).
+        var holding: String?
+        if case .context = source { holding = shipped.directory }
         let invocation = BuildInvocation(
             request: request, shell: shell, contextDirectory: shipped.directory, runDirectory: runDirectory,
             builderInstance: host.builderInstance, buildxDriver: probe.builder.buildxDriver,
@@ -208,7 +213,10 @@ public struct RemoteWorker: Sendable {
         let builder = host.builder.builder
         do {
             let image = try await buildingCheckedOnFailure(
-                { try await runBuild(builder, invocation, command: command, options: options) },
+                {
+                    try await runBuild(builder, invocation, command: command, options: options, holding: holding,
+                        slots: shell.join(workDirectory, "slots"))
+                },
                 on: connection, probe: probe)
             phases.merge(image.phases) { _, timed in timed }
             var tarball: (path: String, sha256: String)?
@@ -247,7 +255,8 @@ public struct RemoteWorker: Sendable {
 
     /// Runs the builder's script, streaming its log; reads the digest. Returns the building and pushing times.
     private func runBuild(
-        _ builder: any ImageBuilder, _ invocation: BuildInvocation, command: BuildCommand, options: Options
+        _ builder: any ImageBuilder, _ invocation: BuildInvocation, command: BuildCommand, options: Options,
+        holding context: String?, slots: String
     ) async throws -> (built: BuiltImage, tarball: String?, phases: [BuildPhase: Duration]) {
         var phases: [BuildPhase: Duration] = [:]
         let log = command.log
@@ -257,13 +266,20 @@ public struct RemoteWorker: Sendable {
         let started: ContinuousClock.Instant
         let status: ExitStatus
         if let gated = command.gated {
-            let text = try classified(.building, kind: .build) { try invocation.shell.render(script) }
+            let text = try classified(.building, kind: .build) {
+                try (context.map(ContextLock.posixLines(holding:)) ?? []).joined(separator: "\n") + "\n"
+                    + invocation.shell.render(script)
+            }
             options.onPhase(.building)
             started = ContinuousClock.now
             gated.open(script: text, input: plan.standardInput)
             status = try await classifiedAsync(.building, kind: .infrastructure) { try await gated.finish() }
         } else {
-            let line = try classified(.building, kind: .build) { try invocation.shell.command(for: script) }
+            let line = try classified(.building, kind: .build) {
+                // Elsewhere (Windows) the build's own process takes its slot of the host (``HostSlots``).
+                try HostSlots.powerShellCommand(
+                    script, shell: invocation.shell, directory: slots, capacity: host.capacity)
+            }
             options.onPhase(.building)
             started = ContinuousClock.now
             status = try await classifiedAsync(.building, kind: .infrastructure) {
@@ -280,6 +296,9 @@ public struct RemoteWorker: Sendable {
         }
         guard status == .exited(0) else {
             let tail = await log.tail(30)
+            if command.gated == nil, status == .exited(HostSlots.fullStatus), tail.contains(where: HostSlots.saidFull) {
+                throw HostSlotsFull(host: host.name, capacity: host.capacity)
+            }
             if let fault = RegistryPushFault.find(in: tail, tag: invocation.request.tag) {
                 throw RemoteBuildError(
                     phase: .pushing, host: host.name, message: fault.message, failureKind: .infrastructure, logTail: tail)
@@ -391,7 +410,7 @@ public struct RemoteWorker: Sendable {
     }
 
     private func wrap(_ error: any Error, phase: BuildPhase, kind: FailureKind) -> any Error {
-        if error is RemoteBuildError { return error }
+        if error is RemoteBuildError || error is HostSlotsFull { return error }
         if error is CancellationError || Task.isCancelled {
             return RemoteBuildError(phase: phase, host: host.name, message: "cancelled", failureKind: .cancelled,
                 logTail: [])

@@ -58,6 +58,10 @@ struct WindowsScriptProofTests {
                 try PowerShell.quote(longPath("runs\\it's ")), marker: "coordinator-transfer-1f2e"))
         }
         try add("hosts-add-discovery") { try HostDiscovery.command(shell: kind) }
+        try add("build-slot") {
+            try HostSlots.powerShellCommand(RemoteScript([.removeTree(longPath("runs\\"))]), shell: shell,
+                directory: longPath("slots it's $(x) "), capacity: 64)
+        }
         try add("hosts-check") { try WindowsHostCheck.invocation(workDirectory: longPath("it's $(x) ")) }
         let windows = Platform(os: "windows", architecture: "amd64")
         let host = BuildHost(name: "win", address: "127.0.0.1", platforms: [windows], builder: .docker, shell: kind)
