@@ -87,3 +87,32 @@ extension BuildCommandTests {
         return try JSONSerialization.jsonObject(with: raw.stdoutData) as? [String: Any] ?? [:]
     }
 }
+
+extension BuildCommandTests {
+    @Test("rootless podman: --label, --target and a manifest annotation on an OCI manifest")
+    func podmanLabelsTargetAnnotations() async throws {
+        let fleet = try Fleet.require()
+        let project = try Project(fleet: fleet, dockerfile: """
+            FROM scratch AS release
+            LABEL stage=release
+            COPY hello.txt /hello.txt
+            FROM scratch AS debug
+            LABEL stage=debug
+
+            """)
+        defer { project.remove() }
+        let image = try Self.image(fleet)
+        let result = try await project.build([
+            "--inventory", try project.inventory(try BuildSecretTests.podmanOnly(fleet)), "--image", image,
+            "--tag", "v1", "--platform", "linux/amd64", "--target", "release", "--label", "team=release",
+            "--annotation", "org.example.component=api",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let config = try await Self.inspect("\(image):v1-linux-amd64", os: "linux", arch: "amd64")
+        let labels = (config["config"] as? [String: Any])?["Labels"] as? [String: String] ?? [:]
+        #expect(labels["team"] == "release" && labels["stage"] == "release", "\(labels)")
+        let manifest = try await Self.rawJSON("\(image):v1-linux-amd64")
+        #expect(manifest["mediaType"] as? String == "application/vnd.oci.image.manifest.v1+json")
+        #expect((manifest["annotations"] as? [String: String])?["org.example.component"] == "api", "\(manifest)")
+    }
+}

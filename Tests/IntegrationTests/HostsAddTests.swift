@@ -20,8 +20,8 @@ struct HostsAddTests {
             try known.write(toFile: knownHosts, atomically: true, encoding: .utf8)
         }
 
-        func add(_ arguments: [String], fleet: Fleet) async throws -> Shell.Result {
-            let login = ["--port", try fleet.value("TESTBED_SSH_PORT"), "--user", try fleet.value("TESTBED_SSH_USER"),
+        func add(_ arguments: [String], fleet: Fleet, user: String? = nil) async throws -> Shell.Result {
+            let login = ["--port", try fleet.value("TESTBED_SSH_PORT"), "--user", try user ?? fleet.value("TESTBED_SSH_USER"),
                 "--identity-file", try fleet.value("TESTBED_SSH_KEY"), "--inventory", inventory]
             return try await CoordinatorBinary.run(
                 ["hosts", "add"] + arguments + login, environment: ["HOME": home], directory: home)
@@ -88,6 +88,32 @@ struct HostsAddTests {
         #expect(sameAddress.status == 2)
         #expect(sameAddress.stderr.contains("already has host \"amd64-1\""), "\(sameAddress.stderr)")
         #expect(try String(contentsOfFile: scratch.inventory, encoding: .utf8) == text)
+    }
+
+    @Test("the non-root hosts: docker-user-1 (docker group → buildx) and podman-1 (rootless → podman) are added")
+    func nonRootHostKinds() async throws {
+        let fleet = try Fleet.require()
+        let scratch = try Scratch(knowingFleet: fleet)
+        defer { scratch.remove() }
+        let docker = try await scratch.add(["docker-user-1", try fleet.value("TESTBED_HOST_DOCKER_USER")], fleet: fleet,
+            user: try fleet.value("TESTBED_DOCKER_USER_SSH_USER"))
+        #expect(docker.status == 0, "\(docker.stderr)")
+        let podman = try await scratch.add(["podman-1", try fleet.value("TESTBED_HOST_PODMAN")], fleet: fleet,
+            user: try fleet.value("TESTBED_PODMAN_SSH_USER"))
+        #expect(podman.status == 0, "\(podman.stderr)")
+        #expect(podman.stdout.contains("podman 4.3"), "\(podman.stdout)")
+
+        let inventory = try Inventory.load(path: scratch.inventory)
+        let hosts = Dictionary(uniqueKeysWithValues: inventory.hosts.map { ($0.name, $0) })
+        #expect(hosts["docker-user-1"]?.builder == .buildx)
+        #expect(hosts["docker-user-1"]?.user == (try fleet.value("TESTBED_DOCKER_USER_SSH_USER")))
+        #expect(hosts["podman-1"]?.builder == .podman, "buildx cannot reach an engine as cpodman: podman is chosen")
+        #expect(hosts["podman-1"]?.platforms == [.linuxAMD64])
+        // What was written is usable: hosts check connects and probes both.
+        let check = try await CoordinatorBinary.run(
+            ["hosts", "check", "--inventory", scratch.inventory], environment: ["HOME": scratch.home],
+            directory: scratch.home)
+        #expect(check.status == 0, "\(check.stdout)\n\(check.stderr)")
     }
 
     @Test("--dry-run prints the entry and writes nothing, not even a new file")

@@ -73,6 +73,28 @@ extension BuildCommandTests {
         #expect(tags == ["v1", "v1-linux-amd64", "v1-windows-ltsc2022-amd64", "v2", "v2-linux-amd64"], "\(tags)")
     }
 
+    @Test("buildx with the docker driver: inline cache pushed as the platform's cache reference, said in the progress")
+    func registryCacheInlineOnBuildx() async throws {
+        let fleet = try Fleet.require()
+        let project = try Project(fleet: fleet)
+        defer { project.remove() }
+        let image = try Self.image(fleet)
+        let arguments = ["--inventory", try fleet.value("TESTBED_INVENTORY"), "--image", image, "--platform",
+                         "linux/amd64,linux/arm64", "--cache", "registry", "--no-resume"]
+        let first = try await project.build(arguments + ["--tag", "v1"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("buildx's docker driver exports inline cache only"), "\(first.stderr)")
+        // Each platform's cache place is a tag of the cache repository holding that platform's image.
+        for (place, arch) in [("linux-amd64", "amd64"), ("linux-arm64", "arm64")] {
+            let config = try await Self.inspect("\(image)-cache:\(place)", os: "linux", arch: arch)
+            #expect(config["architecture"] as? String == arch, "\(place): \(config)")
+        }
+        // The next build imports it (--cache-from), and the COPY step comes from the cache.
+        let second = try await project.build(arguments + ["--tag", "v2"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("importing cache manifest from \(image)-cache:linux-amd64"), "\(second.stderr)")
+    }
+
     @Test("--cache refusals: another registry, --cache-repo alone, a non-registry output")
     func registryCacheRefusals() async throws {
         let fleet = try Fleet.require()

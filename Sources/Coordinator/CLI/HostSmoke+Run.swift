@@ -84,8 +84,8 @@ struct HostSmokeRun: Sendable {
             return smoke
         }
         do {
-            let result = try await worker.build(
-                request, context: context, options: RemoteWorker.Options(tarballDestination: archive))
+            let result = try await Self.buildWhenSlotFree(
+                worker, request, context: context, options: RemoteWorker.Options(tarballDestination: archive))
             try? FileManager.default.removeItem(atPath: archive)
             if let image {
                 try await verifyPushed(tag: tag, digest: result.digest, image: image, client: client)
@@ -110,6 +110,26 @@ struct HostSmokeRun: Sendable {
         if image != nil, login == nil { smoke.markNoLogin() }
         smoke.seconds = (ContinuousClock.now - start).seconds
         return smoke
+    }
+
+    /// Builds once one of the host's slots is free: while other runs hold them all (``HostSlotsFull``), says so once
+    /// on stderr and asks again every 2 s, for up to 10 minutes (then the host's slots are reported taken).
+    private static func buildWhenSlotFree(
+        _ worker: RemoteWorker, _ request: BuildRequest, context: BuildContext, options: RemoteWorker.Options
+    ) async throws -> RemoteBuildResult {
+        let deadline = ContinuousClock.now + .seconds(600)
+        var said = false
+        while true {
+            do {
+                return try await worker.build(request, context: context, options: options)
+            } catch let full as HostSlotsFull where ContinuousClock.now < deadline {
+                if !said {
+                    FileHandle.standardError.write(Data("waiting for a free slot on \(full.host)\n".utf8))
+                    said = true
+                }
+                try await Task.sleep(for: .seconds(2))
+            }
+        }
     }
 
     /// Reads the pushed tag back from the registry: it must exist and hold the digest the builder reported.
