@@ -84,7 +84,12 @@ struct RemotePlatformBuilder: PlatformBuilding {
         }
         return SlotOutput(
             digest: result.digest, mediaType: result.mediaType, size: result.size.map(Int.init),
-            tarball: result.tarball, phases: result.phaseSeconds)
+            tarball: result.tarball, phases: result.phaseSeconds,
+            context: result.contextFiles == 0
+                ? nil
+                : PlatformReport.ContextTransfer(
+                    files: result.contextFiles, bytes: result.contextFileBytes, filesSent: result.contextFilesSent,
+                    bytesSent: result.contextBytesSent))
     }
 }
 

@@ -21,4 +21,6 @@ struct SlotOutput: Hashable, Sendable {
     var tarball: String?
     /// Seconds per phase (connecting, probing, uploading, building, pushing, ...).
     var phases: [String: Double]
+    /// The local context's size and what was sent of it (nil for a git context).
+    var context: PlatformReport.ContextTransfer? = nil
 }
