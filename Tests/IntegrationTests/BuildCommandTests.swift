@@ -370,8 +370,9 @@ struct BuildInterruptTests {
         let workDir = try fleet.value("TESTBED_DIR") + "/hosts/amd64-1/work-upload-\(marker)"
         defer { try? FileManager.default.removeItem(atPath: workDir) }
         let inventory = try Self.inventory(project, fleet, workDir: workDir)
-        // The host's side of the upload: tar extracting into this work directory's incoming folder.
-        let receiving = "tar -x -f - -C \(workDir)/contexts/.incoming-"
+        // The host's side of the upload: tar extracting the context (and its new store objects) into this work
+        // directory, whose `contexts/.incoming-ID` it assembles.
+        let receiving = "--no-same-owner -f - -C \(workDir)"
         let result = try await project.build(
             ["--inventory", inventory, "--image", try BuildCommandTests.image(fleet), "--tag", "v1",
              "--platform", "linux/amd64"], timeout: .seconds(240),

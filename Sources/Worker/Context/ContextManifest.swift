@@ -59,7 +59,7 @@ public struct ContextManifest: Sendable {
         var count = 0
         var bytes: Int64 = 0
         for entry in context.entries {
-            var line: String
+            let line: String
             switch entry.kind {
             case .directory:
                 digests.append(nil)
@@ -109,6 +109,9 @@ public actor ContextManifests {
     /// The process's manifests.
     public static let shared = ContextManifests()
     private var manifests: [String: ContextManifest] = [:]
+
+    /// An empty memory (the process's is ``shared``).
+    public init() {}
 
     /// The manifest of `context`, computed on first use.
     public func manifest(for context: BuildContext) async throws -> ContextManifest {

@@ -53,6 +53,7 @@ extension RemoteContextStore {
         return try shell.command(forScriptText: """
             set -eu
             \(try traps(onFailure: [pin], always: []))
+            mkdir -p -- \(try POSIXShell.quote(workDirectory))
             cd -- \(try POSIXShell.quote(workDirectory))
             mkdir -p store/sha256
             mkdir -m 700 -- \(try POSIXShell.quote(pin))
@@ -77,11 +78,12 @@ extension RemoteContextStore {
         return try shell.command(forScriptText: """
             set -eu
             \(try traps(onFailure: [incoming], always: [pin, objects]))
+            mkdir -p -- \(try POSIXShell.quote(workDirectory))
             cd -- \(try POSIXShell.quote(workDirectory))
             mkdir -p contexts store/sha256
             rm -rf -- \(quotedIncoming)
             mkdir -m 700 -- \(quotedIncoming)
-            tar -x -p --no-same-owner -f -
+            tar -x -p --no-same-owner -f - -C \(try POSIXShell.quote(workDirectory))
             if [ \(newObjects) -gt 0 ]; then
               cd -- \(try POSIXShell.quote(objects))
               checked=$(find . -type f -exec sha256sum -- {} + | while read -r d f; do

@@ -12,6 +12,8 @@ struct ContextShipment {
     let shell: RemoteShell
     let workDirectory: String
     let cache: ContextDigestCache
+    /// Sends the whole archive even to a POSIX host (the path Windows hosts take; for benchmarks).
+    var archiveOnly = false
 
     struct Shipped: Sendable {
         var digest: String
@@ -39,7 +41,7 @@ struct ContextShipment {
     }
 
     func ship(_ context: BuildContext) async throws -> Shipped {
-        if shell.family == .posix {
+        if shell.family == .posix, !archiveOnly {
             return try await ContextSync(connection: connection, shell: shell, workDirectory: workDirectory,
                 cache: cache).ship(context)
         }

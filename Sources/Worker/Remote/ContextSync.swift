@@ -13,6 +13,8 @@ struct ContextSync {
     let shell: RemoteShell
     let workDirectory: String
     let cache: ContextDigestCache
+    /// Where manifests are remembered (the process's, but for benchmarks).
+    var manifests = ContextManifests.shared
 
     func ship(_ context: BuildContext) async throws -> ContextShipment.Shipped {
         let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
@@ -26,7 +28,7 @@ struct ContextSync {
                     context, digest: known.digest, directory: store.path(for: known.digest), bytesSent: 0, filesSent: 0)
             }
         }
-        let manifest = try await ContextManifests.shared.manifest(for: context)
+        let manifest = try await manifests.manifest(for: context)
         let uploadID = RemoteWorker.randomID()
         let names = Self.objectNames(context, manifest)
         let list = Array(names.unique.map { $0 + "\n" }.joined().utf8)
