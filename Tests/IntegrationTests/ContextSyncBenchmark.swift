@@ -46,6 +46,8 @@ struct ContextSyncBenchmark {
             }
             note("coldArchiveSeconds", archiveSeconds)
             note("coldArchiveBytes", Double(archive.bytesSent))
+            let (_, manifestSeconds) = try await timed { try await ContextManifest.make(for: context) }
+            note("manifestSeconds", manifestSeconds)
             let syncDirectory = workDirectory + "/sync-\(run)"
             let (cold, coldSeconds) = try await timed {
                 try await ContextSync(connection: connection, shell: shell, workDirectory: syncDirectory,

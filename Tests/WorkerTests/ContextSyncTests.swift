@@ -20,7 +20,7 @@ struct ContextSyncTests {
         #expect(query.succeeded, "\(query.stderr)")
         let missing = Set(query.stdout.split(separator: "\n").map(String.init))
         let (items, sent) = ContextSync.items(
-            context, manifest, objectNames: names.perEntry, missing: missing, uploadID: id)
+            context, manifest, objectNames: names.perEntry, missing: missing)
         var bytes: [UInt8] = []
         for try await chunk in TarStream(root: context.root, items: items) { bytes += chunk }
         if corrupt, let index = bytes.indices.last(where: { bytes[$0] == UInt8(ascii: "v") }) {
@@ -95,7 +95,7 @@ struct ContextSyncTests {
         // Nothing of an upload is left behind but the published contexts and the store.
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/contexts").sorted()
             == [first.digest, changed.digest].sorted())
-        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store") == ["sha256"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store") == ["sha256"], "no upload folder left")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store/sha256").count == 6)
 
         // Pruning the older context removes the object only it used.
@@ -116,9 +116,9 @@ struct ContextSyncTests {
         let store = RemoteContextStore(shell: RemoteShell(.sh), workDirectory: work)
         let result = try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "bad", corrupt: true)
         #expect(!result.assembly.succeeded)
-        #expect(result.assembly.stderr.contains("arrived with other content"))
+        #expect(result.assembly.stderr.contains("did not all arrive intact"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/contexts").isEmpty)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store") == ["sha256"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store") == ["sha256"], "no upload folder left")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store/sha256").isEmpty)
     }
 }

@@ -3,100 +3,92 @@ import Shared
 /// The content store of a POSIX host, `WORKDIR/store/sha256/OBJECT` (``ContextManifest/objectName(digest:entry:)``),
 /// from which contexts are assembled with hard links.
 ///
-/// One upload is two commands. The query reads object names on standard input, prints those the store lacks,
-/// and pins the others with a hard link in `store/.pin-ID` (the retention removes only objects no context
-/// and no pin links to). The assembly extracts one tar stream, relative to the work directory, that holds
-/// the missing objects under `store/.incoming-ID/` and the context under `contexts/.incoming-ID/`, its files
-/// hard links to objects; then checks every new object's SHA-256 against its name, moves the objects into
-/// the store and publishes the context as `contexts/DIGEST`. However it ends, the pins and the new objects'
-/// folder go; on failure or interruption the half-assembled context goes too.
+/// One upload is two commands, both working in the upload's own folder `store/.up-ID`. The query reads object
+/// names on standard input, prints those the store lacks and pins the others with a hard link in `p/` (the
+/// retention removes only objects that nothing else links to). The assembly extracts one tar stream into the
+/// folder: the missing objects under `o/`, the context under `c/`, its files hard links to `o/` or `p/` (short
+/// link names: no pax record per file). It then checks every new object's SHA-256 against its name, moves the
+/// objects into the store and publishes `c` as `contexts/DIGEST`. However it ends, the folder goes, so an
+/// interrupted upload leaves no context and no object behind.
 extension RemoteContextStore {
     /// The work directory (the parent of ``directory``).
     var workDirectory: String {
         String(directory.dropLast("/contexts".count))
     }
 
-    /// `store/.pin-ID`, relative to the work directory.
-    static func pinPath(uploadID: String) -> String {
-        "store/.pin-" + uploadID
+    /// The upload's folder, relative to the work directory.
+    static func uploadPath(uploadID: String) -> String {
+        "store/.up-" + uploadID
     }
 
-    /// `store/.incoming-ID`, relative to the work directory.
-    static func objectsPath(uploadID: String) -> String {
-        "store/.incoming-" + uploadID
+    private func traps(removing path: String) throws -> String {
+        """
+        cleanup() { status=$?; cd -- \(try POSIXShell.quote(workDirectory)) && \
+        rm -rf -- \(try POSIXShell.quote(path)); exit "$status"; }
+        trap cleanup EXIT
+        trap 'exit 129' HUP
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
+        """
     }
 
-    /// `contexts/.incoming-ID`, relative to the work directory.
-    static func contextPath(uploadID: String) -> String {
-        "contexts/.incoming-" + uploadID
-    }
-
-    private func traps(onFailure: [String], always: [String]) throws -> String {
-        let failure = try onFailure.map(POSIXShell.quote).joined(separator: " ")
-        let cleanup = try always.map(POSIXShell.quote).joined(separator: " ")
-        return """
-            cleanup() { status=$?; cd -- \(try POSIXShell.quote(workDirectory)) || exit "$status"; \
-            if [ "$status" -ne 0 ]; then rm -rf -- \(failure); fi; \(always.isEmpty ? ":" : "rm -rf -- " + cleanup); \
-            exit "$status"; }
+    /// The query (POSIX hosts): object names, one a line, on standard input; the missing ones on standard output.
+    /// The upload's folder stays (with the pins) for the assembly; it is removed if the query fails.
+    public func queryCommand(uploadID: String) throws -> RemoteInvocation {
+        precondition(shell.family == .posix)
+        let upload = Self.uploadPath(uploadID: uploadID)
+        let work = try POSIXShell.quote(workDirectory)
+        func up(_ name: String) throws -> String { try POSIXShell.quote("../.up-" + uploadID + "/" + name) }
+        return try shell.command(forScriptText: """
+            set -eu
+            cleanup() { status=$?; if [ "$status" -ne 0 ]; then cd -- \(work) && \
+            rm -rf -- \(try POSIXShell.quote(upload)); fi; exit "$status"; }
             trap cleanup EXIT
             trap 'exit 129' HUP
             trap 'exit 130' INT
             trap 'exit 143' TERM
-            """
-    }
-
-    /// The query (POSIX hosts): object names, one a line, on standard input; the missing ones on standard output.
-    public func queryCommand(uploadID: String) throws -> RemoteInvocation {
-        precondition(shell.family == .posix)
-        let pin = Self.pinPath(uploadID: uploadID)
-        let present = try POSIXShell.quote("../.pin-" + uploadID + "/.present")
-        return try shell.command(forScriptText: """
-            set -eu
-            \(try traps(onFailure: [pin], always: []))
-            mkdir -p -- \(try POSIXShell.quote(workDirectory))
-            cd -- \(try POSIXShell.quote(workDirectory))
+            mkdir -p -- \(work)
+            cd -- \(work)
             mkdir -p store/sha256
-            mkdir -m 700 -- \(try POSIXShell.quote(pin))
+            mkdir -m 700 -- \(try POSIXShell.quote(upload))
+            mkdir -- \(try POSIXShell.quote(upload + "/p"))
             cd store/sha256
-            while IFS= read -r n; do
-              case $n in ''|*[!0-9a-fn-]*) echo "bad object name in the file list" >&2; exit 2 ;; esac
-              if [ -f "$n" ]; then printf '%s\\n' "$n" >&3; else printf '%s\\n' "$n"; fi
-            done 3>\(present)
-            xargs -r ln -t \(try POSIXShell.quote("../.pin-" + uploadID)) -- <\(present)
-            rm -f -- \(present)
+            cat >\(try up("names"))
+            if LC_ALL=C grep -q '[^0-9a-fn-]' \(try up("names")); then echo "bad object name in the file list" >&2; exit 2; fi
+            LC_ALL=C xargs -r ls -1d -- <\(try up("names")) >\(try up("present")) 2>/dev/null || :
+            xargs -r ln -t \(try up("p")) -- <\(try up("present"))
+            LC_ALL=C sort -o \(try up("names")) \(try up("names"))
+            LC_ALL=C sort -o \(try up("present")) \(try up("present"))
+            LC_ALL=C comm -23 \(try up("names")) \(try up("present"))
+            rm -f -- \(try up("names")) \(try up("present"))
             """)
     }
 
     /// The assembly (POSIX hosts): the tar stream on standard input, `newObjects` objects in it.
     public func assembleCommand(uploadID: String, digest: String, newObjects: Int) throws -> RemoteInvocation {
         precondition(shell.family == .posix)
-        let pin = Self.pinPath(uploadID: uploadID)
-        let objects = Self.objectsPath(uploadID: uploadID)
-        let incoming = Self.contextPath(uploadID: uploadID)
+        let upload = Self.uploadPath(uploadID: uploadID)
+        let work = try POSIXShell.quote(workDirectory)
         let target = try POSIXShell.quote("contexts/" + digest)
-        let quotedIncoming = try POSIXShell.quote(incoming)
         return try shell.command(forScriptText: """
             set -eu
-            \(try traps(onFailure: [incoming], always: [pin, objects]))
-            mkdir -p -- \(try POSIXShell.quote(workDirectory))
-            cd -- \(try POSIXShell.quote(workDirectory))
-            mkdir -p contexts store/sha256
-            rm -rf -- \(quotedIncoming)
-            mkdir -m 700 -- \(quotedIncoming)
-            tar -x -p --no-same-owner -f - -C \(try POSIXShell.quote(workDirectory))
+            \(try traps(removing: upload))
+            mkdir -p -- \(work)
+            cd -- \(work)
+            mkdir -p contexts store/sha256 \(try POSIXShell.quote(upload + "/p"))
+            mkdir -m 700 -- \(try POSIXShell.quote(upload + "/c"))
+            tar -x -p --no-same-owner -f - -C \(try POSIXShell.quote(workDirectory + "/" + upload))
             if [ \(newObjects) -gt 0 ]; then
-              cd -- \(try POSIXShell.quote(objects))
-              checked=$(find . -type f -exec sha256sum -- {} + | while read -r d f; do
-                case $f in "./$d"-*) echo ok ;; *) echo "store object ${f#./} arrived with other content" >&2 ;; esac
-              done | wc -l)
-              if [ "$checked" -ne \(newObjects) ]; then
-                echo "only $checked of \(newObjects) new store objects arrived intact" >&2; exit 1
+              cd -- \(try POSIXShell.quote(upload + "/o"))
+              ls | sed 's/^\\([0-9a-f]*\\)-.*$/\\1  &/' >../sums
+              if [ "$(wc -l <../sums)" -ne \(newObjects) ] || ! sha256sum -c --quiet --strict ../sums >&2; then
+                echo "the new store objects did not all arrive intact" >&2; exit 1
               fi
-              find . -type f -exec mv -f -t ../sha256 -- {} +
-              cd ../..
+              find . -type f -exec mv -f -t ../../sha256 -- {} +
+              cd ../../..
             fi
-            if [ -e \(target) ]; then touch -c -- \(target); else mv -- \(quotedIncoming) \(target); fi
-            rm -rf -- \(try POSIXShell.quote("contexts/" + digest + "/.incoming-" + uploadID)) \(quotedIncoming)
+            if [ -e \(target) ]; then touch -c -- \(target)
+            else mv -T -- \(try POSIXShell.quote(upload + "/c")) \(target) || [ -d \(target) ]; fi
             """)
     }
 }

@@ -40,7 +40,7 @@ struct ContextSync {
         }
         let missing = Set(answer.stdoutText.split(separator: "\n").map(String.init))
         let (items, sent) = Self.items(
-            context, manifest, objectNames: names.perEntry, missing: missing, uploadID: uploadID)
+            context, manifest, objectNames: names.perEntry, missing: missing)
         let stream = TarStream(root: context.root, items: items)
         let process = connection.execute(
             try store.assembleCommand(uploadID: uploadID, digest: manifest.digest, newObjects: sent),
@@ -91,16 +91,13 @@ struct ContextSync {
         return (perEntry, unique)
     }
 
-    /// The tar stream's items, relative to the work directory: each missing object once (before its first
+    /// The tar stream's items, relative to the upload's folder: each missing object once (before its first
     /// link), the context's directories and symbolic links, and its files as hard links to new or pinned
     /// objects; and how many objects are sent.
     static func items(
-        _ context: BuildContext, _ manifest: ContextManifest, objectNames: [String?], missing: Set<String>,
-        uploadID: String
+        _ context: BuildContext, _ manifest: ContextManifest, objectNames: [String?], missing: Set<String>
     ) -> ([TarItem], Int) {
-        let pin = RemoteContextStore.pinPath(uploadID: uploadID)
-        let objects = RemoteContextStore.objectsPath(uploadID: uploadID)
-        let incoming = RemoteContextStore.contextPath(uploadID: uploadID)
+        let (pin, objects, incoming) = ("p", "o", "c")
         var items: [TarItem] = []
         items.reserveCapacity(context.entries.count + missing.count)
         var sent = Set<String>()
