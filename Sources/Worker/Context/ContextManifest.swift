@@ -113,17 +113,18 @@ public actor ContextManifests {
     /// An empty memory (the process's is ``shared``).
     public init() {}
 
-    /// The manifest of `context`, computed on first use.
-    public func manifest(for context: BuildContext) async throws -> ContextManifest {
+    /// The manifest of `context`, computed on first use; `read` tells whether this call read the files (then
+    /// they were just checked against the scan, file by file).
+    public func manifest(for context: BuildContext) async throws -> (manifest: ContextManifest, read: Bool) {
         if let known = manifests[context.fingerprint] {
-            return known
+            return (known, false)
         }
         let made = try await ContextManifest.make(for: context)
         if let known = manifests[context.fingerprint] {
-            return known
+            return (known, false)
         }
         manifests[context.fingerprint] = made
-        return made
+        return (made, true)
     }
 }
 

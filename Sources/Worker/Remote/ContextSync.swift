@@ -28,7 +28,9 @@ struct ContextSync {
                     context, digest: known.digest, directory: store.path(for: known.digest), bytesSent: 0, filesSent: 0)
             }
         }
-        let manifest = try await manifests.manifest(for: context)
+        // Contents read moments ago for the manifest are sent with the scan's status checked again; contents read
+        // earlier (another host, a failover) are hashed again too and must match.
+        let (manifest, justRead) = try await manifests.manifest(for: context)
         let uploadID = RemoteWorker.randomID()
         let names = Self.objectNames(context, manifest)
         let list = Array(names.unique.map { $0 + "\n" }.joined().utf8)
@@ -40,7 +42,7 @@ struct ContextSync {
         }
         let missing = Set(answer.stdoutText.split(separator: "\n").map(String.init))
         let (items, sent) = Self.items(
-            context, manifest, objectNames: names.perEntry, missing: missing)
+            context, manifest, objectNames: names.perEntry, missing: missing, rehash: !justRead)
         let stream = TarStream(root: context.root, items: items)
         let process = connection.execute(
             try store.assembleCommand(uploadID: uploadID, digest: manifest.digest, newObjects: sent),
@@ -95,7 +97,8 @@ struct ContextSync {
     /// link), the context's directories and symbolic links, and its files as hard links to new or pinned
     /// objects; and how many objects are sent.
     static func items(
-        _ context: BuildContext, _ manifest: ContextManifest, objectNames: [String?], missing: Set<String>
+        _ context: BuildContext, _ manifest: ContextManifest, objectNames: [String?], missing: Set<String>,
+        rehash: Bool = true
     ) -> ([TarItem], Int) {
         let (pin, objects, incoming) = ("p", "o", "c")
         var items: [TarItem] = []
@@ -112,7 +115,7 @@ struct ContextSync {
                 var object = entry
                 object.path = objects + "/" + name
                 if sent.insert(name).inserted {
-                    items.append(TarItem(entry: object, source: entry, expectedDigest: digest))
+                    items.append(TarItem(entry: object, source: entry, expectedDigest: rehash ? digest : nil))
                 }
                 items.append(TarItem(entry: header, hardLink: object.path))
             } else {
