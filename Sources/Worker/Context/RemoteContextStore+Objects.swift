@@ -7,7 +7,8 @@ import Shared
 /// names on standard input, prints those the store lacks and pins the others with a hard link in `p/` (the
 /// retention removes only objects that nothing else links to). The assembly extracts one tar stream into the
 /// folder: the missing objects under `o/`, the context under `c/`, its files hard links to `o/` or `p/` (short
-/// link names: no pax record per file). It then checks every new object's SHA-256 against its name, moves the
+/// link names: no pax record per file), hashing each new object as soon as tar has moved past it (its verbose
+/// listing names a member before writing it). It then checks every new object's SHA-256 against its name, moves the
 /// objects into the store and publishes `c` as `contexts/DIGEST`. However it ends, the folder goes, so an
 /// interrupted upload leaves no context and no object behind.
 extension RemoteContextStore {
@@ -54,7 +55,9 @@ extension RemoteContextStore {
             mkdir -- \(try POSIXShell.quote(upload + "/p"))
             cd store/sha256
             cat >\(try up("names"))
-            if LC_ALL=C grep -q '[^0-9a-fn-]' \(try up("names")); then echo "bad object name in the file list" >&2; exit 2; fi
+            if LC_ALL=C grep -q '[^0-9a-fn-]' \(try up("names")); then
+              echo "bad object name in the file list" >&2; exit 2
+            fi
             LC_ALL=C xargs -r ls -1d -- <\(try up("names")) >\(try up("present")) 2>/dev/null || :
             xargs -r ln -t \(try up("p")) -- <\(try up("present"))
             LC_ALL=C sort -o \(try up("names")) \(try up("names"))
@@ -75,15 +78,21 @@ extension RemoteContextStore {
             \(try traps(removing: upload))
             mkdir -p -- \(work)
             cd -- \(work)
-            mkdir -p contexts store/sha256 \(try POSIXShell.quote(upload + "/p"))
+            mkdir -p contexts store/sha256 \(try POSIXShell.quote(upload + "/p")) \
+              \(try POSIXShell.quote(upload + "/o"))
             mkdir -m 700 -- \(try POSIXShell.quote(upload + "/c"))
-            tar -x -p --no-same-owner -f - -C \(try POSIXShell.quote(workDirectory + "/" + upload))
+            { tar -x -v -p --no-same-owner -f - -C \(try POSIXShell.quote(workDirectory + "/" + upload)) \
+              && echo done >\(try POSIXShell.quote(upload + "/extracted")); } \
+              | awk '/^o\\// { if (prev != "") print prev; prev = $0 } END { if (prev != "") print prev }' \
+              | (cd -- \(try POSIXShell.quote(upload)) && xargs -r sha256sum --) \
+              >\(try POSIXShell.quote(upload + "/sums"))
+            [ -f \(try POSIXShell.quote(upload + "/extracted")) ]
+            if ! awk -v n=\(newObjects) '{ f = $2; sub(/^o\\//, "", f); if (index(f, $1 "-") == 1) ok++ }
+              END { exit !(ok == n && NR == n) }' \(try POSIXShell.quote(upload + "/sums")); then
+              echo "the new store objects did not all arrive intact" >&2; exit 1
+            fi
             if [ \(newObjects) -gt 0 ]; then
               cd -- \(try POSIXShell.quote(upload + "/o"))
-              ls | sed 's/^\\([0-9a-f]*\\)-.*$/\\1  &/' >../sums
-              if [ "$(wc -l <../sums)" -ne \(newObjects) ] || ! sha256sum -c --quiet --strict ../sums >&2; then
-                echo "the new store objects did not all arrive intact" >&2; exit 1
-              fi
               find . -type f -exec mv -f -t ../../sha256 -- {} +
               cd ../../..
             fi
