@@ -98,6 +98,14 @@ struct BuildCommandTests {
         let platforms = report?["platforms"] as? [[String: Any]] ?? []
         #expect(platforms.map { $0["host"] as? String } == ["amd64-1", "arm64-1", "wincross-1"])
         #expect(platforms.allSatisfy { ($0["digest"] as? String)?.hasPrefix("sha256:") == true })
+        // The context's size and what was sent of it, per platform.
+        for platform in platforms {
+            let context = platform["context"] as? [String: Any] ?? [:]
+            let files = context["files"] as? Int ?? 0, filesSent = context["filesSent"] as? Int ?? -1
+            #expect(files >= 1 && (context["bytes"] as? Int ?? 0) > 0, "\(platform)")
+            #expect((0...files).contains(filesSent), "\(platform)")
+            #expect((context["bytesSent"] as? Int ?? -1) >= 0, "\(platform)")
+        }
         #expect(FileManager.default.fileExists(atPath: project.directory + "/_output/logs/"
             + image.split(separator: "/").last! + "-v1-linux-arm64.log"))
     }
@@ -370,8 +378,9 @@ struct BuildInterruptTests {
         let workDir = try fleet.value("TESTBED_DIR") + "/hosts/amd64-1/work-upload-\(marker)"
         defer { try? FileManager.default.removeItem(atPath: workDir) }
         let inventory = try Self.inventory(project, fleet, workDir: workDir)
-        // The host's side of the upload: tar extracting into this work directory's incoming folder.
-        let receiving = "tar -x -p --no-same-owner -f - -C \(workDir)/contexts/.incoming-"
+        // The host's side of the upload: tar extracting the context (and its new store objects) into this work
+        // directory, whose `contexts/.incoming-ID` it assembles.
+        let receiving = "--no-same-owner -f - -C \(workDir)"
         let result = try await project.build(
             ["--inventory", inventory, "--image", try BuildCommandTests.image(fleet), "--tag", "v1",
              "--platform", "linux/amd64"], timeout: .seconds(240),

@@ -34,7 +34,7 @@ struct ContextShipBenchmark {
             let started = ContinuousClock.now
             let context = try BuildContext.scan(root: directory)
             let shipped = try await ContextShipment(connection: connection, shell: shell,
-                workDirectory: workDirectory + "/run-\(run)", cache: cache).ship(context)
+                workDirectory: workDirectory + "/run-\(run)", cache: cache, archiveOnly: true).ship(context)
             shipTimes.append(seconds(ContinuousClock.now - started))
             archiveBytes = shipped.bytesSent
             entries = context.entries.count
@@ -51,7 +51,9 @@ struct ContextShipBenchmark {
             // As a build does it: scan, look the fingerprint up, ask in the probe every build makes anyway.
             let started = ContinuousClock.now
             let context = try BuildContext.scan(root: directory)
-            let known = try #require(await cache.digest(for: context.fingerprint))
+            let known = try #require(
+                await cache.digest(for: shell.family == .posix
+                    ? ContextManifest.cacheKey(fingerprint: context.fingerprint) : context.fingerprint))
             let local = ContinuousClock.now
             let probe = try await HostProbe.probe(host, over: connection,
                 contextDirectory: RemoteContextStore(shell: shell, workDirectory: workDirectory).path(for: known.digest),

@@ -134,6 +134,29 @@ struct RemoteWorkerTests {
         #expect(second.digest == first.digest)
     }
 
+    @Test("a file changed to the same size after the scan fails the platform; nothing is built from it")
+    func changedAfterScan() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let root = try fixture.context([
+            "Dockerfile": "FROM scratch\nCOPY . /\n", "data.txt": "before " + UUID().uuidString,
+        ])
+        let worker = fixture.worker(try fixture.host("amd64-1"))
+        let request = BuildRequest(tag: "\(fixture.registry)/worker-test/changed:v1-linux-amd64", platform: .linuxAMD64)
+        let context = try BuildContext.scan(root: root)
+        // Same size, in place: only the times (the change time, which no one can set) tell.
+        let path = root + "/data.txt"
+        let original = try String(contentsOfFile: path, encoding: .utf8)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.write(contentsOf: Data(("after! " + original.dropFirst(7)).utf8))
+        try handle.close()
+        await #expect {
+            _ = try await worker.build(request, context: context)
+        } throws: { error in
+            String(describing: error).contains("changed after the context was scanned")
+        }
+    }
+
     @Test("a build that succeeds is one command on the host: probe answers, gate, script; no builder check")
     func oneCommandPerBuild() async throws {
         let fixture = try Fixture()

@@ -200,6 +200,33 @@ struct ContextArchiveTests {
         #expect(try await digest(of: changed) != firstDigest)
     }
 
+    @Test("a same-size change after the scan (time put back, same inode) fails the archive with a clear message")
+    func sameSizeChangeAfterScan() async throws {
+        let fixture = try ContextFixture()
+        defer { fixture.remove() }
+        try fixture.write("Dockerfile", "FROM scratch\n")
+        try fixture.write("app/main.go", "package main // v1\n")
+        let path = fixture.root + "/app/main.go"
+        let scanned = try BuildContext.scan(root: fixture.root)
+        let before = try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date
+        // Rewrite in place (same inode, same size), then put the modification time back: only the change time,
+        // which no one can set, tells.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.write(contentsOf: Data("package main // v2\n".utf8))
+        try handle.close()
+        try FileManager.default.setAttributes([.modificationDate: try #require(before)], ofItemAtPath: path)
+        await #expect {
+            try await digest(of: scanned)
+        } throws: { error in
+            let text = String(describing: error)
+            return text.contains("app/main.go") && text.contains("changed after the context was scanned")
+        }
+        // A fresh scan ships the new bytes.
+        let rescanned = try BuildContext.scan(root: fixture.root)
+        #expect(rescanned.fingerprint != scanned.fingerprint)
+        _ = try await digest(of: rescanned)
+    }
+
     @Test("the digest cache remembers digests by fingerprint across instances")
     func digestCache() async throws {
         let path = NSTemporaryDirectory() + "coordinator-cache-\(UUID().uuidString)/digests.json"

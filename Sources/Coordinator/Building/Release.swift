@@ -204,7 +204,7 @@ struct Release: Sendable {
             host: result.host, outcome: outcome, digest: result.image?.digest, mediaType: result.image?.mediaType,
             size: result.image?.size, tarball: result.image?.tarball, phases: result.image?.phases ?? [:],
             seconds: result.seconds, attempts: result.attempts, error: result.error, failureKind: result.failureKind,
-            logFile: logFile)
+            logFile: logFile, context: result.image?.context)
     }
 
     /// Resolves the registry credentials the hosts' builders log in with (through stdin).

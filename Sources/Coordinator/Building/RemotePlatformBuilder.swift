@@ -103,7 +103,12 @@ struct RemotePlatformBuilder: PlatformBuilding {
             windowsBuild: probe.windowsBuild, startedOn: startedOn, finishedOn: Date())
         return SlotOutput(
             digest: result.digest, mediaType: result.mediaType, size: result.size.map(Int.init),
-            tarball: result.tarball, phases: result.phaseSeconds, hostFacts: facts)
+            tarball: result.tarball, phases: result.phaseSeconds, hostFacts: facts,
+            context: result.contextFiles == 0
+                ? nil
+                : PlatformReport.ContextTransfer(
+                    files: result.contextFiles, bytes: result.contextFileBytes, filesSent: result.contextFilesSent,
+                    bytesSent: result.contextBytesSent))
     }
 }
 

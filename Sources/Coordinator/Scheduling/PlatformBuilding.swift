@@ -23,4 +23,6 @@ struct SlotOutput: Hashable, Sendable {
     var phases: [String: Double]
     /// What the attempt learned about its host, for the platform's provenance.
     var hostFacts: BuildHostFacts?
+    /// The local context's size and what was sent of it (nil for a git context).
+    var context: PlatformReport.ContextTransfer? = nil
 }

@@ -96,12 +96,33 @@ public struct PlatformReport: Hashable, Sendable, Codable {
     public var logFile: String?
     /// `--provenance attach|sign`: the platform's provenance and signatures.
     public var provenance: ProvenanceReport?
+    /// The local build context and what of it the successful attempt sent (nil for a git context or a reused
+    /// image).
+    public var context: ContextTransfer?
+
+    /// A local context's size and what crossed the SSH connection for it.
+    public struct ContextTransfer: Hashable, Sendable, Codable {
+        /// The context's regular files (after `.dockerignore`) and their total size in bytes.
+        public var files: Int
+        public var bytes: Int64
+        /// The files whose content was sent (those the host's store lacked; 0 when the host had the context).
+        public var filesSent: Int
+        /// Every byte sent for the context: the file list, the tar headers and the contents sent.
+        public var bytesSent: Int64
+
+        public init(files: Int, bytes: Int64, filesSent: Int, bytesSent: Int64) {
+            self.files = files
+            self.bytes = bytes
+            self.filesSent = filesSent
+            self.bytesSent = bytesSent
+        }
+    }
 
     public init(
         platform: String, windowsVersion: String?, tag: String, host: String?, outcome: Outcome,
         digest: String? = nil, mediaType: String? = nil, size: Int? = nil, tarball: String? = nil,
         phases: [String: Double] = [:], seconds: Double = 0, attempts: [Attempt] = [], error: String? = nil,
-        failureKind: FailureKind? = nil, logFile: String? = nil
+        failureKind: FailureKind? = nil, logFile: String? = nil, context: ContextTransfer? = nil
     ) {
         self.platform = platform
         self.windowsVersion = windowsVersion
@@ -118,6 +139,7 @@ public struct PlatformReport: Hashable, Sendable, Codable {
         self.error = error
         self.failureKind = failureKind
         self.logFile = logFile
+        self.context = context
     }
 
     /// One try on one host.

@@ -86,6 +86,13 @@ public struct BuildContext: Sendable {
         entries.map(\.path)
     }
 
+    /// The number of regular files sent.
+    public var fileCount: Int {
+        entries.reduce(0) { total, entry in
+            if case .file = entry.kind { total + 1 } else { total }
+        }
+    }
+
     /// The total size of the regular files sent.
     public var fileBytes: Int64 {
         entries.reduce(0) { total, entry in

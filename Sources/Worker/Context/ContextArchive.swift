@@ -30,7 +30,9 @@ public struct ContextArchive: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(producer: TarProducer(context: context, chunkSize: chunkSize, summary: summary))
+        Iterator(producer: TarProducer(
+            root: context.root, items: context.entries.map { TarItem(entry: $0, source: $0) }, chunkSize: chunkSize,
+            summary: summary))
     }
 
     /// Produces the chunks.
@@ -92,11 +94,24 @@ public final class ArchiveSummary: @unchecked Sendable {
     }
 }
 
+/// One entry of a tar stream: its header and where its content comes from.
+struct TarItem: Sendable {
+    /// The header's path, kind, mode and time.
+    var entry: ContextEntry
+    /// Written as a hard link to this member instead (no content).
+    var hardLink: String? = nil
+    /// The context file whose bytes follow (a regular file), checked against its scanned status.
+    var source: ContextEntry? = nil
+    /// The hex SHA-256 the bytes read must have.
+    var expectedDigest: String? = nil
+}
+
 /// The archive's state machine; every method runs on its own serial queue, which is what makes the
 /// unchecked `Sendable` sound. Chunks are assembled in one reusable buffer with `memcpy` and direct
 /// `read(2)` calls, so the cost per byte does not depend on the optimisation level.
 public final class TarProducer: @unchecked Sendable {
-    private let context: BuildContext
+    private let root: String
+    private let items: [TarItem]
     private let chunkSize: Int
     private let summary: ArchiveSummary
     /// Serial, on the global (not overcommitting) queue: the archives of many concurrent uploads share a
@@ -109,13 +124,16 @@ public final class TarProducer: @unchecked Sendable {
     private var hasher = SHA256()
     private var nextEntry = 0
     private var reader: FileReader?
+    private var currentItem: TarItem?
+    private var fileHasher: SHA256?
     private var remaining: Int64 = 0
     private var pendingPadding = 0
     private var wroteEnd = false
     private var finished = false
 
-    init(context: BuildContext, chunkSize: Int, summary: ArchiveSummary) {
-        self.context = context
+    init(root: String, items: [TarItem], chunkSize: Int, summary: ArchiveSummary) {
+        self.root = root
+        self.items = items
         self.chunkSize = chunkSize
         self.summary = summary
         buffer = .allocate(byteCount: chunkSize + 64 * 1024, alignment: 16)
@@ -142,8 +160,8 @@ public final class TarProducer: @unchecked Sendable {
             while filled < chunkSize {
                 if reader != nil {
                     try readFile()
-                } else if nextEntry < context.entries.count {
-                    try startEntry(context.entries[nextEntry])
+                } else if nextEntry < items.count {
+                    try startItem(items[nextEntry])
                     nextEntry += 1
                 } else if !wroteEnd {
                     appendZeros(TarHeader.end.count)
@@ -184,12 +202,27 @@ public final class TarProducer: @unchecked Sendable {
         filled += count
     }
 
-    private func startEntry(_ entry: ContextEntry) throws {
-        append(TarHeader.blocks(for: entry))
-        if case .file(let size) = entry.kind, size > 0 {
-            reader = try FileReader(path: context.root + "/" + entry.path)
+    private func startItem(_ item: TarItem) throws {
+        append(TarHeader.blocks(for: item.entry, hardLink: item.hardLink))
+        if item.hardLink == nil, let source = item.source, case .file(let size) = source.kind, size > 0 {
+            let file = try FileReader(path: root + "/" + source.path)
+            reader = file
+            currentItem = item
+            fileHasher = item.expectedDigest == nil ? nil : SHA256()
+            try Self.check(file, against: source)
             remaining = size
             pendingPadding = TarHeader.padding(for: size)
+        }
+    }
+
+    /// Refuses a file whose status differs from the scan's (checked when it is opened and once it has been read):
+    /// what is sent must be what the fingerprint, and so the image's label, describes.
+    static func check(_ file: FileReader, against entry: ContextEntry) throws {
+        guard entry.matches(try file.status()) else {
+            throw ContextReadError(path: file.path, operation: "send",
+                reason: "the file changed after the context was scanned (its content, time or inode differ from "
+                    + "what the build's fingerprint describes); nothing built from it is published under that "
+                    + "fingerprint; retry the build")
         }
     }
 
@@ -202,6 +235,8 @@ public final class TarProducer: @unchecked Sendable {
                 throw ContextReadError(path: file.path, operation: "send",
                     reason: "the file became shorter while the context was being sent; retry the build")
             }
+            fileHasher?.update(
+                bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[(filled)..<(filled + got)]))
             filled += got
             remaining -= Int64(got)
         }
@@ -211,9 +246,41 @@ public final class TarProducer: @unchecked Sendable {
                 throw ContextReadError(path: file.path, operation: "send",
                     reason: "the file grew while the context was being sent; retry the build")
             }
+            if let source = currentItem?.source {
+                try Self.check(file, against: source)
+            }
+            if let expected = currentItem?.expectedDigest, let hasher = fileHasher,
+                ContextManifest.hex(hasher.finalize()) != expected
+            {
+                throw ContextReadError(path: file.path, operation: "send",
+                    reason: "its content differs from what was read for the build's fingerprint; retry the build")
+            }
             file.close()
             reader = nil
+            currentItem = nil
+            fileHasher = nil
             appendZeros(pendingPadding)
         }
+    }
+}
+
+/// A tar stream of arbitrary items (store objects, hard links into the store), produced like ``ContextArchive``.
+struct TarStream: AsyncSequence, Sendable {
+    typealias Element = [UInt8]
+
+    let root: String
+    let items: [TarItem]
+    let chunkSize: Int
+    /// The bytes produced so far.
+    let summary = ArchiveSummary()
+
+    init(root: String, items: [TarItem], chunkSize: Int = 1 << 20) {
+        self.root = root
+        self.items = items
+        self.chunkSize = Swift.max(chunkSize, TarHeader.blockSize * 4)
+    }
+
+    func makeAsyncIterator() -> ContextArchive.Iterator {
+        ContextArchive.Iterator(producer: TarProducer(root: root, items: items, chunkSize: chunkSize, summary: summary))
     }
 }

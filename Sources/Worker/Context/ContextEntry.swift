@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// One file, directory or symbolic link of a build context, as found on disk when the context was scanned.
 public struct ContextEntry: Sendable, Hashable {
     /// What the entry is.
@@ -29,5 +35,17 @@ public struct ContextEntry: Sendable, Hashable {
         var changeNanoseconds: Int64
         var inode: Int64
         var device: Int64
+    }
+
+    /// Whether `info` (the file as it is now) still has the size, times, inode and device this entry was
+    /// scanned with. Any write, truncation, replacement or `touch` changes the change time, which no one can
+    /// set, so an equal status means the content is what the fingerprint described.
+    func matches(_ info: stat) -> Bool {
+        guard case .file(let size) = kind, Int64(info.st_size) == size else { return false }
+        let (mtime, mtimeNanoseconds, ctime, ctimeNanoseconds) = FileSystem.times(info)
+        return mtime == modificationTime && mtimeNanoseconds == changeStamp.modificationNanoseconds
+            && ctime == changeStamp.changeTime && ctimeNanoseconds == changeStamp.changeNanoseconds
+            && Int64(bitPattern: UInt64(info.st_ino)) == changeStamp.inode
+            && Int64(bitPattern: UInt64(info.st_dev)) == changeStamp.device
     }
 }

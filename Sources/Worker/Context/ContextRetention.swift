@@ -56,8 +56,18 @@ public struct ContextRetention: Sendable, Hashable {
               prune "$d" || continue
               total=$((total - size))
             done
+            \(Self.posixStoreScript)
             """
     }
+
+    /// The store beside the contexts (`WORKDIR/store`, POSIX hosts): upload folders a day old (their upload
+    /// died) go, then every object no context and no pin links to any more (link count 1).
+    static let posixStoreScript = """
+        if cd ../store 2>/dev/null; then
+          find . ! -name . -prune -type d -name '.up-*' -mtime +0 -exec rm -rf {} +
+          if [ -d sha256 ]; then find sha256 -type f -links 1 -exec rm -f {} +; fi
+        fi
+        """
 
     /// The Windows PowerShell script.
     func powerShellScript(directory: String, runs: String, keep: [String]) throws -> String {

@@ -42,6 +42,15 @@ struct FileReader {
         }
     }
 
+    /// The open file's status (`fstat`).
+    func status() throws -> stat {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw ContextReadError(path: path, operation: "stat", errno: errno)
+        }
+        return info
+    }
+
     mutating func close() {
         if descriptor >= 0 {
             #if canImport(Glibc)

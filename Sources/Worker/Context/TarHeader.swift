@@ -13,7 +13,8 @@ enum TarHeader {
     static let largestOctal11: Int64 = 0o77777777777
 
     /// The header blocks for `entry` (a pax header first when needed); directories get a trailing `/`.
-    static func blocks(for entry: ContextEntry) -> [UInt8] {
+    /// With `hardLink`, a hard link (type `1`, no content) to that member.
+    static func blocks(for entry: ContextEntry, hardLink: String? = nil) -> [UInt8] {
         var name = Array(entry.path.utf8)
         var size: Int64 = 0
         var type: UInt8
@@ -28,6 +29,11 @@ enum TarHeader {
         case .symlink(let target):
             link = Array(target.utf8)
             type = UInt8(ascii: "2")
+        }
+        if let hardLink {
+            size = 0
+            link = Array(hardLink.utf8)
+            type = UInt8(ascii: "1")
         }
         var records: [(String, [UInt8])] = []
         let split = splitName(name)

@@ -12,19 +12,45 @@ struct ContextShipment {
     let shell: RemoteShell
     let workDirectory: String
     let cache: ContextDigestCache
+    /// Sends the whole archive even to a POSIX host (the path Windows hosts take; for benchmarks).
+    var archiveOnly = false
 
     struct Shipped: Sendable {
         var digest: String
         var directory: String
+        /// Everything sent on the connection for the context (file list, tar headers, contents).
         var bytesSent: Int64
+        /// The context's regular files and their total size.
+        var files: Int = 0
+        var fileBytes: Int64 = 0
+        /// The files whose content was sent.
+        var filesSent: Int = 0
+
+        init(digest: String, directory: String, bytesSent: Int64) {
+            self.digest = digest
+            self.directory = directory
+            self.bytesSent = bytesSent
+        }
+
+        init(_ context: BuildContext, digest: String, directory: String, bytesSent: Int64, filesSent: Int) {
+            self.init(digest: digest, directory: directory, bytesSent: bytesSent)
+            files = context.fileCount
+            fileBytes = context.fileBytes
+            self.filesSent = filesSent
+        }
     }
 
     func ship(_ context: BuildContext) async throws -> Shipped {
+        if shell.family == .posix, !archiveOnly {
+            return try await ContextSync(connection: connection, shell: shell, workDirectory: workDirectory,
+                cache: cache).ship(context)
+        }
         let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
         if let known = await cache.digest(for: context.fingerprint) {
             let answer = try await connection.run(store.checkCommand(digest: known.digest))
             if answer.status == .exited(0), answer.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "present" {
-                return Shipped(digest: known.digest, directory: store.path(for: known.digest), bytesSent: 0)
+                return Shipped(
+                    context, digest: known.digest, directory: store.path(for: known.digest), bytesSent: 0, filesSent: 0)
             }
         }
         let uploadID = RemoteWorker.randomID()
@@ -61,6 +87,8 @@ struct ContextShipment {
                 failureKind: .infrastructure, logTail: [])
         }
         await cache.record(fingerprint: context.fingerprint, digest: digest, bytes: archive.summary.bytes)
-        return Shipped(digest: digest, directory: store.path(for: digest), bytesSent: archive.summary.bytes)
+        return Shipped(
+            context, digest: digest, directory: store.path(for: digest), bytesSent: archive.summary.bytes,
+            filesSent: context.fileCount)
     }
 }

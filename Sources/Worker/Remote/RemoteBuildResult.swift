@@ -20,8 +20,14 @@ public struct RemoteBuildResult: Sendable {
     public var tarballSHA256: String?
     /// The SHA-256 of the context archive (the host's `contexts/DIGEST`).
     public var contextDigest: String
-    /// Context bytes sent to the host: 0 when the host already had the context.
+    /// Context bytes sent to the host (file list, tar headers and the contents it lacked): 0 when the host
+    /// already had the context.
     public var contextBytesSent: Int64
+    /// The context's regular files and their total size.
+    public var contextFiles: Int = 0
+    public var contextFileBytes: Int64 = 0
+    /// The files whose content was sent (those the host's store lacked).
+    public var contextFilesSent: Int = 0
     /// Time spent in each phase (connecting, probing, uploading, building, pushing, fetching).
     public var phases: [BuildPhase: Duration]
     /// The saved log, if one was asked for.

@@ -99,7 +99,10 @@ public struct RemoteWorker: Sendable {
         // probe also answers whether the host has the context: no extra round trip for an unchanged context.
         var knownDigest: String?
         if case .context(let context) = source {
-            knownDigest = await digestCache.digest(for: context.fingerprint)?.digest
+            // POSIX hosts assemble contexts from their store, named by the tree digest; Windows hosts unpack archives.
+            knownDigest = await digestCache.digest(
+                for: shell.family == .posix
+                    ? ContextManifest.cacheKey(fingerprint: context.fingerprint) : context.fingerprint)?.digest
         }
         let knownDirectory = knownDigest.flatMap { digest in
             shell.isAbsolute(host.workDir)
@@ -190,7 +193,8 @@ public struct RemoteWorker: Sendable {
         switch source {
         case .context(let context):
             if let knownDigest = known.digest, let knownDirectory = known.directory, probe.contextPresent == true {
-                shipped = ContextShipment.Shipped(digest: knownDigest, directory: knownDirectory, bytesSent: 0)
+                shipped = ContextShipment.Shipped(
+                    context, digest: knownDigest, directory: knownDirectory, bytesSent: 0, filesSent: 0)
                 phases[.uploading] = .zero
             } else {
                 options.onPhase(.uploading)
@@ -245,6 +249,7 @@ public struct RemoteWorker: Sendable {
                 platform: request.platform, host: host.name, tag: request.tag, digest: built.digest,
                 mediaType: built.mediaType, size: built.size, tarball: tarball?.path,
                 tarballSHA256: tarball?.sha256, contextDigest: shipped.digest, contextBytesSent: shipped.bytesSent,
+                contextFiles: shipped.files, contextFileBytes: shipped.fileBytes, contextFilesSent: shipped.filesSent,
                 phases: phases, logFile: options.logFile, probe: probe)
         } catch {
             await cleanUp(runDirectory, keeping: shipped.digest, prune: false, shell: shell,

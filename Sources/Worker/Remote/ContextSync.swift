@@ -1,0 +1,133 @@
+import Foundation
+import Shared
+
+/// Sends a build context to a POSIX host file by file: only the contents its store lacks.
+///
+/// The context's manifest (every file's SHA-256, read once per process and checked against the scan) names a
+/// store object per file; the host answers which objects it lacks and pins the others; one tar stream then
+/// carries the missing objects (each hashed again as it is read and compared with the manifest) and the context
+/// as hard links into the store, which the host checks and publishes as `contexts/DIGEST`
+/// (``RemoteContextStore/assembleCommand(uploadID:digest:newObjects:)``).
+struct ContextSync {
+    let connection: SSHConnection
+    let shell: RemoteShell
+    let workDirectory: String
+    let cache: ContextDigestCache
+    /// Where manifests are remembered (the process's, but for benchmarks).
+    var manifests = ContextManifests.shared
+
+    func ship(_ context: BuildContext) async throws -> ContextShipment.Shipped {
+        let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
+        let key = ContextManifest.cacheKey(fingerprint: context.fingerprint)
+        if let known = await cache.digest(for: key) {
+            let answer = try await connection.run(store.checkCommand(digest: known.digest))
+            if answer.status == .exited(0),
+                answer.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "present"
+            {
+                return ContextShipment.Shipped(
+                    context, digest: known.digest, directory: store.path(for: known.digest), bytesSent: 0, filesSent: 0)
+            }
+        }
+        // Contents read moments ago for the manifest are sent with the scan's status checked again; contents read
+        // earlier (another host, a failover) are hashed again too and must match.
+        let (manifest, justRead) = try await manifests.manifest(for: context)
+        let uploadID = RemoteWorker.randomID()
+        let names = Self.objectNames(context, manifest)
+        let list = Array(names.unique.map { $0 + "\n" }.joined().utf8)
+        let answer = try await connection.run(store.queryCommand(uploadID: uploadID), stdin: list)
+        guard answer.status == .exited(0) else {
+            throw failure("asking the host's store which files it lacks failed (\(answer.status)): "
+                + answer.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+                + "; check that the workDir is writable and that the host has GNU coreutils")
+        }
+        let missing = Set(answer.stdoutText.split(separator: "\n").map(String.init))
+        let (items, sent) = Self.items(
+            context, manifest, objectNames: names.perEntry, missing: missing, rehash: !justRead)
+        let stream = TarStream(root: context.root, items: items)
+        let process = connection.execute(
+            try store.assembleCommand(uploadID: uploadID, digest: manifest.digest, newObjects: sent),
+            stdin: stream)
+        let errors = try await withThrowingTaskGroup(of: [UInt8].self) { group in
+            group.addTask {
+                for try await _ in process.stdout {}
+                return []
+            }
+            group.addTask {
+                var collected: [UInt8] = []
+                for try await chunk in process.stderr where collected.count < 65_536 { collected += chunk }
+                return collected
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let status = try await process.wait()
+        guard status == .exited(0) else {
+            throw failure("assembling the build context on the host failed (\(status)): "
+                + String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                + "; check that GNU tar and coreutils are installed and the workDir is writable")
+        }
+        await cache.record(fingerprint: key, digest: manifest.digest, bytes: manifest.fileBytes)
+        return ContextShipment.Shipped(
+            context, digest: manifest.digest, directory: store.path(for: manifest.digest),
+            bytesSent: Int64(list.count) + stream.summary.bytes, filesSent: sent)
+    }
+
+    /// The store object of every entry (nil for directories and links), and each object once, in order.
+    static func objectNames(_ context: BuildContext, _ manifest: ContextManifest)
+        -> (perEntry: [String?], unique: [String])
+    {
+        var perEntry: [String?] = []
+        perEntry.reserveCapacity(context.entries.count)
+        var unique: [String] = []
+        var seen = Set<String>()
+        for (index, entry) in context.entries.enumerated() {
+            guard let digest = manifest.fileDigests[index] else {
+                perEntry.append(nil)
+                continue
+            }
+            let name = ContextManifest.objectName(digest: digest, entry: entry)
+            perEntry.append(name)
+            if seen.insert(name).inserted {
+                unique.append(name)
+            }
+        }
+        return (perEntry, unique)
+    }
+
+    /// The tar stream's items, relative to the upload's folder: each missing object once (before its first
+    /// link), the context's directories and symbolic links, and its files as hard links to new or pinned
+    /// objects; and how many objects are sent.
+    static func items(
+        _ context: BuildContext, _ manifest: ContextManifest, objectNames: [String?], missing: Set<String>,
+        rehash: Bool = true
+    ) -> ([TarItem], Int) {
+        let (pin, objects, incoming) = ("p", "o", "c")
+        var items: [TarItem] = []
+        items.reserveCapacity(context.entries.count + missing.count)
+        var sent = Set<String>()
+        for (index, entry) in context.entries.enumerated() {
+            var header = entry
+            header.path = incoming + "/" + entry.path
+            guard let name = objectNames[index], let digest = manifest.fileDigests[index] else {
+                items.append(TarItem(entry: header))
+                continue
+            }
+            if missing.contains(name) {
+                var object = entry
+                object.path = objects + "/" + name
+                if sent.insert(name).inserted {
+                    items.append(TarItem(entry: object, source: entry, expectedDigest: rehash ? digest : nil))
+                }
+                items.append(TarItem(entry: header, hardLink: object.path))
+            } else {
+                items.append(TarItem(entry: header, hardLink: pin + "/" + name))
+            }
+        }
+        return (items, sent.count)
+    }
+
+    private func failure(_ message: String) -> RemoteBuildError {
+        RemoteBuildError(
+            phase: .uploading, host: connection.target.name, message: message, failureKind: .infrastructure,
+            logTail: [])
+    }
+}

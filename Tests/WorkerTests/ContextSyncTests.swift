@@ -1,0 +1,124 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Worker
+
+/// The store scripts of incremental context sync, with a local sh as the host.
+@Suite("Incremental context sync")
+struct ContextSyncTests {
+    /// One upload as ``ContextSync`` makes it: the query, then the tar stream into the assembly.
+    /// Returns the objects sent, and the result of the assembly.
+    private func upload(_ context: BuildContext, to store: RemoteContextStore, id: String, corrupt: Bool = false)
+        async throws -> (sent: Int, digest: String, assembly: Shell.Result)
+    {
+        let manifest = try await ContextManifest.make(for: context)
+        let names = ContextSync.objectNames(context, manifest)
+        let query = try await Shell.run(
+            ["/bin/sh", "-c", store.queryCommand(uploadID: id).command],
+            input: Data(names.unique.map { $0 + "\n" }.joined().utf8))
+        #expect(query.succeeded, "\(query.stderr)")
+        let missing = Set(query.stdout.split(separator: "\n").map(String.init))
+        let (items, sent) = ContextSync.items(
+            context, manifest, objectNames: names.perEntry, missing: missing)
+        var bytes: [UInt8] = []
+        for try await chunk in TarStream(root: context.root, items: items) { bytes += chunk }
+        if corrupt, let index = bytes.indices.last(where: { bytes[$0] == UInt8(ascii: "v") }) {
+            bytes[index] = UInt8(ascii: "w")
+        }
+        let assembly = try await Shell.run(
+            ["/bin/sh", "-c",
+                store.assembleCommand(uploadID: id, digest: manifest.digest, newObjects: sent).command],
+            input: Data(bytes))
+        return (sent, manifest.digest, assembly)
+    }
+
+    /// One modification time for all `paths` (objects are keyed by time too).
+    private func pinTimes(_ fixture: ContextFixture, _ paths: [String]) throws {
+        for path in paths {
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSince1970: 1_700_000_000)], ofItemAtPath: fixture.root + "/" + path)
+        }
+    }
+
+    private func mode(_ path: String) throws -> Int {
+        try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+    }
+
+    @Test("a context is assembled from store objects with exact modes; a one-file change sends one object")
+    func incremental() async throws {
+        let fixture = try ContextFixture()
+        defer { fixture.remove() }
+        try fixture.write("Dockerfile", "FROM scratch\nCOPY . /\n")
+        try fixture.write("bin/run.sh", "#!/bin/sh\necho v1\n", mode: 0o775)
+        try fixture.write("a/same1", "same", mode: 0o644)
+        try fixture.write("a/same2", "same", mode: 0o644)
+        try fixture.write("a/same-exec", "same", mode: 0o755)
+        try fixture.write("a/empty", "", mode: 0o600)
+        try fixture.directory("open")
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: fixture.root + "/open")
+        try fixture.link("a/link", to: "../bin/run.sh")
+        try pinTimes(fixture, ["Dockerfile", "bin/run.sh", "a/same1", "a/same2", "a/same-exec", "a/empty"])
+        let work = fixture.root + "-work"
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let store = RemoteContextStore(shell: RemoteShell(.sh), workDirectory: work)
+
+        let first = try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "one")
+        #expect(first.assembly.succeeded, "\(first.assembly.stderr)")
+        #expect(first.sent == 5)  // same1 and same2 share one object
+        let assembled = store.path(for: first.digest)
+        #expect(try String(contentsOfFile: assembled + "/bin/run.sh", encoding: .utf8) == "#!/bin/sh\necho v1\n")
+        #expect(try mode(assembled + "/bin/run.sh") == 0o775)
+        #expect(try mode(assembled + "/a/same-exec") == 0o755)
+        #expect(try mode(assembled + "/a/empty") == 0o600)
+        #expect(try mode(assembled + "/open") == 0o777)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: assembled + "/a/link") == "../bin/run.sh")
+        #expect(try String(contentsOfFile: assembled + "/a/same2", encoding: .utf8) == "same")
+
+        // Unchanged: nothing to send.
+        let again = try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "two")
+        #expect(again.assembly.succeeded)
+        #expect(again.sent == 0)
+        #expect(again.digest == first.digest)
+
+        // One file changed: one object sent, the rest linked from the store.
+        try fixture.write("bin/run.sh", "#!/bin/sh\necho v2\n", mode: 0o775)
+        try pinTimes(fixture, ["bin/run.sh"])
+        let changed = try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "three")
+        #expect(changed.assembly.succeeded, "\(changed.assembly.stderr)")
+        #expect(changed.sent == 1)
+        #expect(changed.digest != first.digest)
+        #expect(try String(contentsOfFile: store.path(for: changed.digest) + "/bin/run.sh", encoding: .utf8)
+            == "#!/bin/sh\necho v2\n")
+        #expect(try mode(store.path(for: changed.digest) + "/bin/run.sh") == 0o775)
+
+        // Nothing of an upload is left behind but the published contexts and the store.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/contexts").sorted()
+            == [first.digest, changed.digest].sorted())
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store") == ["sha256"], "no upload folder left")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store/sha256").count == 6)
+
+        // Pruning the older context removes the object only it used.
+        _ = try await runSh(store.pruneCommand(ContextRetention(maximumAgeDays: 7, maximumTotalBytes: 0),
+            keep: [changed.digest]))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/contexts") == [changed.digest])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store/sha256").count == 5)
+    }
+
+    @Test("content damaged on the way fails the assembly and leaves no context, no object and no pin")
+    func damaged() async throws {
+        let fixture = try ContextFixture()
+        defer { fixture.remove() }
+        try fixture.write("Dockerfile", "FROM scratch\n")
+        try fixture.write("app.txt", "version one\n")
+        let work = fixture.root + "-work"
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let store = RemoteContextStore(shell: RemoteShell(.sh), workDirectory: work)
+        let result = try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "bad", corrupt: true)
+        #expect(!result.assembly.succeeded)
+        #expect(result.assembly.stderr.contains("did not all arrive intact"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/contexts").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store") == ["sha256"], "no upload folder left")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store/sha256").isEmpty)
+    }
+}
