@@ -23,8 +23,12 @@ struct RemoteWorkerTests {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
 
+        /// The fleet's host, with a work directory of this fixture's own: its slots (and contexts) are not the
+        /// ones the other suites' builds on the same host hold at the same time.
         func host(_ name: String) throws -> BuildHost {
-            try #require(inventory.host(named: name))
+            var host = try #require(inventory.host(named: name))
+            host.workDir += "/remote-worker-" + directory.suffix(12)
+            return host
         }
 
         /// A context directory with the given files.
