@@ -8,7 +8,11 @@ extension BuildPlan {
         if let digestFile {
             script.steps.append(.printFile(digestFile, marker: marker))
         }
-        if tarball == nil {
+        if tarball != nil {
+            // The run directory outlives the script until the archive is fetched: this file keeps another build's
+            // sweep of dead runs' directories (``RemoteScript/Step/makeRunDirectory``) from removing it meanwhile.
+            script.steps.append(.writeFile(runDirectory + "/" + RemoteScript.fetchPendingMarker, contents: "1"))
+        } else {
             script.removeOnExit.append(runDirectory)
         }
         return script

@@ -81,6 +81,11 @@ public struct RemoteScript: Sendable, Hashable {
         case readInput(String, byteCount: Int)
     }
 
+    /// The file a build that leaves an archive to fetch writes in its run directory as it ends successfully: a
+    /// sweep of dead runs' directories spares such a directory for an hour (the coordinator fetches it, then
+    /// removes it).
+    public static let fetchPendingMarker = "fetch-pending"
+
     /// The steps, in order.
     public var steps: [Step]
     /// Paths removed when the script ends, whether it succeeded or not.

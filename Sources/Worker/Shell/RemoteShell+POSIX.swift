@@ -51,6 +51,7 @@ extension RemoteShell {
             return try renderPOSIX(.makeDirectory(path, privateToUser: true)) + " && echo $$ >\(quoted)/owner && "
                 + "{ for d in \"$(dirname -- \(quoted))\"/*/; do [ -f \"${d}owner\" ] || continue; "
                 + "p=$(cat \"${d}owner\"); case $p in ''|*[!0-9]*) continue ;; esac; "
+                + "[ -n \"$(find \"${d}\(RemoteScript.fetchPendingMarker)\" -mmin -60 2>/dev/null)\" ] && continue; "
                 + "kill -0 \"$p\" 2>/dev/null || [ -d \"/proc/$p\" ] || rm -rf -- \"$d\"; done; } || true"
         case .removeTree(let path):
             return "rm -rf -- " + (try POSIXShell.quote(path))
