@@ -19,6 +19,27 @@ struct HostSlotScriptTests {
         return try await Shell.run(arguments, timeout: timeout)
     }
 
+    /// A directory for the holders' marks, with a plain name (it goes into shell lines unquoted).
+    func temporaryMarks() throws -> String {
+        let path = NSTemporaryDirectory() + "slot-marks-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A shell line that waits until `marks/release` exists (at most 120 s).
+    static func waitForRelease(_ marks: String) -> String {
+        "n=0; while [ ! -e \(marks)/release ] && [ $n -lt 1200 ]; do sleep 0.1 2>/dev/null || sleep 1; n=$((n+1)); done"
+    }
+
+    /// Waits until every one of `files` exists in `marks` (at most 120 s).
+    static func waitFor(_ marks: String, files: [String]) async throws {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while !files.allSatisfy({ FileManager.default.fileExists(atPath: marks + "/" + $0) }) {
+            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     func temporaryDirectory() throws -> String {
         let path = NSTemporaryDirectory() + "hostslots it's $(x) \(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -31,11 +52,16 @@ struct HostSlotScriptTests {
         let work = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: work) }
         let take = try HostSlots.posixLines(workDir: work, capacity: 2)
-        let holders = (0..<2).map { _ in
-            Task { try await run(shell, take + ["echo took", "sleep 3"]) }
+        // The holders say when they hold a slot and keep it until released: no timing is assumed (a loaded
+        // machine can start a process seconds late).
+        let marks = try temporaryMarks()
+        defer { try? FileManager.default.removeItem(atPath: marks) }
+        let holders = (0..<2).map { index in
+            Task { try await run(shell, take + ["echo took", "touch \(marks)/held-\(index)", Self.waitForRelease(marks)]) }
         }
-        try await Task.sleep(for: .seconds(1))
+        try await Self.waitFor(marks, files: ["held-0", "held-1"])
         let third = try await run(shell, take + ["echo took"])
+        _ = FileManager.default.createFile(atPath: marks + "/release", contents: nil)
         #expect(third.status == HostSlots.fullStatus && !third.terminatedBySignal, "\(third.stdout)\(third.stderr)")
         #expect(HostSlots.saidFull(third.stdout) && !third.stdout.contains("took"))
         for holder in holders {
@@ -67,9 +93,14 @@ struct HostSlotScriptTests {
         }
         let prune = try ContextRetention(maximumAgeDays: 7, maximumTotalBytes: 1)
             .posixScript(directory: store.directory, runs: store.runsDirectory, keep: [])
-        let build = Task { try await run(shell, try ContextLock.posixLines(holding: held) + ["sleep 3"]) }
-        try await Task.sleep(for: .seconds(1))
+        let marks = try temporaryMarks()
+        defer { try? FileManager.default.removeItem(atPath: marks) }
+        let build = Task {
+            try await run(shell, try ContextLock.posixLines(holding: held) + ["touch \(marks)/held", Self.waitForRelease(marks)])
+        }
+        try await Self.waitFor(marks, files: ["held"])
         let first = try await run(shell, [prune])
+        _ = FileManager.default.createFile(atPath: marks + "/release", contents: nil)
         #expect(first.succeeded, "\(first.stderr)")
         #expect(FileManager.default.fileExists(atPath: held + "/file"), "the held context survives")
         #expect(!FileManager.default.fileExists(atPath: free), "the free one goes")
