@@ -56,18 +56,7 @@ struct ContextShipment {
         let uploadID = RemoteWorker.randomID()
         let archive = context.archive()
         let process = connection.execute(try store.receiveCommand(uploadID: uploadID), stdin: archive)
-        let errors = try await withThrowingTaskGroup(of: [UInt8].self) { group in
-            group.addTask {
-                for try await _ in process.stdout {}
-                return []
-            }
-            group.addTask {
-                var collected: [UInt8] = []
-                for try await chunk in process.stderr where collected.count < 65_536 { collected += chunk }
-                return collected
-            }
-            return try await group.reduce(into: []) { $0 += $1 }
-        }
+        let errors = try await process.collectingErrors()
         let status = try await process.wait()
         guard status == .exited(0), let digest = archive.summary.digest else {
             throw RemoteBuildError(

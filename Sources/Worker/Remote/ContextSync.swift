@@ -47,18 +47,7 @@ struct ContextSync {
         let process = connection.execute(
             try store.assembleCommand(uploadID: uploadID, digest: manifest.digest, newObjects: sent),
             stdin: stream)
-        let errors = try await withThrowingTaskGroup(of: [UInt8].self) { group in
-            group.addTask {
-                for try await _ in process.stdout {}
-                return []
-            }
-            group.addTask {
-                var collected: [UInt8] = []
-                for try await chunk in process.stderr where collected.count < 65_536 { collected += chunk }
-                return collected
-            }
-            return try await group.reduce(into: []) { $0 += $1 }
-        }
+        let errors = try await process.collectingErrors()
         let status = try await process.wait()
         guard status == .exited(0) else {
             throw failure("assembling the build context on the host failed (\(status)): "
