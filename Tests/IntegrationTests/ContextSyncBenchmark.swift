@@ -7,9 +7,10 @@ import TestSupport
 
 /// The incremental half of `scripts/bench/context-ship`: runs only when that script sets
 /// `COORDINATOR_BENCH_SYNC_DIR` (a 64 MiB context of 2,000 files). In the same run, on the same host, per round:
-/// today's full archive into a fresh work directory, the first (cold) sync into another, then one byte changed
-/// in one file: the full archive again (fresh directory) and the sync into the warm store; then the unchanged
-/// context without and with the digest cache. Writes its figures as JSON to `COORDINATOR_BENCH_OUT`.
+/// the release's one read of the context before any host (timed against today's plain archive pass), today's
+/// full archive into a fresh work directory, the first (cold) sync into another, then one byte changed in one
+/// file: the read again, the full archive again (fresh directory) and the sync into the warm store; then the
+/// unchanged context without and with the digest cache. Writes its figures as JSON to `COORDINATOR_BENCH_OUT`.
 @Suite(
     "Incremental context sync benchmark",
     .enabled(if: ProcessInfo.processInfo.environment["COORDINATOR_BENCH_SYNC_DIR"] != nil))
@@ -37,12 +38,24 @@ struct ContextSyncBenchmark {
         }
         let path = directory + "/" + changedFile
         for run in 0..<runs {
-            // Cold: the host has nothing. Each send into a directory of its own (see context-ship).
+            // Cold: the host has nothing. Each send into a directory of its own (see context-ship). Before any
+            // host, a release reads a changed context once (`BuildContext.contentDigest`): today's plain archive
+            // pass, timed for comparison, and the same pass recording the files' digests for the sync's manifest.
             let context = try BuildContext.scan(root: directory)
+            let (_, plainSeconds) = try await timed {
+                let archive = context.archive()
+                for try await _ in archive {}
+            }
+            note("preparePlainSeconds", plainSeconds)
+            let cache = ContextDigestCache(path: nil)
+            let manifests = ContextManifests()
+            let (_, prepareSeconds) = try await timed {
+                try await context.contentDigest(cache: cache, manifests: manifests)
+            }
+            note("prepareSeconds", prepareSeconds)
             let (archive, archiveSeconds) = try await timed {
                 try await ContextShipment(connection: connection, shell: shell,
-                    workDirectory: workDirectory + "/archive-\(run)", cache: ContextDigestCache(path: nil),
-                    archiveOnly: true).ship(context)
+                    workDirectory: workDirectory + "/archive-\(run)", cache: cache, archiveOnly: true).ship(context)
             }
             note("coldArchiveSeconds", archiveSeconds)
             note("coldArchiveBytes", Double(archive.bytesSent))
@@ -51,28 +64,35 @@ struct ContextSyncBenchmark {
             let syncDirectory = workDirectory + "/sync-\(run)"
             let (cold, coldSeconds) = try await timed {
                 try await ContextSync(connection: connection, shell: shell, workDirectory: syncDirectory,
-                    cache: ContextDigestCache(path: nil), manifests: ContextManifests()).ship(context)
+                    cache: cache, manifests: manifests).ship(context)
             }
             note("coldSyncSeconds", coldSeconds)
             note("coldSyncBytes", Double(cold.bytesSent))
+            note("coldRatio", coldSeconds / archiveSeconds)
             note("files", Double(cold.files))
             note("fileBytes", Double(cold.fileBytes))
-            // One byte changed (a new process: no manifest, no digest for the new fingerprint).
+            // One byte changed (a new process: no manifest, no digest for the new fingerprint; the release's
+            // read of the changed context comes first, as above).
             var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
             bytes[bytes.count / 2] &+= 1
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             let changed = try BuildContext.scan(root: directory)
+            let changedCache = ContextDigestCache(path: nil)
+            let changedManifests = ContextManifests()
+            let (_, changedPrepareSeconds) = try await timed {
+                try await changed.contentDigest(cache: changedCache, manifests: changedManifests)
+            }
+            note("changedPrepareSeconds", changedPrepareSeconds)
             let (full, fullSeconds) = try await timed {
                 try await ContextShipment(connection: connection, shell: shell,
-                    workDirectory: workDirectory + "/archive-changed-\(run)", cache: ContextDigestCache(path: nil),
+                    workDirectory: workDirectory + "/archive-changed-\(run)", cache: changedCache,
                     archiveOnly: true).ship(changed)
             }
             note("changedArchiveSeconds", fullSeconds)
             note("changedArchiveBytes", Double(full.bytesSent))
-            let cache = ContextDigestCache(path: nil)
             let (delta, deltaSeconds) = try await timed {
                 try await ContextSync(connection: connection, shell: shell, workDirectory: syncDirectory,
-                    cache: cache, manifests: ContextManifests()).ship(changed)
+                    cache: changedCache, manifests: changedManifests).ship(changed)
             }
             #expect(delta.filesSent == 1)
             note("changedSyncSeconds", deltaSeconds)
@@ -89,7 +109,7 @@ struct ContextSyncBenchmark {
             // Unchanged with the digest cache (the usual case): a check, 0 bytes.
             let (known, knownSeconds) = try await timed {
                 try await ContextSync(connection: connection, shell: shell, workDirectory: syncDirectory,
-                    cache: cache, manifests: ContextManifests()).ship(try BuildContext.scan(root: directory))
+                    cache: changedCache, manifests: ContextManifests()).ship(try BuildContext.scan(root: directory))
             }
             #expect(known.bytesSent == 0)
             note("unchangedSeconds", knownSeconds)

@@ -9,9 +9,10 @@ import Testing
 struct ContextSyncTests {
     /// One upload as ``ContextSync`` makes it: the query, then the tar stream into the assembly.
     /// Returns the objects sent, and the result of the assembly.
-    private func upload(_ context: BuildContext, to store: RemoteContextStore, id: String, corrupt: Bool = false)
-        async throws -> (sent: Int, digest: String, assembly: Shell.Result)
-    {
+    private func upload(
+        _ context: BuildContext, to store: RemoteContextStore, id: String, corrupt: Bool = false,
+        environment: [String: String] = [:]
+    ) async throws -> (sent: Int, digest: String, assembly: Shell.Result) {
         let manifest = try await ContextManifest.make(for: context)
         let names = ContextSync.objectNames(context, manifest)
         let query = try await Shell.run(
@@ -29,7 +30,7 @@ struct ContextSyncTests {
         let assembly = try await Shell.run(
             ["/bin/sh", "-c",
                 store.assembleCommand(uploadID: id, digest: manifest.digest, newObjects: sent).command],
-            input: Data(bytes))
+            input: Data(bytes), environment: environment)
         return (sent, manifest.digest, assembly)
     }
 
@@ -105,8 +106,79 @@ struct ContextSyncTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store/sha256").count == 5)
     }
 
-    @Test("content damaged on the way fails the assembly and leaves no context, no object and no pin")
-    func damaged() async throws {
+    @Test("a release's one read of a changed context gives its archive digest and the sync's manifest")
+    func oneRead() async throws {
+        let fixture = try ContextFixture()
+        defer { fixture.remove() }
+        try fixture.write("Dockerfile", "FROM scratch\nCOPY . /\n")
+        try fixture.write("bin/run.sh", "#!/bin/sh\necho v1\n", mode: 0o775)
+        try fixture.write("a/empty", "", mode: 0o600)
+        try fixture.write("a/big", String(repeating: "0123456789abcdef", count: 200_000))
+        try fixture.link("a/link", to: "../bin/run.sh")
+        let context = try BuildContext.scan(root: fixture.root)
+        let cache = ContextDigestCache(path: nil)
+        let manifests = ContextManifests()
+        let digest = try await context.contentDigest(cache: cache, manifests: manifests)
+
+        let archive = context.archive()
+        for try await _ in archive {}
+        #expect(archive.summary.digest == digest, "the archive digest is today's")
+        #expect(archive.summary.fileDigests == nil, "a plain archive records no file digests")
+        #expect(await cache.digest(for: context.fingerprint)?.digest == digest)
+        let (remembered, read) = try await manifests.manifest(for: context)
+        #expect(!read, "the sync finds the manifest: no second read, and its sends hash again")
+        let made = try await ContextManifest.make(for: context)
+        #expect(remembered.fileDigests == made.fileDigests)
+        #expect(remembered.digest == made.digest)
+        #expect(remembered.fileCount == made.fileCount && remembered.fileBytes == made.fileBytes)
+        #expect(remembered.fileCount == 4)
+
+        // Known to the cache: nothing is read, and no manifest is made.
+        let later = ContextManifests()
+        #expect(try await context.contentDigest(cache: cache, manifests: later) == digest)
+        #expect(try await later.manifest(for: context).read, "the later memory had no manifest")
+    }
+
+    /// The hash tools a host may have: `openssl dgst` (this machine's), or only `sha256sum` (an `openssl` first on
+    /// PATH that fails, or one whose digests are wrong, must not be used).
+    static let hashTools: [String] = ["openssl", "sha256sum (no working openssl)", "sha256sum (openssl that lies)"]
+
+    /// A PATH for `tool`: the fake `openssl` in a folder of its own, first.
+    private func environment(for tool: String, in folder: String) throws -> [String: String] {
+        let script: String
+        switch tool {
+        case "openssl": return [:]
+        case "sha256sum (no working openssl)": script = "#!/bin/sh\nexit 127\n"
+        default: script = "#!/bin/sh\necho 0000000000000000000000000000000000000000000000000000000000000000 '*o/x'\n"
+        }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Data(script.utf8).write(to: URL(fileURLWithPath: folder + "/openssl"))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder + "/openssl")
+        return ["PATH": folder + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
+    }
+
+    @Test("whichever tool checks the objects, an intact upload is published", arguments: hashTools)
+    func intact(tool: String) async throws {
+        let fixture = try ContextFixture()
+        defer { fixture.remove() }
+        try fixture.write("Dockerfile", "FROM scratch\n")
+        try fixture.write("app.txt", "version one\n")
+        try fixture.write("b/c.txt", "another\n", mode: 0o600)
+        let work = fixture.root + "-work"
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let store = RemoteContextStore(shell: RemoteShell(.sh), workDirectory: work)
+        let result = try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "good",
+            environment: try environment(for: tool, in: work + "-bin"))
+        defer { try? FileManager.default.removeItem(atPath: work + "-bin") }
+        #expect(result.assembly.succeeded, "\(result.assembly.stderr)")
+        #expect(result.sent == 3)
+        #expect(try String(contentsOfFile: store.path(for: result.digest) + "/b/c.txt", encoding: .utf8) == "another\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store/sha256").count == 3)
+    }
+
+    @Test("content damaged on the way fails the assembly and leaves no context, no object and no pin",
+        arguments: hashTools)
+    func damaged(tool: String) async throws {
         let fixture = try ContextFixture()
         defer { fixture.remove() }
         try fixture.write("Dockerfile", "FROM scratch\n")
@@ -114,7 +186,9 @@ struct ContextSyncTests {
         let work = fixture.root + "-work"
         defer { try? FileManager.default.removeItem(atPath: work) }
         let store = RemoteContextStore(shell: RemoteShell(.sh), workDirectory: work)
-        let result = try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "bad", corrupt: true)
+        let result = try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "bad", corrupt: true,
+            environment: try environment(for: tool, in: work + "-bin"))
+        defer { try? FileManager.default.removeItem(atPath: work + "-bin") }
         #expect(!result.assembly.succeeded)
         #expect(result.assembly.stderr.contains("did not all arrive intact"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/contexts").isEmpty)

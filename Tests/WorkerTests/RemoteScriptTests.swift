@@ -47,7 +47,7 @@ struct RemoteScriptTests {
         #expect((attributes[.posixPermissions] as? Int) == 0o700)
     }
 
-    @Test("a run directory records its shell; the next run removes those whose shell is gone, nothing else")
+    @Test("a run directory records its shell; the next run removes those whose shell is gone and whose archive was fetched or abandoned, nothing else")
     func staleRunDirectories() async throws {
         let runs = NSTemporaryDirectory() + "coordinator-runs-\(UUID().uuidString)/it's runs"
         defer { try? FileManager.default.removeItem(atPath: (runs as NSString).deletingLastPathComponent) }
@@ -60,12 +60,19 @@ struct RemoteScriptTests {
         try run("running", owner: "\(getpid())\n")  // this test process: alive
         try run("older-version", owner: nil)  // no owner recorded: left alone
         try run("odd owner", owner: "$(touch x)")
+        // Gone, but its archive waits to be fetched: spared for an hour, then swept.
+        try run("awaiting fetch", owner: "2147483646\n")
+        try "1".write(toFile: runs + "/awaiting fetch/\(RemoteScript.fetchPendingMarker)", atomically: true, encoding: .utf8)
+        try run("fetch abandoned", owner: "2147483646\n")
+        try "1".write(toFile: runs + "/fetch abandoned/\(RemoteScript.fetchPendingMarker)", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -61 * 60)],
+            ofItemAtPath: runs + "/fetch abandoned/\(RemoteScript.fetchPendingMarker)")
         let command = try RemoteShell(.sh).command(for: RemoteScript([
             .makeRunDirectory(runs + "/new"), .run(RemoteCommand(["sh", "-c", "echo $PPID"], outputFile: runs + "/parent")),
         ])).command
         _ = try await runSh(command)
         let left = Set(try FileManager.default.contentsOfDirectory(atPath: runs))
-        #expect(left == ["running", "older-version", "odd owner", "new", "parent"])
+        #expect(left == ["running", "older-version", "odd owner", "awaiting fetch", "new", "parent"])
         let owner = try String(contentsOfFile: runs + "/new/owner", encoding: .utf8)
         let parent = try String(contentsOfFile: runs + "/parent", encoding: .utf8)
         #expect(owner == parent, "the owner is the script's shell")

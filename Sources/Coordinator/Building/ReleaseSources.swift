@@ -23,7 +23,8 @@ struct ReleaseSources: Sendable {
     }
 
     /// Scans the contexts and fingerprints every slot. A context whose metadata fingerprint is in `cache` is
-    /// not read again (its archive digest is known); otherwise its archive is hashed once and remembered.
+    /// not read again (its archive digest is known); otherwise its archive is hashed once and remembered, and
+    /// that read also makes the manifest a POSIX host's incremental sync needs (``BuildContext/contentDigest(cache:manifests:)``).
     static func prepare(_ request: ReleaseRequest, cache: ContextDigestCache) async throws(Problem) -> ReleaseSources {
         let slots = request.plan.assignments.map(\.slot)
         let arguments = Dictionary(request.buildArguments.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
@@ -62,7 +63,7 @@ struct ReleaseSources: Sendable {
                         + "or leave it out with .dockerignore")
                 }
                 let bytes = FileManager.default.contents(atPath: request.contextPath + "/" + context.dockerfile) ?? Data()
-                digests[dockerfile] = (try await contentDigest(of: context, cache: cache), Array(bytes))
+                digests[dockerfile] = ("sha256:" + (try await context.contentDigest(cache: cache)), Array(bytes))
             } catch let problem as Problem {
                 throw problem
             } catch {
@@ -123,19 +124,5 @@ struct ReleaseSources: Sendable {
                         + "\(pinned.ref ?? ""); a later run will rebuild this platform rather than reuse it")
         }
         return (.git(url: pinned.url), fingerprint, nil)
-    }
-
-    /// SHA-256 of the context archive exactly as it would be shipped.
-    private static func contentDigest(of context: BuildContext, cache: ContextDigestCache) async throws -> String {
-        if let known = await cache.digest(for: context.fingerprint) {
-            return "sha256:" + known.digest
-        }
-        let archive = context.archive()
-        for try await _ in archive {}
-        guard let digest = archive.summary.digest else {
-            throw Problem(description: "the archive of \(context.root) ended without a digest")
-        }
-        await cache.record(fingerprint: context.fingerprint, digest: digest, bytes: archive.summary.bytes)
-        return "sha256:" + digest
     }
 }

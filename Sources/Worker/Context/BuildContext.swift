@@ -100,9 +100,10 @@ public struct BuildContext: Sendable {
         }
     }
 
-    /// The archive of this context as a stream of chunks, hashed while it is produced.
-    public func archive(chunkSize: Int = 1 << 20) -> ContextArchive {
-        ContextArchive(context: self, chunkSize: chunkSize)
+    /// The archive of this context as a stream of chunks, hashed while it is produced; with
+    /// `recordingFileDigests`, each regular file's own SHA-256 too (``ArchiveSummary/fileDigests``).
+    public func archive(chunkSize: Int = 1 << 20, recordingFileDigests: Bool = false) -> ContextArchive {
+        ContextArchive(context: self, chunkSize: chunkSize, recordsFileDigests: recordingFileDigests)
     }
 
     static func fingerprint(of entries: [ContextEntry]) -> String {

@@ -23,16 +23,19 @@ public struct ContextArchive: AsyncSequence, Sendable {
     public let chunkSize: Int
     /// The bytes produced so far and the digest once the stream ended.
     public let summary = ArchiveSummary()
+    /// Whether each regular file's own SHA-256 is computed too (``ArchiveSummary/fileDigests``).
+    public let recordsFileDigests: Bool
 
-    init(context: BuildContext, chunkSize: Int) {
+    init(context: BuildContext, chunkSize: Int, recordsFileDigests: Bool = false) {
         self.context = context
         self.chunkSize = Swift.max(chunkSize, TarHeader.blockSize * 4)
+        self.recordsFileDigests = recordsFileDigests
     }
 
     public func makeAsyncIterator() -> Iterator {
         Iterator(producer: TarProducer(
             root: context.root, items: context.entries.map { TarItem(entry: $0, source: $0) }, chunkSize: chunkSize,
-            summary: summary))
+            summary: summary, recordsFileDigests: recordsFileDigests))
     }
 
     /// Produces the chunks.
@@ -67,6 +70,7 @@ public final class ArchiveSummary: @unchecked Sendable {
     private let lock = NSLock()
     private var producedBytes: Int64 = 0
     private var finalDigest: String?
+    private var finalFileDigests: [String?]?
 
     /// Bytes produced so far.
     public var bytes: Int64 {
@@ -78,10 +82,17 @@ public final class ArchiveSummary: @unchecked Sendable {
         lock.withLock { finalDigest }
     }
 
+    /// Once the stream ended, for an archive that records them: per item, the hex SHA-256 of a regular file's
+    /// content (read once, for the stream and this digest alike), nil for other items.
+    public var fileDigests: [String?]? {
+        lock.withLock { finalFileDigests }
+    }
+
     func reset() {
         lock.withLock {
             producedBytes = 0
             finalDigest = nil
+            finalFileDigests = nil
         }
     }
 
@@ -89,8 +100,11 @@ public final class ArchiveSummary: @unchecked Sendable {
         lock.withLock { producedBytes += Int64(count) }
     }
 
-    func finish(_ digest: String) {
-        lock.withLock { finalDigest = digest }
+    func finish(_ digest: String, fileDigests: [String?]?) {
+        lock.withLock {
+            finalDigest = digest
+            finalFileDigests = fileDigests
+        }
     }
 }
 
@@ -126,16 +140,19 @@ public final class TarProducer: @unchecked Sendable {
     private var reader: FileReader?
     private var currentItem: TarItem?
     private var fileHasher: SHA256?
+    /// Per item, the content digest of each regular file, when recorded.
+    private var fileDigests: [String?]?
     private var remaining: Int64 = 0
     private var pendingPadding = 0
     private var wroteEnd = false
     private var finished = false
 
-    init(root: String, items: [TarItem], chunkSize: Int, summary: ArchiveSummary) {
+    init(root: String, items: [TarItem], chunkSize: Int, summary: ArchiveSummary, recordsFileDigests: Bool = false) {
         self.root = root
         self.items = items
         self.chunkSize = chunkSize
         self.summary = summary
+        fileDigests = recordsFileDigests ? [String?](repeating: nil, count: items.count) : nil
         buffer = .allocate(byteCount: chunkSize + 64 * 1024, alignment: 16)
         summary.reset()
     }
@@ -178,7 +195,8 @@ public final class TarProducer: @unchecked Sendable {
         }
         if filled == 0 {
             finished = true
-            summary.finish(hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined())
+            summary.finish(hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined(),
+                fileDigests: fileDigests)
             return nil
         }
         let produced = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
@@ -204,16 +222,22 @@ public final class TarProducer: @unchecked Sendable {
 
     private func startItem(_ item: TarItem) throws {
         append(TarHeader.blocks(for: item.entry, hardLink: item.hardLink))
-        if item.hardLink == nil, let source = item.source, case .file(let size) = source.kind, size > 0 {
+        guard item.hardLink == nil, let source = item.source, case .file(let size) = source.kind else { return }
+        if size == 0 {
+            fileDigests?[nextEntry] = Self.emptyDigest
+        } else {
             let file = try FileReader(path: root + "/" + source.path)
             reader = file
             currentItem = item
-            fileHasher = item.expectedDigest == nil ? nil : SHA256()
+            fileHasher = item.expectedDigest == nil && fileDigests == nil ? nil : SHA256()
             try Self.check(file, against: source)
             remaining = size
             pendingPadding = TarHeader.padding(for: size)
         }
     }
+
+    /// The SHA-256 of no bytes.
+    static let emptyDigest = ContextManifest.hex(SHA256.hash(data: [UInt8]()))
 
     /// Refuses a file whose status differs from the scan's (checked when it is opened and once it has been read):
     /// what is sent must be what the fingerprint, and so the image's label, describes.
@@ -249,11 +273,13 @@ public final class TarProducer: @unchecked Sendable {
             if let source = currentItem?.source {
                 try Self.check(file, against: source)
             }
-            if let expected = currentItem?.expectedDigest, let hasher = fileHasher,
-                ContextManifest.hex(hasher.finalize()) != expected
-            {
-                throw ContextReadError(path: file.path, operation: "send",
-                    reason: "its content differs from what was read for the build's fingerprint; retry the build")
+            if let hasher = fileHasher {
+                let digest = ContextManifest.hex(hasher.finalize())
+                if let expected = currentItem?.expectedDigest, digest != expected {
+                    throw ContextReadError(path: file.path, operation: "send",
+                        reason: "its content differs from what was read for the build's fingerprint; retry the build")
+                }
+                fileDigests?[nextEntry - 1] = digest
             }
             file.close()
             reader = nil

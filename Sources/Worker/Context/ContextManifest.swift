@@ -19,6 +19,13 @@ public struct ContextManifest: Sendable {
     /// Their total size.
     public let fileBytes: Int64
 
+    private init(fileDigests: [String?], digest: String, fileCount: Int, fileBytes: Int64) {
+        self.fileDigests = fileDigests
+        self.digest = digest
+        self.fileCount = fileCount
+        self.fileBytes = fileBytes
+    }
+
     /// The key under which ``ContextDigestCache`` remembers the tree digest of a context fingerprint (its plain
     /// fingerprint keys the archive digest, which the source fingerprint and Windows hosts use).
     public static func cacheKey(fingerprint: String) -> String {
@@ -52,50 +59,61 @@ public struct ContextManifest: Sendable {
         let chunk = 1 << 20
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
         defer { buffer.deallocate() }
-        var tree = SHA256()
-        tree.update(data: Array("coordinator-tree-v1\n".utf8))
         var digests: [String?] = []
         digests.reserveCapacity(context.entries.count)
+        for entry in context.entries {
+            guard case .file(let size) = entry.kind else {
+                digests.append(nil)
+                continue
+            }
+            if stop.isSet { throw CancellationError() }
+            var reader = try FileReader(path: context.root + "/" + entry.path)
+            defer { reader.close() }
+            try TarProducer.check(reader, against: entry)
+            var hasher = SHA256()
+            var read: Int64 = 0
+            while true {
+                if stop.isSet { throw CancellationError() }
+                let got = try reader.read(into: buffer)
+                if got == 0 { break }
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
+                read += Int64(got)
+            }
+            try TarProducer.check(reader, against: entry)
+            guard read == size else {
+                throw ContextReadError(path: reader.path, operation: "read",
+                    reason: "it has \(read) bytes, not the \(size) the scan saw; retry the build")
+            }
+            digests.append(hex(hasher.finalize()))
+        }
+        return ContextManifest(context, fileDigests: digests)
+    }
+
+    /// The manifest of `context` from its files' digests (same index as its entries; nil for directories and
+    /// links), read and checked against the scan by the caller: ``make(for:)``, or an archive that recorded them
+    /// (``BuildContext/archive(chunkSize:recordingFileDigests:)``).
+    init(_ context: BuildContext, fileDigests digests: [String?]) {
+        precondition(digests.count == context.entries.count)
+        var tree = SHA256()
+        tree.update(data: Array("coordinator-tree-v1\n".utf8))
         var count = 0
         var bytes: Int64 = 0
-        for entry in context.entries {
+        for (entry, digest) in zip(context.entries, digests) {
             let line: String
             switch entry.kind {
             case .directory:
-                digests.append(nil)
                 line = "d"
             case .symlink(let target):
-                digests.append(nil)
                 line = "l " + target
             case .file(let size):
-                if stop.isSet { throw CancellationError() }
-                var reader = try FileReader(path: context.root + "/" + entry.path)
-                defer { reader.close() }
-                try TarProducer.check(reader, against: entry)
-                var hasher = SHA256()
-                var read: Int64 = 0
-                while true {
-                    if stop.isSet { throw CancellationError() }
-                    let got = try reader.read(into: buffer)
-                    if got == 0 { break }
-                    hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
-                    read += Int64(got)
-                }
-                try TarProducer.check(reader, against: entry)
-                guard read == size else {
-                    throw ContextReadError(path: reader.path, operation: "read",
-                        reason: "it has \(read) bytes, not the \(size) the scan saw; retry the build")
-                }
-                let digest = hex(hasher.finalize())
-                digests.append(digest)
                 count += 1
                 bytes += size
-                line = "f \(size) " + digest
+                line = "f \(size) " + (digest ?? "")
             }
             let record = "\(line)\n\(String(entry.mode, radix: 8)) \(entry.modificationTime)\n\(entry.path)\u{0}"
             tree.update(data: Array(record.utf8))
         }
-        return ContextManifest(fileDigests: digests, digest: hex(tree.finalize()), fileCount: count, fileBytes: bytes)
+        self.init(fileDigests: digests, digest: Self.hex(tree.finalize()), fileCount: count, fileBytes: bytes)
     }
 
     static func hex(_ digest: SHA256.Digest) -> String {
@@ -125,6 +143,12 @@ public actor ContextManifests {
         }
         manifests[context.fingerprint] = made
         return (made, true)
+    }
+
+    /// Remembers the manifest of `context`, made from files read moments ago for another purpose (its archive
+    /// digest): later sends hash each file again and compare, as for any manifest read earlier in the run.
+    public func remember(_ manifest: ContextManifest, for context: BuildContext) {
+        manifests[context.fingerprint] = manifest
     }
 }
 

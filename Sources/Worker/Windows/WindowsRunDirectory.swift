@@ -6,7 +6,8 @@
 ///   `DirectorySecurity.SetAccessRuleProtection`, Microsoft Learn). A directory whose ACL does not check out
 ///   stops the script before any secret is written.
 /// - `owner` records the script's process id; the scan of sibling run directories skips any entry it cannot
-///   read (a sibling still writing its `owner` file, a locked file) instead of stopping the build.
+///   read (a sibling still writing its `owner` file, a locked file) instead of stopping the build, and spares for
+///   an hour a finished run whose archive waits to be fetched (its `fetch-pending` file), as on POSIX hosts.
 /// - ``stopCommandScript(runDirectory:)`` kills the recorded process tree with `taskkill /T /F`: Win32-OpenSSH does
 ///   not end a command's processes when its channel closes.
 enum WindowsRunDirectory {
@@ -39,6 +40,8 @@ enum WindowsRunDirectory {
                     try {
                         $o = Join-Path $sibling.FullName 'owner'
                         if (-not (Test-Path -LiteralPath $o -PathType Leaf)) { continue }
+                        $f = Join-Path $sibling.FullName '\(RemoteScript.fetchPendingMarker)'
+                        if ((Test-Path -LiteralPath $f -PathType Leaf) -and (Get-Item -LiteralPath $f).LastWriteTime -gt (Get-Date).AddMinutes(-60)) { continue }
                         $p = 0
                         if ([int]::TryParse(([System.IO.File]::ReadAllText($o)).Trim(), [ref]$p) -and -not (Get-Process -Id $p -ErrorAction SilentlyContinue)) {
                             Remove-Item -LiteralPath $sibling.FullName -Recurse -Force -ErrorAction SilentlyContinue

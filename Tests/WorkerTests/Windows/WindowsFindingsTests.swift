@@ -144,6 +144,11 @@ struct WindowsFindingsTests {
         #expect(acl.lowerBound < verify.lowerBound && verify.lowerBound < owner.lowerBound)
         #expect(text.contains("'S-1-5-18'") && text.contains("builder.pid"))
         #expect(text.contains("} catch { }"), "a sibling's unreadable owner file is skipped")
+        // A finished run whose archive waits to be fetched is spared for an hour, before its owner is looked up.
+        let spared = try #require(text.range(of:
+            "(Get-Item -LiteralPath $f).LastWriteTime -gt (Get-Date).AddMinutes(-60)) { continue }"))
+        #expect(text.contains("Join-Path $sibling.FullName 'fetch-pending'"))
+        #expect(spared.lowerBound < (try #require(text.range(of: "Get-Process -Id $p"))).lowerBound)
         #expect(WindowsBootstrap.script.contains("[Console]::OutputEncoding=New-Object Text.UTF8Encoding $false"))
         #expect(WindowsBootstrap.script.contains("$ProgressPreference='SilentlyContinue'"))
         let stop = WindowsRunDirectory.stopCommandScript(runDirectory: "'C:\\w\\runs\\1'")

@@ -1,0 +1,24 @@
+/// The one read of a changed context that a release makes before it contacts any host.
+extension BuildContext {
+    /// The hex SHA-256 of this context's archive exactly as it would be shipped, from `cache` when its
+    /// fingerprint is known there (no file read), else by producing the archive once.
+    ///
+    /// That same read hashes every regular file on its own too, and the context's ``ContextManifest`` goes to
+    /// `manifests`: a POSIX host's incremental sync then needs no second read to name the files' store objects
+    /// (its sends hash each file again and compare, as for any manifest made earlier in the run).
+    public func contentDigest(cache: ContextDigestCache, manifests: ContextManifests = .shared) async throws
+        -> String
+    {
+        if let known = await cache.digest(for: fingerprint) {
+            return known.digest
+        }
+        let archive = archive(recordingFileDigests: true)
+        for try await _ in archive {}
+        guard let digest = archive.summary.digest, let fileDigests = archive.summary.fileDigests else {
+            throw ContextReadError(path: root, operation: "archive", reason: "the archive ended without a digest")
+        }
+        await cache.record(fingerprint: fingerprint, digest: digest, bytes: archive.summary.bytes)
+        await manifests.remember(ContextManifest(self, fileDigests: fileDigests), for: self)
+        return digest
+    }
+}
