@@ -53,19 +53,33 @@ struct ContextSyncBenchmark {
                 try await context.contentDigest(cache: cache, manifests: manifests)
             }
             note("prepareSeconds", prepareSeconds)
-            let (archive, archiveSeconds) = try await timed {
-                try await ContextShipment(connection: connection, shell: shell,
-                    workDirectory: workDirectory + "/archive-\(run)", cache: cache, archiveOnly: true).ship(context)
+            // Which goes first alternates by round: the second of two 64 MiB writes meets the first's writeback.
+            let syncDirectory = workDirectory + "/sync-\(run)"
+            func sendArchive() async throws -> (ContextShipment.Shipped, Double) {
+                try await timed {
+                    try await ContextShipment(connection: connection, shell: shell,
+                        workDirectory: workDirectory + "/archive-\(run)", cache: cache, archiveOnly: true).ship(context)
+                }
+            }
+            func sendSync() async throws -> (ContextShipment.Shipped, Double) {
+                try await timed {
+                    try await ContextSync(connection: connection, shell: shell, workDirectory: syncDirectory,
+                        cache: cache, manifests: manifests).ship(context)
+                }
+            }
+            let archive: ContextShipment.Shipped, archiveSeconds: Double
+            let cold: ContextShipment.Shipped, coldSeconds: Double
+            if run % 2 == 0 {
+                (archive, archiveSeconds) = try await sendArchive()
+                (cold, coldSeconds) = try await sendSync()
+            } else {
+                (cold, coldSeconds) = try await sendSync()
+                (archive, archiveSeconds) = try await sendArchive()
             }
             note("coldArchiveSeconds", archiveSeconds)
             note("coldArchiveBytes", Double(archive.bytesSent))
             let (_, manifestSeconds) = try await timed { try await ContextManifest.make(for: context) }
             note("manifestSeconds", manifestSeconds)
-            let syncDirectory = workDirectory + "/sync-\(run)"
-            let (cold, coldSeconds) = try await timed {
-                try await ContextSync(connection: connection, shell: shell, workDirectory: syncDirectory,
-                    cache: cache, manifests: manifests).ship(context)
-            }
             note("coldSyncSeconds", coldSeconds)
             note("coldSyncBytes", Double(cold.bytesSent))
             note("coldRatio", coldSeconds / archiveSeconds)

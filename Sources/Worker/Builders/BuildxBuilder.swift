@@ -54,8 +54,17 @@ public struct BuildxBuilder: ImageBuilder {
                 arguments += ["--output", "type=\(format.rawValue),dest=\(path)", "-t", request.tag]
             }
         }
-        arguments.append(invocation.contextDirectory)
+        // A local context is entered through the build slot's link, so that BuildKit sends only what changed.
+        let stable = !invocation.contextIsURL && shell.family == .posix
+        if stable {
+            script.steps.append(.enterBuildContext(
+                invocation.contextDirectory, key: "buildx-" + (invocation.builderInstance ?? "default")))
+        }
+        arguments.append(stable ? "." : invocation.contextDirectory)
         script.run(RemoteCommand(arguments))
+        if stable {
+            script.steps.append(.buildContextReceived)
+        }
         for command in afterBuild {
             script.run(RemoteCommand(command))
         }

@@ -6,12 +6,14 @@ import Shared
 /// One upload is two commands, both working in the upload's own folder `store/.up-ID`. The query reads object
 /// names on standard input, prints those the store lacks and pins the others with a hard link in `p/` (the
 /// retention removes only objects that nothing else links to). The assembly extracts one tar stream into the
-/// folder: the missing objects under `o/`, the context under `c/`, its files hard links to `o/` or `p/` (short
-/// link names: no pax record per file), hashing each new object as soon as tar has moved past it (its verbose
-/// listing names a member before writing it; with `openssl dgst` where the host has it, which uses the CPU's SHA
-/// instructions, else `sha256sum`). It then checks every new object's SHA-256 against its name, moves the
-/// objects into the store and publishes `c` as `contexts/DIGEST`. However it ends, the folder goes, so an
-/// interrupted upload leaves no context and no object behind.
+/// folder (``ContextSync/items(_:_:objectNames:missing:rehash:)``): the context under `c/`, each new content as a
+/// file followed by its store name `s/OBJECT` (`s` links to `../sha256`, and GNU tar follows a link already in
+/// place: the name is a hard link, made only once the content is whole, and no object is moved afterwards), the
+/// rest as hard links to the pins. Each new object is hashed as soon as tar has moved past it (its verbose listing
+/// names a member before writing it), with `openssl dgst` where the host has a working one (it uses the CPU's SHA
+/// instructions), else `sha256sum`; every digest must match its object's name before `c` is published as
+/// `contexts/DIGEST`. However it fails, the folder and the store names it added go, so a failed or interrupted
+/// upload leaves no context and no object.
 extension RemoteContextStore {
     /// The work directory (the parent of ``directory``).
     var workDirectory: String {
@@ -21,17 +23,6 @@ extension RemoteContextStore {
     /// The upload's folder, relative to the work directory.
     static func uploadPath(uploadID: String) -> String {
         "store/.up-" + uploadID
-    }
-
-    private func traps(removing path: String) throws -> String {
-        """
-        cleanup() { status=$?; cd -- \(try POSIXShell.quote(workDirectory)) && \
-        rm -rf -- \(try POSIXShell.quote(path)); exit "$status"; }
-        trap cleanup EXIT
-        trap 'exit 129' HUP
-        trap 'exit 130' INT
-        trap 'exit 143' TERM
-        """
     }
 
     /// The query (POSIX hosts): object names, one a line, on standard input; the missing ones on standard output.
@@ -77,34 +68,44 @@ extension RemoteContextStore {
         let upload = Self.uploadPath(uploadID: uploadID)
         let work = try POSIXShell.quote(workDirectory)
         let target = try POSIXShell.quote("contexts/" + digest)
+        let folder = try POSIXShell.quote(upload)
+        let link = Self.storeLink
         return try shell.command(forScriptText: """
             set -eu
-            \(try traps(removing: upload))
+            cleanup() { status=$?; cd -- \(work) && { if [ "$status" -ne 0 ] && [ -h \(folder)/\(link) ]; then \
+            (cd -- \(folder) && xargs -r rm -f -- <added) || :; fi; rm -rf -- \(folder); }; exit "$status"; }
+            trap cleanup EXIT
+            trap 'exit 129' HUP
+            trap 'exit 130' INT
+            trap 'exit 143' TERM
             mkdir -p -- \(work)
             cd -- \(work)
-            mkdir -p contexts store/sha256 \(try POSIXShell.quote(upload + "/p")) \
-              \(try POSIXShell.quote(upload + "/o"))
+            mkdir -p contexts store/sha256 \(try POSIXShell.quote(upload + "/p"))
             mkdir -m 700 -- \(try POSIXShell.quote(upload + "/c"))
+            cd -- \(folder)
+            : >added
+            ln -s ../sha256 \(link)
             set -- sha256sum --
             if command -v openssl >/dev/null 2>&1 && [ "$(printf '' | openssl dgst -sha256 -r 2>/dev/null | cut -c1-64)" \
               = \(Self.emptySHA256) ]; then set -- openssl dgst -sha256 -r; fi
-            { tar -x -v -p --no-same-owner -f - -C \(try POSIXShell.quote(workDirectory + "/" + upload)) \
-              && echo done >\(try POSIXShell.quote(upload + "/extracted")); } \
-              | awk '/^o\\// { if (prev != "") print prev; prev = $0 } END { if (prev != "") print prev }' \
-              | (cd -- \(try POSIXShell.quote(upload)) && xargs -r "$@") \
-              >\(try POSIXShell.quote(upload + "/sums"))
-            [ -f \(try POSIXShell.quote(upload + "/extracted")) ]
-            if ! awk -v n=\(newObjects) '{ f = $2; sub(/^\\*/, "", f); sub(/^o\\//, "", f); if (index(f, $1 "-") == 1) ok++ }
-              END { exit !(ok == n && NR == n) }' \(try POSIXShell.quote(upload + "/sums")); then
+            { tar -x -v -p --no-same-owner -f - && echo done >extracted; } \
+              | awk '/^\(link)\\// { print >>"added"; fflush("added"); if (prev != "") print prev; prev = $0 }
+                END { if (prev != "") print prev }' \
+              | xargs -r "$@" >sums
+            [ -f extracted ]
+            if [ ! -h \(link) ]; then
+              echo "this host's tar replaced the link to the store instead of following it; install GNU tar" >&2; exit 1
+            fi
+            if ! awk -v n=\(newObjects) '{ f = $2; sub(/^\\*/, "", f); sub(/^\(link)\\//, "", f); if (index(f, $1 "-") == 1) ok++ }
+              END { exit !(ok == n && NR == n) }' sums; then
               echo "the new store objects did not all arrive intact" >&2; exit 1
             fi
-            if [ \(newObjects) -gt 0 ]; then
-              cd -- \(try POSIXShell.quote(upload + "/o"))
-              find . -type f -exec mv -f -t ../../sha256 -- {} +
-              cd ../../..
-            fi
+            cd ../..
             if [ -e \(target) ]; then touch -c -- \(target)
             else mv -T -- \(try POSIXShell.quote(upload + "/c")) \(target) || [ -d \(target) ]; fi
             """)
     }
+
+    /// The upload folder's symbolic link to the store's objects (`../sha256`), the folder new objects are named in.
+    static let storeLink = "s"
 }

@@ -5,9 +5,9 @@ import Shared
 ///
 /// The context's manifest (every file's SHA-256, read once per process and checked against the scan) names a
 /// store object per file; the host answers which objects it lacks and pins the others; one tar stream then
-/// carries the missing objects (each hashed again as it is read and compared with the manifest) and the context
-/// as hard links into the store, which the host checks and publishes as `contexts/DIGEST`
-/// (``RemoteContextStore/assembleCommand(uploadID:digest:newObjects:)``).
+/// carries the context, its new contents as files (each hashed again as it is read and compared with the
+/// manifest) followed by their store names, the rest as hard links to pinned objects, which the host checks and
+/// publishes as `contexts/DIGEST` (``RemoteContextStore/assembleCommand(uploadID:digest:newObjects:)``).
 struct ContextSync {
     let connection: SSHConnection
     let shell: RemoteShell
@@ -82,36 +82,42 @@ struct ContextSync {
         return (perEntry, unique)
     }
 
-    /// The tar stream's items, relative to the upload's folder: each missing object once (before its first
-    /// link), the context's directories and symbolic links, and its files as hard links to new or pinned
-    /// objects; and how many objects are sent.
+    /// The tar stream's items, relative to the upload's folder: the context's directories and symbolic links
+    /// under `c/`; its files there as hard links to objects the host has (pinned in `p/`); each new content
+    /// once, as a regular file at its first path, followed at once by the store's name for it, `s/OBJECT` (`s` is
+    /// the upload folder's link to the store's objects: a hard link to that file, so an object's name appears only
+    /// once its content is whole); further paths with that content as hard links to the first. Link names stay
+    /// short (no pax record per file). Also how many objects are sent.
     static func items(
         _ context: BuildContext, _ manifest: ContextManifest, objectNames: [String?], missing: Set<String>,
         rehash: Bool = true
     ) -> ([TarItem], Int) {
-        let (pin, objects, incoming) = ("p", "o", "c")
+        let (pin, incoming, store) = ("p/", "c/", RemoteContextStore.storeLink + "/")
         var items: [TarItem] = []
         items.reserveCapacity(context.entries.count + missing.count)
-        var sent = Set<String>()
+        var firstPath: [String: String] = [:]
         for (index, entry) in context.entries.enumerated() {
             var header = entry
-            header.path = incoming + "/" + entry.path
+            header.path = incoming + entry.path
             guard let name = objectNames[index], let digest = manifest.fileDigests[index] else {
                 items.append(TarItem(entry: header))
                 continue
             }
-            if missing.contains(name) {
-                var object = entry
-                object.path = objects + "/" + name
-                if sent.insert(name).inserted {
-                    items.append(TarItem(entry: object, source: entry, expectedDigest: rehash ? digest : nil))
-                }
-                items.append(TarItem(entry: header, hardLink: object.path))
-            } else {
-                items.append(TarItem(entry: header, hardLink: pin + "/" + name))
+            guard missing.contains(name) else {
+                items.append(TarItem(entry: header, hardLink: pin + name))
+                continue
             }
+            if let first = firstPath[name] {
+                items.append(TarItem(entry: header, hardLink: first))
+                continue
+            }
+            firstPath[name] = header.path
+            items.append(TarItem(entry: header, source: entry, expectedDigest: rehash ? digest : nil))
+            var object = entry
+            object.path = store + name
+            items.append(TarItem(entry: object, hardLink: header.path))
         }
-        return (items, sent.count)
+        return (items, firstPath.count)
     }
 
     private func failure(_ message: String) -> RemoteBuildError {

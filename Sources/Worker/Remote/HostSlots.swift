@@ -8,6 +8,8 @@ import Shared
 /// once its build has ended). On Windows the build's PowerShell process opens the slot file without sharing, at the
 /// start of the build script; Windows closes the handle when the process ends.
 ///
+/// The shell keeps the slot's path in `coordinator_slot_path` for the build script (``StableBuildContext``).
+///
 /// When every slot is taken the command prints ``fullMarker`` and ends with ``fullStatus`` before doing anything
 /// else: the build is not started and the coordinator tries another host or waits (``HostSlotsFull``). A host
 /// without `flock` (util-linux) builds without a slot.
@@ -41,7 +43,7 @@ public enum HostSlots {
             // A failed redirection of `exec` would end the shell: the file is opened in a subshell first.
             "        if ( : >>\"$coordinator_slots/$coordinator_slot\" ) 2>/dev/null; then",
             "            exec 9>>\"$coordinator_slots/$coordinator_slot\"",
-            "            flock -n 9 && break",
+            "            if flock -n 9; then coordinator_slot_path=\"$coordinator_slots/$coordinator_slot\"; break; fi",
             "            exec 9>&-",
             "        fi",
             "        coordinator_slot=$((coordinator_slot + 1))",

@@ -79,6 +79,14 @@ public struct RemoteScript: Sendable, Hashable {
         /// Write exactly `byteCount` bytes of the script's standard input to a new file readable by its owner only
         /// (a build secret); what follows on standard input stays for later steps. POSIX hosts only.
         case readInput(String, byteCount: Int)
+        /// Change into the build context directory for a builder that sends a directory it has seen before
+        /// incrementally (BuildKit, by the path it is given): through the build slot's own link when BuildKit's
+        /// comparison of file metadata cannot miss a change there, else the directory itself
+        /// (``StableBuildContext``). POSIX hosts only; `key` names the builder (instance) the link is for.
+        case enterBuildContext(String, key: String)
+        /// After the build: record that BuildKit received the context through the slot's link
+        /// (``enterBuildContext(_:key:)``), so the next build may use it.
+        case buildContextReceived
     }
 
     /// The file a build that leaves an archive to fetch writes in its run directory as it ends successfully: a

@@ -66,6 +66,10 @@ extension RemoteShell {
         case .printFile(let path, let marker):
             let path = try POSIXShell.quote(path)
             return "if [ -f \(path) ]; then printf '%s\\n' \(try POSIXShell.quote(marker)); cat -- \(path); fi"
+        case .enterBuildContext(let path, let key):
+            return try StableBuildContext.enter(path, key: key)
+        case .buildContextReceived:
+            return StableBuildContext.received
         case .readInput(let path, let byteCount):
             // dd reads one byte at a time, never past the count (head -c may read ahead on some systems), and the
             // length is checked: a short read (the input broke off) fails the script.

@@ -104,6 +104,11 @@ extension RemoteShell {
             return "if (Test-Path -LiteralPath \(path) -PathType Leaf) { "
                 + "[Console]::Out.Write(\(try PowerShell.quote(marker)) + \"`n\"); "
                 + "[Console]::Out.Write([System.IO.File]::ReadAllText(\(path))) }"
+        case .enterBuildContext(let path, _):
+            // BuildKit's buildx runs on POSIX hosts; a Windows host's classic docker build sends the context whole.
+            return "Set-Location -LiteralPath \(try PowerShell.quote(path))"
+        case .buildContextReceived:
+            return ""
         case .readInput:
             // Build secrets go to buildx, buildah and podman, which run on POSIX hosts; the classic docker builder
             // of Windows hosts takes none (the plan refuses a Dockerfile that mounts one there).

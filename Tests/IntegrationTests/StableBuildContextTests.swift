@@ -1,0 +1,96 @@
+import Foundation
+import Shared
+import Testing
+import TestSupport
+
+@testable import Worker
+
+/// ``StableBuildContext`` on the fleet's buildx host: BuildKit is given the build slot's link, so it receives only
+/// what changed since the last build through it, and a change its metadata comparison cannot see sends it a new path.
+@Suite("BuildKit receives only what changed, and never misses a change", .serialized)
+struct StableBuildContextTests {
+    /// Bytes of the last "transferring context: SIZE" of a build's log.
+    static func transferred(_ lines: [String]) throws -> Double {
+        let line = try #require(lines.last { $0.contains("transferring context:") }, "no context transfer in the log")
+        let size = try #require(line.split(separator: ":").last?.split(separator: " ").first.map(String.init))
+        let units: [(String, Double)] = [("kB", 1e3), ("MB", 1e6), ("GB", 1e9), ("B", 1)]
+        let (unit, factor) = try #require(units.first { size.hasSuffix($0.0) }, "size \(size)")
+        return try #require(Double(size.dropLast(unit.count))) * factor
+    }
+
+    /// The content of `path` in the single-layer image `reference`.
+    static func file(_ path: String, in reference: String, scratch: String) async throws -> String {
+        let copy = scratch + "/image-\(UUID().uuidString)"
+        let copied = try await Shell.run(
+            ["skopeo", "copy", "-q", "--src-tls-verify=false", "docker://" + reference, "dir:" + copy])
+        try #require(copied.succeeded, "skopeo copy \(reference): \(copied.stderr)")
+        let manifest = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: copy + "/manifest.json"))) as? [String: Any] ?? [:]
+        let layers = manifest["layers"] as? [[String: Any]] ?? []
+        let digest = try #require(layers.last?["digest"] as? String)
+        let blob = copy + "/" + String(digest.dropFirst("sha256:".count))
+        let read = try await Shell.run(["tar", "-xOf", blob, "--wildcards", "*" + path])
+        try #require(read.succeeded, "\(read.stderr)")
+        return read.stdout
+    }
+
+    @Test("a one-file change sends BuildKit that file; a same-size, same-time change goes through a new path and is built")
+    func incremental() async throws {
+        let fixture = try RemoteWorkerTests.Fixture()
+        defer { fixture.remove() }
+        let host = try fixture.host("amd64-1")
+        let worker = fixture.worker(host)
+        let root = fixture.directory + "/project"
+        let pinned = Date(timeIntervalSince1970: 1_700_000_000)
+        func write(_ path: String, _ data: Data, time: Date? = nil) throws {
+            let full = root + "/" + path
+            try FileManager.default.createDirectory(
+                atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try data.write(to: URL(fileURLWithPath: full))
+            if let time {
+                try FileManager.default.setAttributes([.modificationDate: time], ofItemAtPath: full)
+            }
+        }
+        try write("Dockerfile", Data("FROM scratch\nCOPY . /\n".utf8))
+        for index in 0..<16 {
+            try write("big/b\(index).bin", Data((0..<(256 << 10)).map { _ in UInt8.random(in: 0...255) }))
+        }
+        try write("app.txt", Data("version A\n".utf8), time: pinned)
+        func build(_ name: String) async throws -> (digest: String?, transferred: Double) {
+            let lines = LineCollector()
+            let result = try await worker.build(
+                BuildRequest(tag: "\(fixture.registry)/worker-test/stable:\(name)-linux-amd64", platform: .linuxAMD64),
+                context: try BuildContext.scan(root: root),
+                options: .init(onLog: { $0.forEach { lines.add($0.text) } }))
+            return (result.digest, try Self.transferred(lines.all))
+        }
+        let generation = host.workDir + "/slots/0.buildx-default.generation"
+        func currentGeneration() throws -> String {
+            try String(contentsOfFile: generation, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        let first = try await build("first")
+        #expect(first.transferred > 4e6, "a path BuildKit has never seen: the whole context")
+        #expect(try currentGeneration() == "1")
+
+        try write("notes.txt", Data("one new file\n".utf8))
+        let second = try await build("second")
+        #expect(second.transferred < 100e3, "through the slot's link: only what changed")
+        #expect(try currentGeneration() == "1")
+
+        // Same path, size, time and mode, another content: BuildKit's comparison would keep "version A".
+        try write("app.txt", Data("version B\n".utf8), time: pinned)
+        let third = try await build("third")
+        #expect(third.transferred > 4e6, "a new path: received whole")
+        #expect(try currentGeneration() == "2")
+        #expect(try await Self.file("app.txt", in: "\(fixture.registry)/worker-test/stable:third-linux-amd64",
+            scratch: fixture.directory) == "version B\n")
+
+        try write("notes.txt", Data("changed again\n".utf8))
+        let fourth = try await build("fourth")
+        #expect(fourth.transferred < 100e3, "the new path is reused")
+        #expect(try currentGeneration() == "2")
+        #expect(try await Self.file("notes.txt", in: "\(fixture.registry)/worker-test/stable:fourth-linux-amd64",
+            scratch: fixture.directory) == "changed again\n")
+    }
+}
