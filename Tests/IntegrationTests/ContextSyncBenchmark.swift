@@ -10,7 +10,6 @@ import TestSupport
 /// today's full archive into a fresh work directory, the first (cold) sync into another, then one byte changed
 /// in one file: the full archive again (fresh directory) and the sync into the warm store; then the unchanged
 /// context without and with the digest cache. Writes its figures as JSON to `COORDINATOR_BENCH_OUT`.
-/// `COORDINATOR_BENCH_INVENTORY` (default the fleet's) is the inventory in which `COORDINATOR_BENCH_HOST` is looked up.
 @Suite(
     "Incremental context sync benchmark",
     .enabled(if: ProcessInfo.processInfo.environment["COORDINATOR_BENCH_SYNC_DIR"] != nil))
@@ -23,9 +22,7 @@ struct ContextSyncBenchmark {
         let changedFile = try #require(environment["COORDINATOR_BENCH_SYNC_FILE"])
         let address = try environment["COORDINATOR_BENCH_HOST"] ?? fleet.value("TESTBED_HOST_AMD64")
         let runs = Int(environment["COORDINATOR_BENCH_RUNS"] ?? "5") ?? 5
-        // COORDINATOR_BENCH_INVENTORY: another inventory naming the host (scripts/bench/wan-link's, behind a WAN link).
-        let inventory = try Inventory.load(
-            path: try environment["COORDINATOR_BENCH_INVENTORY"] ?? fleet.value("TESTBED_INVENTORY"))
+        let inventory = try Inventory.load(path: try fleet.value("TESTBED_INVENTORY"))
         let host = try #require(inventory.hosts.first { $0.address == address })
         let shell = RemoteShell(host.shell)
         let connection = try await SSHConnection.connect(to: SSHTarget(host: host))
