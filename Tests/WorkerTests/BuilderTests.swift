@@ -39,8 +39,13 @@ struct BuilderTests {
             "-f", "/var/tmp/coordinator/contexts/abc/Dockerfile", "--build-arg", "GOPROXY=https://proxy.golang.org,direct",
             "--build-arg", "X=$(id) 'q'", "--provenance=false", "--sbom=false", "--metadata-file",
             "/var/tmp/coordinator/runs/r1/metadata.json", "--push", "-t", "127.0.0.1:5000/velero/velero:main-linux-arm64",
-            "/var/tmp/coordinator/contexts/abc",
+            ".",
         ])
+        // The context is entered through the build slot's link for the named instance (StableBuildContext), and
+        // BuildKit's receipt of it is recorded after the build.
+        #expect(plan.script.steps.contains(
+            .enterBuildContext("/var/tmp/coordinator/contexts/abc", key: "buildx-velero-builder")))
+        #expect(plan.script.steps.last == .buildContextReceived)
         #expect(plan.digestFile == "/var/tmp/coordinator/runs/r1/metadata.json")
         #expect(plan.standardInput.isEmpty)
         let rendered = try RemoteShell(.sh).render(plan.script)

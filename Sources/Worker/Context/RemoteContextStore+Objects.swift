@@ -88,7 +88,7 @@ extension RemoteContextStore {
             set -- sha256sum --
             if command -v openssl >/dev/null 2>&1 && [ "$(printf '' | openssl dgst -sha256 -r 2>/dev/null | cut -c1-64)" \
               = \(Self.emptySHA256) ]; then set -- openssl dgst -sha256 -r; fi
-            { tar -x -v -p --no-same-owner -f - && echo done >extracted; } \
+            { tar -x -v -p --no-same-owner -f - -C "$PWD" && echo done >extracted; } \
               | awk '/^\(link)\\// { print >>"added"; fflush("added"); if (prev != "") print prev; prev = $0 }
                 END { if (prev != "") print prev }' \
               | xargs -r "$@" >sums
