@@ -33,6 +33,11 @@ struct RemoteWorkerTests {
 
         /// A context directory with the given files.
         func context(_ files: [String: String]) throws -> String {
+            try Self.context(files, under: directory)
+        }
+
+        /// A new context directory under `directory` with the given files (path to contents).
+        static func context(_ files: [String: String], under directory: String) throws -> String {
             let root = directory + "/ctx-\(UUID().uuidString)"
             for (path, contents) in files {
                 let full = root + "/" + path

@@ -20,15 +20,7 @@ struct StableBuildContextTests {
 
     /// The content of `path` in the single-layer image `reference`.
     static func file(_ path: String, in reference: String, scratch: String) async throws -> String {
-        let copy = scratch + "/image-\(UUID().uuidString)"
-        let copied = try await Shell.run(
-            ["skopeo", "copy", "-q", "--src-tls-verify=false", "docker://" + reference, "dir:" + copy])
-        try #require(copied.succeeded, "skopeo copy \(reference): \(copied.stderr)")
-        let manifest = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: copy + "/manifest.json"))) as? [String: Any] ?? [:]
-        let layers = manifest["layers"] as? [[String: Any]] ?? []
-        let digest = try #require(layers.last?["digest"] as? String)
-        let blob = copy + "/" + String(digest.dropFirst("sha256:".count))
+        let blob = try #require(try await UserHostBuildTests.layerBlobs(of: reference, in: scratch).last)
         let read = try await Shell.run(["tar", "-xOf", blob, "--wildcards", "*" + path])
         try #require(read.succeeded, "\(read.stderr)")
         return read.stdout
@@ -58,7 +50,20 @@ struct StableBuildContextTests {
             try write("big/b\(index).bin", random.readData(ofLength: 256 << 10))
         }
         try write("app.txt", Data("version A\n".utf8), time: pinned)
+        // Each build is to take slot 0, whose link the test follows: the previous build's shell may still be ending
+        // (and holding it) when the call returns, on a loaded machine; the next build would take slot 1.
+        let slot = host.workDir + "/slots/0"
+        func slotZeroFree() async throws {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while FileManager.default.fileExists(atPath: slot),
+                !(try await Shell.run(["flock", "-n", slot, "true"]).succeeded)
+            {
+                try #require(ContinuousClock.now < deadline, "slot 0 stayed taken")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
         func build(_ name: String) async throws -> (digest: String?, transferred: Double) {
+            try await slotZeroFree()
             let lines = LineCollector()
             let result = try await worker.build(
                 BuildRequest(tag: "\(fixture.registry)/worker-test/stable:\(name)-linux-amd64", platform: .linuxAMD64),

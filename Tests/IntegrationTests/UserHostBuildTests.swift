@@ -99,18 +99,24 @@ struct UserHostBuildTests {
         return digest
     }
 
-    /// Every entry of the image's layers as `tar -tv` lists it: path to its mode string (`-rwxrwxr-x`).
-    static func layerModes(_ reference: String, in directory: String) async throws -> [String: String] {
+    /// The image's layers, in order, as files: `skopeo copy` of `reference` into a new folder under `directory`.
+    static func layerBlobs(of reference: String, in directory: String) async throws -> [String] {
         let copy = directory + "/image-\(UUID().uuidString)"
         let copied = try await Shell.run(
             ["skopeo", "copy", "-q", "--src-tls-verify=false", "docker://" + reference, "dir:" + copy])
         try #require(copied.succeeded, "skopeo copy \(reference): \(copied.stderr)")
         let manifest = try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: copy + "/manifest.json"))) as? [String: Any] ?? [:]
-        var modes: [String: String] = [:]
-        for layer in manifest["layers"] as? [[String: Any]] ?? [] {
+        return try (manifest["layers"] as? [[String: Any]] ?? []).map { layer in
             let digest = try #require(layer["digest"] as? String)
-            let blob = copy + "/" + String(digest.dropFirst("sha256:".count))
+            return copy + "/" + String(digest.dropFirst("sha256:".count))
+        }
+    }
+
+    /// Every entry of the image's layers as `tar -tv` lists it: path to its mode string (`-rwxrwxr-x`).
+    static func layerModes(_ reference: String, in directory: String) async throws -> [String: String] {
+        var modes: [String: String] = [:]
+        for blob in try await layerBlobs(of: reference, in: directory) {
             let listing = try await Shell.run(["tar", "--numeric-owner", "-tvf", blob])
             try #require(listing.succeeded, "tar -tvf \(blob): \(listing.stderr)")
             for line in listing.stdout.split(separator: "\n") {

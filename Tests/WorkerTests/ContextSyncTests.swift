@@ -124,6 +124,8 @@ struct ContextSyncTests {
         for try await _ in archive {}
         #expect(archive.summary.digest == digest, "the archive digest is today's")
         #expect(archive.summary.fileDigests == nil, "a plain archive records no file digests")
+        #expect(try await context.contentDigest(cache: ContextDigestCache(path: nil), manifests: nil) == digest,
+            "without a POSIX host, the same digest and no file digests")
         #expect(await cache.digest(for: context.fingerprint)?.digest == digest)
         let (remembered, read) = try await manifests.manifest(for: context)
         #expect(!read, "the sync finds the manifest: no second read, and its sends hash again")

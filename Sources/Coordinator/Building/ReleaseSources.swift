@@ -53,17 +53,19 @@ struct ReleaseSources: Sendable {
                 let context = try BuildContext.scan(
                     root: request.contextPath, dockerfile: dockerfile, ownOutputs: request.ownOutputs)
                 sources[dockerfile] = .context(context)
-                let windowsHost = request.plan.assignments.contains { assignment in
-                    request.dockerfile(for: assignment.slot) == dockerfile
-                        && ([assignment.host] + assignment.alternates).contains { $0.shell.isWindows }
-                }
+                let hosts = request.plan.assignments.filter { request.dockerfile(for: $0.slot) == dockerfile }
+                    .flatMap { [$0.host] + $0.alternates }
+                let windowsHost = hosts.contains { $0.shell.isWindows }
                 if windowsHost, let bad = NTFSNames.problem(in: context.paths) {
                     throw Problem(description: "--context \(MessageText.quoted(request.contextPath)): the file "
                         + "\(MessageText.quoted(bad.path)) cannot be sent to a Windows host: \(bad.reason); rename it "
                         + "or leave it out with .dockerignore")
                 }
                 let bytes = FileManager.default.contents(atPath: request.contextPath + "/" + context.dockerfile) ?? Data()
-                digests[dockerfile] = ("sha256:" + (try await context.contentDigest(cache: cache)), Array(bytes))
+                // The files' own digests only where a POSIX host may sync the context from them.
+                let manifests = hosts.contains { !$0.shell.isWindows } ? ContextManifests.shared : nil
+                digests[dockerfile] = (
+                    "sha256:" + (try await context.contentDigest(cache: cache, manifests: manifests)), Array(bytes))
             } catch let problem as Problem {
                 throw problem
             } catch {

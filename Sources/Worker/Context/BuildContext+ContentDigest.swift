@@ -5,20 +5,23 @@ extension BuildContext {
     ///
     /// That same read hashes every regular file on its own too, and the context's ``ContextManifest`` goes to
     /// `manifests`: a POSIX host's incremental sync then needs no second read to name the files' store objects
-    /// (its sends hash each file again and compare, as for any manifest made earlier in the run).
-    public func contentDigest(cache: ContextDigestCache, manifests: ContextManifests = .shared) async throws
+    /// (its sends hash each file again and compare, as for any manifest made earlier in the run). With no
+    /// `manifests` (no POSIX host will receive the context), the files are not hashed on their own.
+    public func contentDigest(cache: ContextDigestCache, manifests: ContextManifests? = .shared) async throws
         -> String
     {
         if let known = await cache.digest(for: fingerprint) {
             return known.digest
         }
-        let archive = archive(recordingFileDigests: true)
+        let archive = archive(recordingFileDigests: manifests != nil)
         for try await _ in archive {}
-        guard let digest = archive.summary.digest, let fileDigests = archive.summary.fileDigests else {
+        guard let digest = archive.summary.digest else {
             throw ContextReadError(path: root, operation: "archive", reason: "the archive ended without a digest")
         }
         await cache.record(fingerprint: fingerprint, digest: digest, bytes: archive.summary.bytes)
-        await manifests.remember(ContextManifest(self, fileDigests: fileDigests), for: self)
+        if let manifests, let fileDigests = archive.summary.fileDigests {
+            await manifests.remember(ContextManifest(self, fileDigests: fileDigests), for: self)
+        }
         return digest
     }
 }

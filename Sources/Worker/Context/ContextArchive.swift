@@ -224,7 +224,7 @@ public final class TarProducer: @unchecked Sendable {
         append(TarHeader.blocks(for: item.entry, hardLink: item.hardLink))
         guard item.hardLink == nil, let source = item.source, case .file(let size) = source.kind else { return }
         if size == 0 {
-            fileDigests?[nextEntry] = Self.emptyDigest
+            fileDigests?[nextEntry] = ContextManifest.emptyFileDigest
         } else {
             let file = try FileReader(path: root + "/" + source.path)
             reader = file
@@ -235,9 +235,6 @@ public final class TarProducer: @unchecked Sendable {
             pendingPadding = TarHeader.padding(for: size)
         }
     }
-
-    /// The SHA-256 of no bytes.
-    static let emptyDigest = ContextManifest.hex(SHA256.hash(data: [UInt8]()))
 
     /// Refuses a file whose status differs from the scan's (checked when it is opened and once it has been read):
     /// what is sent must be what the fingerprint, and so the image's label, describes.

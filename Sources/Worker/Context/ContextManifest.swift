@@ -116,6 +116,9 @@ public struct ContextManifest: Sendable {
         self.init(fileDigests: digests, digest: Self.hex(tree.finalize()), fileCount: count, fileBytes: bytes)
     }
 
+    /// The hex SHA-256 of an empty file.
+    static let emptyFileDigest = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
     static func hex(_ digest: SHA256.Digest) -> String {
         digest.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }

@@ -10,8 +10,8 @@ import Shared
 /// file followed by its store name `s/OBJECT` (`s` links to `../sha256`, and GNU tar follows a link already in
 /// place: the name is a hard link, made only once the content is whole, and no object is moved afterwards), the
 /// rest as hard links to the pins. Each new object is hashed as soon as tar has moved past it (its verbose listing
-/// names a member before writing it), with `openssl dgst` where the host has a working one (it uses the CPU's SHA
-/// instructions), else `sha256sum`; every digest must match its object's name before `c` is published as
+/// names a member before writing it), with `openssl dgst` where the host has a working one (one that prints ``ContextManifest/emptyFileDigest`` for no
+/// input; it uses the CPU's SHA instructions), else `sha256sum`; every digest must match its object's name before `c` is published as
 /// `contexts/DIGEST`. However it fails, the folder and the store names it added go, so a failed or interrupted
 /// upload leaves no context and no object.
 extension RemoteContextStore {
@@ -34,12 +34,9 @@ extension RemoteContextStore {
         func up(_ name: String) throws -> String { try POSIXShell.quote("../.up-" + uploadID + "/" + name) }
         return try shell.command(forScriptText: """
             set -eu
-            cleanup() { status=$?; if [ "$status" -ne 0 ]; then cd -- \(work) && \
-            rm -rf -- \(try POSIXShell.quote(upload)); fi; exit "$status"; }
-            trap cleanup EXIT
-            trap 'exit 129' HUP
-            trap 'exit 130' INT
-            trap 'exit 143' TERM
+            \(POSIXShell.exitTraps(cleanup: """
+                if [ "$status" -ne 0 ]; then cd -- \(work) && rm -rf -- \(try POSIXShell.quote(upload)); fi
+                """))
             mkdir -p -- \(work)
             cd -- \(work)
             mkdir -p store/sha256
@@ -59,9 +56,6 @@ extension RemoteContextStore {
             """)
     }
 
-    /// The SHA-256 of no bytes: `openssl dgst` is used for the objects' check only when it prints this for no input.
-    static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
     /// The assembly (POSIX hosts): the tar stream on standard input, `newObjects` objects in it.
     public func assembleCommand(uploadID: String, digest: String, newObjects: Int) throws -> RemoteInvocation {
         precondition(shell.family == .posix)
@@ -72,12 +66,10 @@ extension RemoteContextStore {
         let link = Self.storeLink
         return try shell.command(forScriptText: """
             set -eu
-            cleanup() { status=$?; cd -- \(work) && { if [ "$status" -ne 0 ] && [ -h \(folder)/\(link) ]; then \
-            (cd -- \(folder) && xargs -r rm -f -- <added) || :; fi; rm -rf -- \(folder); }; exit "$status"; }
-            trap cleanup EXIT
-            trap 'exit 129' HUP
-            trap 'exit 130' INT
-            trap 'exit 143' TERM
+            \(POSIXShell.exitTraps(cleanup: """
+                cd -- \(work) && { if [ "$status" -ne 0 ] && [ -h \(folder)/\(link) ]; then \
+                (cd -- \(folder) && xargs -r rm -f -- <added) || :; fi; rm -rf -- \(folder); }
+                """))
             mkdir -p -- \(work)
             cd -- \(work)
             mkdir -p contexts store/sha256 \(try POSIXShell.quote(upload + "/p"))
@@ -87,7 +79,7 @@ extension RemoteContextStore {
             ln -s ../sha256 \(link)
             set -- sha256sum --
             if command -v openssl >/dev/null 2>&1 && [ "$(printf '' | openssl dgst -sha256 -r 2>/dev/null | cut -c1-64)" \
-              = \(Self.emptySHA256) ]; then set -- openssl dgst -sha256 -r; fi
+              = \(ContextManifest.emptyFileDigest) ]; then set -- openssl dgst -sha256 -r; fi
             { tar -x -v -p --no-same-owner -f - -C "$PWD" && echo done >extracted; } \
               | awk '/^\(link)\\// { print >>"added"; fflush("added"); if (prev != "") print prev; prev = $0 }
                 END { if (prev != "") print prev }' \

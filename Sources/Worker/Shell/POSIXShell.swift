@@ -10,6 +10,18 @@ public enum POSIXShell {
     /// The longest single argument Linux accepts (`MAX_ARG_STRLEN`, 32 pages, including the final NUL).
     public static let maximumArgumentLength = 131_072 - 1
 
+    /// The sh lines that run `cleanup` (a command list, after `status=$?`) when a script exits, keeping the exit
+    /// status, and turn SIGHUP, SIGINT and SIGTERM into exits (129, 130, 143) so that it runs then too.
+    static func exitTraps(cleanup: String) -> String {
+        """
+        cleanup() { status=$?; \(cleanup); exit "$status"; }
+        trap cleanup EXIT
+        trap 'exit 129' HUP
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
+        """
+    }
+
     /// Quotes `value` as one shell word.
     /// - Throws: ``ShellQuotingError`` when the value contains NUL.
     public static func quote(_ value: String) throws -> String {

@@ -4,7 +4,7 @@ extension RemoteShell {
     func renderPOSIX(_ script: RemoteScript) throws -> String {
         var lines = ["set -eu"]
         if !script.removeOnExit.isEmpty || !script.removeOnFailure.isEmpty {
-            var body = ["status=$?"]
+            var body: [String] = []
             if !script.removeOnFailure.isEmpty {
                 let paths = try script.removeOnFailure.map(POSIXShell.quote).joined(separator: " ")
                 body.append("if [ \"$status\" -ne 0 ]; then rm -rf -- \(paths); fi")
@@ -12,12 +12,7 @@ extension RemoteShell {
             if !script.removeOnExit.isEmpty {
                 body.append("rm -rf -- " + (try script.removeOnExit.map(POSIXShell.quote).joined(separator: " ")))
             }
-            body.append("exit \"$status\"")
-            lines.append("cleanup() { \(body.joined(separator: "; ")); }")
-            lines.append("trap cleanup EXIT")
-            lines.append("trap 'exit 129' HUP")
-            lines.append("trap 'exit 130' INT")
-            lines.append("trap 'exit 143' TERM")
+            lines.append(POSIXShell.exitTraps(cleanup: body.joined(separator: "; ")))
         }
         for step in script.steps {
             lines.append(try renderPOSIX(step))

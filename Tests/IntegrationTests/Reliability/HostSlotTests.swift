@@ -129,14 +129,7 @@ extension HostFaultTests {
             let marker = "hostslots-prune-\(UInt32.random(in: 1...UInt32.max))"
             let directory = work + "/local"
             func context(_ files: [String: String]) throws -> String {
-                let root = directory + "/ctx-\(UUID().uuidString)"
-                for (path, contents) in files {
-                    let full = root + "/" + path
-                    try FileManager.default.createDirectory(
-                        atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                    try Data(contents.utf8).write(to: URL(fileURLWithPath: full))
-                }
-                return root
+                try RemoteWorkerTests.Fixture.context(files, under: directory)
             }
             var filesA = [
                 "Dockerfile": "FROM \(base)\nRUN sleep 12; echo \(marker)\nCOPY data/ /data/\n"
