@@ -78,7 +78,8 @@ struct StableBuildContextTests {
 
         let first = try await build("first")
         #expect(first.transferred > 4e6, "a path BuildKit has never seen: the whole context")
-        #expect(try currentGeneration() == "1")
+        let firstGeneration = try currentGeneration()
+        #expect(firstGeneration.count == 16 && firstGeneration.allSatisfy(\.isHexDigit), "\(firstGeneration)")
 
         // A small change, built through the link: BuildKit should receive only it. A loaded engine may not yet have
         // released its copy from the previous build (it then makes a new one and receives everything: correct, only
@@ -91,19 +92,44 @@ struct StableBuildContextTests {
             return try await build(name + "-again").transferred
         }
         #expect(try await smallChange("second") < 100e3, "through the slot's link: only what changed")
-        #expect(try currentGeneration() == "1")
+        #expect(try currentGeneration() == firstGeneration)
 
         // Same path, size, time and mode, another content: BuildKit's comparison would keep "version A".
         try write("app.txt", Data("version B\n".utf8), time: pinned)
         let third = try await build("third")
         #expect(third.transferred > 4e6, "a new path: received whole")
-        #expect(try currentGeneration() == "2")
+        let thirdGeneration = try currentGeneration()
+        #expect(thirdGeneration != firstGeneration && thirdGeneration.count == 16)
         #expect(try await Self.file("app.txt", in: "\(fixture.registry)/worker-test/stable:third-linux-amd64",
             scratch: fixture.directory) == "version B\n")
 
         #expect(try await smallChange("fourth") < 100e3, "the new path is reused")
-        #expect(try currentGeneration() == "2")
+        #expect(try currentGeneration() == thirdGeneration)
         #expect(try await Self.file("app.txt", in: "\(fixture.registry)/worker-test/stable:fourth-linux-amd64",
             scratch: fixture.directory) == "version B\n")
+    }
+
+    /// buildx keys BuildKit's copy of a context by the directory's base name (and the host user's node id), not its
+    /// path: two work directories on one host (two pipelines, two inventories) whose slot links had the same name
+    /// shared one copy, and a same-size, same-time change between them was built from the other's file.
+    @Test("two work directories on one host never share BuildKit's copy of a context")
+    func separateWorkDirectories() async throws {
+        let pinned = Date(timeIntervalSince1970: 1_700_000_000)
+        var images: [String] = []
+        for version in ["A", "B"] {
+            let fixture = try RemoteWorkerTests.Fixture()
+            defer { fixture.remove() }
+            let host = try fixture.host("amd64-1")
+            let root = try fixture.context([
+                "Dockerfile": "FROM scratch\nCOPY . /\n", "app.txt": "version \(version)\n",
+            ])
+            try FileManager.default.setAttributes([.modificationDate: pinned], ofItemAtPath: root + "/app.txt")
+            let reference = "\(fixture.registry)/worker-test/stable-shared:\(version)-linux-amd64"
+            let result = try await fixture.worker(host).build(
+                BuildRequest(tag: reference, platform: .linuxAMD64), context: try BuildContext.scan(root: root))
+            #expect(result.digest != nil)
+            images.append(try await Self.file("app.txt", in: reference, scratch: fixture.directory))
+        }
+        #expect(images == ["version A\n", "version B\n"])
     }
 }
