@@ -7,19 +7,27 @@ import Testing
 /// The store scripts of incremental context sync, with a local sh as the host.
 @Suite("Incremental context sync")
 struct ContextSyncTests {
-    /// One upload as ``ContextSync`` makes it: the query, then the tar stream into the assembly.
-    /// Returns the objects sent, and the result of the assembly.
+    /// How an upload command ended.
+    struct Ended {
+        var status: Int32
+        var stderr: String
+        var succeeded: Bool { status == 0 }
+    }
+
+    /// One upload as ``ContextSync`` makes it: one command, the file list first, the host's answer read up to its
+    /// end, then the tar stream. Returns the objects sent, and how the command ended.
     private func upload(
         _ context: BuildContext, to store: RemoteContextStore, id: String, corrupt: Bool = false,
         environment: [String: String] = [:]
-    ) async throws -> (sent: Int, digest: String, assembly: Shell.Result) {
+    ) async throws -> (sent: Int, digest: String, assembly: Ended) {
         let manifest = try await ContextManifest.make(for: context)
         let names = ContextSync.objectNames(context, manifest)
-        let query = try await Shell.run(
-            ["/bin/sh", "-c", store.queryCommand(uploadID: id).command],
-            input: Data(names.unique.map { $0 + "\n" }.joined().utf8))
-        #expect(query.succeeded, "\(query.stderr)")
-        let missing = Set(query.stdout.split(separator: "\n").map(String.init))
+        let list = Array(names.unique.map { $0 + "\n" }.joined().utf8)
+        let command = try store.uploadCommand(uploadID: id, digest: manifest.digest, listBytes: list.count).command
+        let (process, input, output) = try Self.start(command, environment: environment)
+        input.write(Data(list))
+        let answer = try await Self.readAnswer(output)
+        let missing = try #require(ContextSync.missing(in: answer), "no answer: \(String(decoding: answer, as: UTF8.self))")
         let (items, sent) = ContextSync.items(
             context, manifest, objectNames: names.perEntry, missing: missing)
         var bytes: [UInt8] = []
@@ -27,11 +35,69 @@ struct ContextSyncTests {
         if corrupt, let index = bytes.indices.last(where: { bytes[$0] == UInt8(ascii: "v") }) {
             bytes[index] = UInt8(ascii: "w")
         }
-        let assembly = try await Shell.run(
-            ["/bin/sh", "-c",
-                store.assembleCommand(uploadID: id, digest: manifest.digest, newObjects: sent).command],
-            input: Data(bytes), environment: environment)
-        return (sent, manifest.digest, assembly)
+        input.write(Data(bytes))
+        try input.close()
+        return (sent, manifest.digest, try await Self.finish(process, output))
+    }
+
+    /// `command` under `/bin/sh -c`, with pipes for its input and output (standard error in a file).
+    private static func start(_ command: String, environment: [String: String]) throws
+        -> (Process, FileHandle, (stdout: FileHandle, stderr: String))
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
+        let input = Pipe()
+        let output = Pipe()
+        let errors = NSTemporaryDirectory() + "upload-stderr-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: errors, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: errors])
+        }
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: errors)
+        try process.run()
+        return (process, input.fileHandleForWriting, (output.fileHandleForReading, errors))
+    }
+
+    /// Standard output up to the end of the answer (or of the output), read off the cooperative pool.
+    private static func readAnswer(_ output: (stdout: FileHandle, stderr: String)) async throws -> [UInt8] {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var answer: [UInt8] = []
+                while ContextSync.missing(in: answer) == nil {
+                    let chunk = output.stdout.availableData
+                    if chunk.isEmpty { break }
+                    answer += chunk
+                }
+                continuation.resume(returning: answer)
+            }
+        }
+    }
+
+    /// Waits for the command to end, reading the rest of its output.
+    private static func finish(_ process: Process, _ output: (stdout: FileHandle, stderr: String)) async throws
+        -> Ended
+    {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                _ = output.stdout.readDataToEndOfFile()
+                process.waitUntilExit()
+                let stderr = (try? String(contentsOfFile: output.stderr, encoding: .utf8)) ?? ""
+                try? FileManager.default.removeItem(atPath: output.stderr)
+                continuation.resume(returning: Ended(status: process.terminationStatus, stderr: stderr))
+            }
+        }
+    }
+
+    /// A context of a Dockerfile and `app.txt` ("version one"), and a store in a work directory beside it.
+    private func smallContext() throws -> (fixture: ContextFixture, work: String, store: RemoteContextStore) {
+        let fixture = try ContextFixture()
+        try fixture.write("Dockerfile", "FROM scratch\n")
+        try fixture.write("app.txt", "version one\n")
+        let work = fixture.root + "-work"
+        return (fixture, work, RemoteContextStore(shell: RemoteShell(.sh), workDirectory: work))
     }
 
     /// One modification time for all `paths` (objects are keyed by time too).
@@ -181,13 +247,8 @@ struct ContextSyncTests {
     @Test("content damaged on the way fails the assembly and leaves no context, no object and no pin",
         arguments: hashTools)
     func damaged(tool: String) async throws {
-        let fixture = try ContextFixture()
-        defer { fixture.remove() }
-        try fixture.write("Dockerfile", "FROM scratch\n")
-        try fixture.write("app.txt", "version one\n")
-        let work = fixture.root + "-work"
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let store = RemoteContextStore(shell: RemoteShell(.sh), workDirectory: work)
+        let (fixture, work, store) = try smallContext()
+        defer { fixture.remove(); try? FileManager.default.removeItem(atPath: work) }
         let result = try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "bad", corrupt: true,
             environment: try environment(for: tool, in: work + "-bin"))
         defer { try? FileManager.default.removeItem(atPath: work + "-bin") }
@@ -196,5 +257,34 @@ struct ContextSyncTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/contexts").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store") == ["sha256"], "no upload folder left")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store/sha256").isEmpty)
+    }
+
+    /// The list is read by its length, and the tar stream follows only after the answer: a list cut short, or one
+    /// whose answer is followed by end of input, leaves no context, no object and no pin.
+    @Test("a list cut short, or no tar stream after the answer, leaves nothing behind", arguments: [true, false])
+    func cutShort(listCut: Bool) async throws {
+        let (fixture, work, store) = try smallContext()
+        defer { fixture.remove(); try? FileManager.default.removeItem(atPath: work) }
+        // One object stored first, so that the second upload pins it.
+        #expect(try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "first").assembly.succeeded)
+        try fixture.write("app.txt", "version two\n")
+        let context = try BuildContext.scan(root: fixture.root)
+        let manifest = try await ContextManifest.make(for: context)
+        let list = Array(ContextSync.objectNames(context, manifest).unique.map { $0 + "\n" }.joined().utf8)
+        let command = try store.uploadCommand(uploadID: "cut", digest: manifest.digest, listBytes: list.count).command
+        let (process, input, output) = try Self.start(command, environment: [:])
+        input.write(Data(listCut ? list.dropLast(5) : list))
+        if !listCut {
+            let answer = try await Self.readAnswer(output)
+            #expect(ContextSync.missing(in: answer)?.count == 1, "app.txt's new content")
+        }
+        try input.close()
+        let ended = try await Self.finish(process, output)
+        #expect(!ended.succeeded)
+        if listCut { #expect(ended.stderr.contains("the file list arrived cut short"), "\(ended.stderr)") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/contexts").count == 1, "the first only")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store") == ["sha256"], "no upload folder left")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store/sha256").count == 2,
+            "the first upload's objects (Dockerfile, app.txt) only")
     }
 }

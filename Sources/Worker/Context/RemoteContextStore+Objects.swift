@@ -3,17 +3,19 @@ import Shared
 /// The content store of a POSIX host, `WORKDIR/store/sha256/OBJECT` (``ContextManifest/objectName(digest:entry:)``),
 /// from which contexts are assembled with hard links.
 ///
-/// One upload is two commands, both working in the upload's own folder `store/.up-ID`. The query reads object
-/// names on standard input, prints those the store lacks and pins the others with a hard link in `p/` (the
-/// retention removes only objects that nothing else links to). The assembly extracts one tar stream into the
-/// folder (``ContextSync/items(_:_:objectNames:missing:rehash:)``): the context under `c/`, each new content as a
-/// file followed by its store name `s/OBJECT` (`s` links to `../sha256`, and GNU tar follows a link already in
-/// place: the name is a hard link, made only once the content is whole, and no object is moved afterwards), the
-/// rest as hard links to the pins. Each new object is hashed as soon as tar has moved past it (its verbose listing
-/// names a member before writing it), with `openssl dgst` where the host has a working one (one that prints ``ContextManifest/emptyFileDigest`` for no
-/// input; it uses the CPU's SHA instructions), else `sha256sum`; every digest must match its object's name before `c` is published as
+/// One upload is one command, working in the upload's own folder `store/.up-ID` (``uploadCommand(uploadID:digest:listBytes:)``).
+/// It first reads object names, answers those the store lacks and pins the others with a hard link in `p/` (the
+/// retention removes only objects that nothing else links to). Then it extracts one tar stream into the folder
+/// (``ContextSync/items(_:_:objectNames:missing:rehash:)``): the context under `c/`, each new content as a file
+/// followed by its store name `s/OBJECT` (`s` links to `../sha256`, and GNU tar follows a link already in place: the
+/// name is a hard link, made only once the content is whole, and no object is moved afterwards), the rest as hard
+/// links to the pins. Each new object is hashed as soon as tar has moved past it (its verbose listing names a member
+/// before writing it), with `openssl dgst` where the host has a working one (one that prints
+/// ``ContextManifest/emptyFileDigest`` for no input; it uses the CPU's SHA instructions), else `sha256sum`; every
+/// object the host answered must arrive, and every digest must match its object's name, before `c` is published as
 /// `contexts/DIGEST`. However it fails, the folder and the store names it added go, so a failed or interrupted
-/// upload leaves no context and no object.
+/// upload leaves no context and no object. One command, not a query and then an assembly: over a wide-area link,
+/// each command costs its round trips (opening a channel, the exec request, the exit).
 extension RemoteContextStore {
     /// The work directory (the parent of ``directory``).
     var workDirectory: String {
@@ -25,39 +27,16 @@ extension RemoteContextStore {
         "store/.up-" + uploadID
     }
 
-    /// The query (POSIX hosts): object names, one a line, on standard input; the missing ones on standard output.
-    /// The upload's folder stays (with the pins) for the assembly; it is removed if the query fails.
-    public func queryCommand(uploadID: String) throws -> RemoteInvocation {
-        precondition(shell.family == .posix)
-        let upload = Self.uploadPath(uploadID: uploadID)
-        let work = try POSIXShell.quote(workDirectory)
-        func up(_ name: String) throws -> String { try POSIXShell.quote("../.up-" + uploadID + "/" + name) }
-        return try shell.command(forScriptText: """
-            set -eu
-            \(POSIXShell.exitTraps(cleanup: """
-                if [ "$status" -ne 0 ]; then cd -- \(work) && rm -rf -- \(try POSIXShell.quote(upload)); fi
-                """))
-            mkdir -p -- \(work)
-            cd -- \(work)
-            mkdir -p store/sha256
-            mkdir -m 700 -- \(try POSIXShell.quote(upload))
-            mkdir -- \(try POSIXShell.quote(upload + "/p"))
-            cd store/sha256
-            cat >\(try up("names"))
-            if LC_ALL=C grep -q '[^0-9a-fn-]' \(try up("names")); then
-              echo "bad object name in the file list" >&2; exit 2
-            fi
-            LC_ALL=C xargs -r ls -1d -- <\(try up("names")) >\(try up("present")) 2>/dev/null || :
-            xargs -r ln -t \(try up("p")) -- <\(try up("present"))
-            LC_ALL=C sort -o \(try up("names")) \(try up("names"))
-            LC_ALL=C sort -o \(try up("present")) \(try up("present"))
-            LC_ALL=C comm -23 \(try up("names")) \(try up("present"))
-            rm -f -- \(try up("names")) \(try up("present"))
-            """)
-    }
+    /// The line that ends the host's answer (the missing objects): no object name holds `m`, `i`, `s` or `g`.
+    static let answerEnd = "missing-end"
 
-    /// The assembly (POSIX hosts): the tar stream on standard input, `newObjects` objects in it.
-    public func assembleCommand(uploadID: String, digest: String, newObjects: Int) throws -> RemoteInvocation {
+    /// The upload (POSIX hosts), one command in the upload's folder. Standard input brings first the object names,
+    /// one a line, `listBytes` bytes in all: the host pins the objects it has (a hard link in `p/`) and answers the
+    /// others on standard output, one a line, then ``answerEnd``. Then, once the coordinator has read the answer, the
+    /// tar stream (``ContextSync/items(_:_:objectNames:missing:rehash:)``): each object the host answered arrives
+    /// once, is checked, and the context is published as `contexts/DIGEST`. The list is read with `head -c`, which
+    /// reads no byte past it; nothing else is sent before the answer anyway.
+    public func uploadCommand(uploadID: String, digest: String, listBytes: Int) throws -> RemoteInvocation {
         precondition(shell.family == .posix)
         let upload = Self.uploadPath(uploadID: uploadID)
         let work = try POSIXShell.quote(workDirectory)
@@ -67,14 +46,31 @@ extension RemoteContextStore {
         return try shell.command(forScriptText: """
             set -eu
             \(POSIXShell.exitTraps(cleanup: """
-                cd -- \(work) && { if [ "$status" -ne 0 ] && [ -h \(folder)/\(link) ]; then \
+                cd -- \(work) && { if [ "$status" -ne 0 ] && [ -h \(folder)/\(link) ] && [ -f \(folder)/added ]; then \
                 (cd -- \(folder) && xargs -r rm -f -- <added) || :; fi; rm -rf -- \(folder); }
                 """))
             mkdir -p -- \(work)
             cd -- \(work)
-            mkdir -p contexts store/sha256 \(try POSIXShell.quote(upload + "/p"))
+            mkdir -p contexts store/sha256
+            mkdir -m 700 -- \(folder)
+            mkdir -- \(try POSIXShell.quote(upload + "/p"))
             mkdir -m 700 -- \(try POSIXShell.quote(upload + "/c"))
             cd -- \(folder)
+            head -c \(listBytes) >names
+            if [ "$(($(wc -c <names)))" -ne \(listBytes) ]; then echo "the file list arrived cut short" >&2; exit 2; fi
+            if LC_ALL=C grep -q '[^0-9a-fn-]' names; then
+              echo "bad object name in the file list" >&2; exit 2
+            fi
+            up=$PWD
+            (cd ../sha256 && LC_ALL=C xargs -r ls -1d -- <"$up/names") >present 2>/dev/null || :
+            (cd ../sha256 && xargs -r ln -t "$up/p" --) <present
+            LC_ALL=C sort -o names names
+            LC_ALL=C sort -o present present
+            LC_ALL=C comm -23 names present >missing
+            cat missing
+            echo \(Self.answerEnd)
+            expected=$(wc -l <missing)
+            rm -f names present missing
             : >added
             ln -s ../sha256 \(link)
             set -- sha256sum --
@@ -88,7 +84,7 @@ extension RemoteContextStore {
             if [ ! -h \(link) ]; then
               echo "this host's tar replaced the link to the store instead of following it; install GNU tar" >&2; exit 1
             fi
-            if ! awk -v n=\(newObjects) '{ f = $2; sub(/^\\*/, "", f); sub(/^\(link)\\//, "", f); if (index(f, $1 "-") == 1) ok++ }
+            if ! awk -v n="$expected" '{ f = $2; sub(/^\\*/, "", f); sub(/^\(link)\\//, "", f); if (index(f, $1 "-") == 1) ok++ }
               END { exit !(ok == n && NR == n) }' sums; then
               echo "the new store objects did not all arrive intact" >&2; exit 1
             fi

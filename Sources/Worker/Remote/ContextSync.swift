@@ -7,7 +7,8 @@ import Shared
 /// store object per file; the host answers which objects it lacks and pins the others; one tar stream then
 /// carries the context, its new contents as files (each hashed again as it is read and compared with the
 /// manifest) followed by their store names, the rest as hard links to pinned objects, which the host checks and
-/// publishes as `contexts/DIGEST` (``RemoteContextStore/assembleCommand(uploadID:digest:newObjects:)``).
+/// publishes as `contexts/DIGEST`. Both go through one command
+/// (``RemoteContextStore/uploadCommand(uploadID:digest:listBytes:)``).
 struct ContextSync {
     let connection: SSHConnection
     let shell: RemoteShell
@@ -34,30 +35,55 @@ struct ContextSync {
         let uploadID = RemoteWorker.randomID()
         let names = Self.objectNames(context, manifest)
         let list = Array(names.unique.map { $0 + "\n" }.joined().utf8)
-        let answer = try await connection.run(store.queryCommand(uploadID: uploadID), stdin: list)
-        guard answer.status == .exited(0) else {
-            throw failure("asking the host's store which files it lacks failed (\(answer.status)): "
-                + answer.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+        // One command: the list goes first; the tar stream follows once the host has answered which contents it lacks.
+        let (decided, decide) = AsyncThrowingStream<TarStream?, any Error>.makeStream()
+        defer { decide.finish() }
+        let process = connection.execute(
+            try store.uploadCommand(uploadID: uploadID, digest: manifest.digest, listBytes: list.count),
+            stdin: UploadInput(list: list, decided: decided))
+        let errors = Task {
+            var collected: [UInt8] = []
+            for try await chunk in process.stderr where collected.count < 65_536 { collected += chunk }
+            return collected
+        }
+        var output = process.stdout.makeAsyncIterator()
+        var answer: [UInt8] = []
+        while Self.missing(in: answer) == nil, let chunk = try await output.next() {
+            answer += chunk
+        }
+        guard let missing = Self.missing(in: answer) else {
+            decide.finish()
+            let status = try await process.wait()
+            try Task.checkCancellation()
+            throw failure("asking the host's store which files it lacks failed (\(status)): "
+                + String(decoding: try await errors.value, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 + "; check that the workDir is writable and that the host has GNU coreutils")
         }
-        let missing = Set(answer.stdoutText.split(separator: "\n").map(String.init))
         let (items, sent) = Self.items(
             context, manifest, objectNames: names.perEntry, missing: missing, rehash: !justRead)
         let stream = TarStream(root: context.root, items: items)
-        let process = connection.execute(
-            try store.assembleCommand(uploadID: uploadID, digest: manifest.digest, newObjects: sent),
-            stdin: stream)
-        let errors = try await process.collectingErrors()
+        decide.yield(stream)
+        decide.finish()
+        while try await output.next() != nil {}
         let status = try await process.wait()
         guard status == .exited(0) else {
             throw failure("assembling the build context on the host failed (\(status)): "
-                + String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                + String(decoding: try await errors.value, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 + "; check that GNU tar and coreutils are installed and the workDir is writable")
         }
         await cache.record(fingerprint: key, digest: manifest.digest, bytes: manifest.fileBytes)
         return ContextShipment.Shipped(
             context, digest: manifest.digest, directory: store.path(for: manifest.digest),
             bytesSent: Int64(list.count) + stream.summary.bytes, filesSent: sent)
+    }
+
+    /// The objects the host lacks, once its answer is whole (ended by ``RemoteContextStore/answerEnd``).
+    static func missing(in answer: [UInt8]) -> Set<String>? {
+        let end = Array((RemoteContextStore.answerEnd + "\n").utf8)
+        guard answer.count >= end.count, answer.suffix(end.count).elementsEqual(end),
+            answer.count == end.count || answer[answer.count - end.count - 1] == UInt8(ascii: "\n")
+        else { return nil }
+        return Set(String(decoding: answer.dropLast(end.count), as: UTF8.self).split(separator: "\n").map(String.init))
     }
 
     /// The store object of every entry (nil for directories and links), and each object once, in order.
@@ -124,5 +150,36 @@ struct ContextSync {
         RemoteBuildError(
             phase: .uploading, host: connection.target.name, message: message, failureKind: .infrastructure,
             logTail: [])
+    }
+}
+
+/// The upload command's standard input: the file list, then, once the host has answered, the tar stream (or
+/// nothing, when there is none: the host then ends without publishing).
+struct UploadInput: AsyncSequence, Sendable {
+    typealias Element = [UInt8]
+    let list: [UInt8]
+    let decided: AsyncThrowingStream<TarStream?, any Error>
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var list: [UInt8]?
+        var decided: AsyncThrowingStream<TarStream?, any Error>.AsyncIterator?
+        var archive: ContextArchive.Iterator?
+
+        mutating func next() async throws -> [UInt8]? {
+            if let pending = list {
+                list = nil
+                return pending
+            }
+            if var waiting = decided {
+                decided = nil
+                guard let stream = try await waiting.next() ?? nil else { return nil }
+                archive = stream.makeAsyncIterator()
+            }
+            return try await archive?.next()
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(list: list, decided: decided.makeAsyncIterator())
     }
 }

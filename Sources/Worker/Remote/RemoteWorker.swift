@@ -206,6 +206,11 @@ public struct RemoteWorker: Sendable {
         case .git(let url):
             shipped = ContextShipment.Shipped(digest: url, directory: url, bytesSent: 0)
         }
+        // After a new context arrived, older ones are pruned while the build runs, not after it: off the build's
+        // critical path (on a host with a large store, the size pass and the store sweep take seconds). The build's
+        // own context is kept by name, and any context a build is reading holds a shared lock (``ContextLock``).
+        let pruning = shipped.bytesSent > 0 ? prune(keeping: shipped.digest, shell: shell,
+            workDirectory: workDirectory, connection: connection) : nil
         let runDirectory = shell.join(workDirectory, "runs", Self.randomID())
         // A context in use is never pruned: the build holds a shared lock on it (``ContextLock``).
         var holding: String?
@@ -236,8 +241,8 @@ public struct RemoteWorker: Sendable {
                 }
             }
             // Without an archive to fetch, the build script already removed the run directory.
-            await cleanUp(image.tarball == nil ? nil : runDirectory, keeping: shipped.digest,
-                prune: shipped.bytesSent > 0, shell: shell, workDirectory: workDirectory, connection: connection)
+            await cleanUp(image.tarball == nil ? nil : runDirectory, pruning: pruning, shell: shell,
+                connection: connection)
             var built = image.built
             if let digest = built.digest, built.mediaType == nil || built.size == nil, let describe = options.describe {
                 if let described = try? await describe(request.tag, digest) {
@@ -252,8 +257,7 @@ public struct RemoteWorker: Sendable {
                 contextFiles: shipped.files, contextFileBytes: shipped.fileBytes, contextFilesSent: shipped.filesSent,
                 phases: phases, logFile: options.logFile, probe: probe)
         } catch {
-            await cleanUp(runDirectory, keeping: shipped.digest, prune: false, shell: shell,
-                workDirectory: workDirectory, connection: connection)
+            await cleanUp(runDirectory, pruning: pruning, shell: shell, connection: connection)
             throw error
         }
     }
@@ -354,21 +358,26 @@ public struct RemoteWorker: Sendable {
         return try await process.wait()
     }
 
-    /// Removes the run directory (when given) and, after a new context arrived, prunes old ones; failures here
-    /// are not the build's. Runs in its own task, so that it still happens when the build was cancelled.
-    private func cleanUp(
-        _ runDirectory: String?, keeping digest: String, prune: Bool, shell: RemoteShell, workDirectory: String,
-        connection: SSHConnection
-    ) async {
+    /// Starts pruning the host's old contexts (``ContextRetention``), keeping `digest`, in a task of its own; failures
+    /// here are not the build's.
+    private func prune(
+        keeping digest: String, shell: RemoteShell, workDirectory: String, connection: SSHConnection
+    ) -> Task<Void, Never>? {
         let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
-        let retention = retention
+        guard let command = try? store.pruneCommand(retention, keep: [digest]) else { return nil }
+        return Task { _ = try? await connection.run(command) }
+    }
+
+    /// Removes the run directory (when given) and waits for the prune (when one was started); failures here are not
+    /// the build's. Runs in its own task, so that it still happens when the build was cancelled.
+    private func cleanUp(
+        _ runDirectory: String?, pruning: Task<Void, Never>?, shell: RemoteShell, connection: SSHConnection
+    ) async {
         await Task {
             for step in runDirectory.map({ Self.runCleanup($0, shell: shell) }) ?? [] {
                 _ = try? await connection.run(step)
             }
-            if prune, let command = try? store.pruneCommand(retention, keep: [digest]) {
-                _ = try? await connection.run(command)
-            }
+            await pruning?.value
         }.value
     }
 
