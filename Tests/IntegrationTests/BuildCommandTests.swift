@@ -36,12 +36,14 @@ struct BuildCommandTests {
 
         func build(
             _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(300),
-            terminateWhen: (@Sendable () async -> Bool)? = nil, during: (@Sendable () async -> Void)? = nil
+            terminateWhen: (@Sendable () async -> Bool)? = nil, terminateWhenSeen: (@Sendable () -> Bool)? = nil,
+            during: (@Sendable () async -> Void)? = nil
         ) async throws -> Shell.Result {
             try await CoordinatorBinary.run(
                 ["build", "--progress", "plain"] + arguments,
                 environment: environment.merging(["DOCKER_CONFIG": directory + "/docker-config"]) { own, _ in own },
-                directory: directory, timeout: timeout, terminateWhen: terminateWhen, during: during)
+                directory: directory, timeout: timeout, terminateWhen: terminateWhen,
+                terminateWhenSeen: terminateWhenSeen, during: during)
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: directory) }
@@ -384,7 +386,7 @@ struct BuildInterruptTests {
         let result = try await project.build(
             ["--inventory", inventory, "--image", try BuildCommandTests.image(fleet), "--tag", "v1",
              "--platform", "linux/amd64"], timeout: .seconds(240),
-            terminateWhen: { ProcFS.running(commandContaining: receiving) })
+            terminateWhenSeen: { ProcFS.running(commandContaining: receiving) })
         #expect(result.status == 130, "\(result.stdout)\n\(result.stderr)")
         let signalledAt = try #require(result.signalledAt, "the upload never started on the host")
         print("interrupt during upload: exit 130 \(result.endedAt - signalledAt) after SIGTERM")

@@ -21,10 +21,11 @@ public enum CoordinatorBinary {
     public static func run(
         _ arguments: [String], environment: [String: String] = [:], directory: String? = nil,
         timeout: Duration = .seconds(600), terminateWhen: (@Sendable () async -> Bool)? = nil,
-        during: (@Sendable () async -> Void)? = nil
+        terminateWhenSeen: (@Sendable () -> Bool)? = nil, during: (@Sendable () async -> Void)? = nil
     ) async throws -> Shell.Result {
         try await Shell.run(
             [path] + arguments, environment: environment, timeout: timeout, directory: directory,
-            inheritEnvironment: false, terminateWhen: terminateWhen, during: during)
+            inheritEnvironment: false, terminateWhen: terminateWhen, terminateWhenSeen: terminateWhenSeen,
+            during: during)
     }
 }

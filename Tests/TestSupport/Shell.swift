@@ -70,13 +70,16 @@ public enum Shell {
     ///   - inheritEnvironment: when false, the command sees only `environment` plus PATH and HOME.
     ///   - terminateWhen: polled every 100 ms while the command runs; the command is sent SIGTERM
     ///     (as Ctrl-C would send SIGINT) the first time it returns true.
+    ///   - terminateWhenSeen: like `terminateWhen`, but a synchronous probe (reading /proc, say) polled every 20 ms
+    ///     on a thread of its own: a busy cooperative pool (2 threads on 2 cores) cannot make it miss a short window.
     ///   - during: runs alongside the command (to inject faults while it runs); cancelled when it ends.
     /// - Returns: the status and the output; a non-zero exit is a value, not an error.
     /// - Throws: ``LaunchError`` when the command cannot be started (for example a name not on `PATH`).
     public static func run(
         _ arguments: [String], input: Data? = nil, environment: [String: String] = [:],
         timeout: Duration = .seconds(300), directory: String? = nil, inheritEnvironment: Bool = true,
-        terminateWhen: (@Sendable () async -> Bool)? = nil, during: (@Sendable () async -> Void)? = nil
+        terminateWhen: (@Sendable () async -> Bool)? = nil, terminateWhenSeen: (@Sendable () -> Bool)? = nil,
+        during: (@Sendable () async -> Void)? = nil
     ) async throws -> Result {
         guard let command = arguments.first else {
             throw LaunchError(arguments: arguments, reason: "no command given")
@@ -87,7 +90,9 @@ public enum Shell {
             arguments: Arguments(Array(arguments.dropFirst())),
             environment: childEnvironment(environment, inherit: inheritEnvironment),
             workingDirectory: directory.map { FilePath($0) })
-        let watched = Command(arguments: arguments, timeout: timeout, terminateWhen: terminateWhen, during: during)
+        let watched = Command(
+            arguments: arguments, timeout: timeout, terminateWhen: terminateWhen, terminateWhenSeen: terminateWhenSeen,
+            during: during)
         // A task of its own, so that the caller's cancellation does not reach swift-subprocess (which would kill
         // the command).
         let run = Task {
@@ -127,6 +132,7 @@ private struct Command: Sendable {
     let arguments: [String]
     let timeout: Duration
     let terminateWhen: (@Sendable () async -> Bool)?
+    let terminateWhenSeen: (@Sendable () -> Bool)?
     let during: (@Sendable () async -> Void)?
 
     /// Starts the command with `input`, feeds it with `feed`, and collects its output until it ends.
@@ -155,13 +161,23 @@ private struct Command: Sendable {
                         }
                     }
                 }
+                let fired = Locked(false)
+                let poller = terminateWhenSeen.map { seen in
+                    PollingThread(every: .milliseconds(20)) {
+                        guard !fired.withLock({ $0 }), seen() else { return }
+                        fired.withLock { $0 = true }
+                        watch.terminate()
+                    }
+                }
                 let sidecar = during.map { body in Task { await body() } }
                 defer {
                     trigger?.cancel()
                     sidecar?.cancel()
                 }
                 await feed(execution)
-                return await watch.ended()
+                let times = await watch.ended()
+                await poller?.stop()
+                return times
             }
         } catch where !started {
             throw Shell.LaunchError(arguments: arguments, reason: "\(error)")

@@ -76,6 +76,22 @@ struct LocalProcessTests {
         #expect(unsignalled.signalledAt == nil && unsignalled.succeeded)
     }
 
+    @Test("terminateWhenSeen polls off the pool and sends one SIGTERM, however long the condition stays true")
+    func terminateWhenSeen() async throws {
+        let start = ContinuousClock.now
+        let asked = Locked(0)
+        // A command that ignores the first SIGTERM and exits 7 on a second one: one signal only, so it exits 3.
+        let result = try await Shell.run(
+            ["sh", "-c", "trap 'trap \"exit 7\" TERM; sleep 1; exit 3' TERM; while :; do sleep 0.05; done"],
+            terminateWhenSeen: {
+                asked.withLock { $0 += 1 }
+                return ContinuousClock.now - start > .milliseconds(300)
+            })
+        #expect(result.signalledAt != nil)
+        #expect(result.status == 3, "one SIGTERM: \(result.status)")
+        #expect(asked.value > 5)
+    }
+
     @Test("the sidecar runs while the command does; cancelling the caller does not stop the command")
     func sidecarAndCancellation() async throws {
         let sidecarRan = Locked(false)
