@@ -78,18 +78,25 @@ struct LocalProcessTests {
 
     @Test("terminateWhenSeen polls off the pool and sends one SIGTERM, however long the condition stays true")
     func terminateWhenSeen() async throws {
-        let start = ContinuousClock.now
-        let asked = Locked(0)
+        let ready = NSTemporaryDirectory() + "seen-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: ready) }
+        // (calls so far, calls when it first answered true)
+        let asked = Locked((0, 0))
         // A command that ignores the first SIGTERM and exits 7 on a second one: one signal only, so it exits 3.
         let result = try await Shell.run(
-            ["sh", "-c", "trap 'trap \"exit 7\" TERM; sleep 1; exit 3' TERM; while :; do sleep 0.05; done"],
+            ["sh", "-c", "trap 'trap \"exit 7\" TERM; sleep 1; exit 3' TERM; : >\(ready); while :; do sleep 0.05; done"],
             terminateWhenSeen: {
-                asked.withLock { $0 += 1 }
-                return ContinuousClock.now - start > .milliseconds(300)
+                asked.withLock { calls in
+                    calls.0 += 1
+                    guard calls.0 >= 3, FileManager.default.fileExists(atPath: ready) else { return false }
+                    if calls.1 == 0 { calls.1 = calls.0 }
+                    return true
+                }
             })
         #expect(result.signalledAt != nil)
         #expect(result.status == 3, "one SIGTERM: \(result.status)")
-        #expect(asked.value > 5)
+        let (calls, seenAt) = asked.value
+        #expect(seenAt >= 3 && calls == seenAt, "polled until seen, then no more: \(calls) calls, seen at \(seenAt)")
     }
 
     @Test("the sidecar runs while the command does; cancelling the caller does not stop the command")
