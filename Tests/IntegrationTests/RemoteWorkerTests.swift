@@ -143,6 +143,28 @@ struct RemoteWorkerTests {
         #expect(second.digest == first.digest)
     }
 
+    @Test("a process that never shipped the context (a fresh CI runner) sends nothing for an unchanged one")
+    func unchangedInFreshProcess() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let root = try fixture.context([
+            "Dockerfile": "FROM scratch\nCOPY . /\n", "data.bin": String(repeating: "y", count: 200_000) + UUID().uuidString,
+        ])
+        let host = try fixture.host("amd64-1")
+        let request = BuildRequest(tag: "\(fixture.registry)/worker-test/fresh:v1-linux-amd64", platform: .linuxAMD64)
+        let first = try await fixture.worker(host).build(request, context: try BuildContext.scan(root: root))
+        #expect(first.contextBytesSent > 200_000)
+        // Another process: an empty digest cache, no manifests; its release reads the context once before any host.
+        let cache = ContextDigestCache(path: nil)
+        let context = try BuildContext.scan(root: root)
+        _ = try await context.contentDigest(cache: cache, manifests: ContextManifests())
+        let second = try await RemoteWorker(host: host, digestCache: cache).build(request, context: context)
+        #expect(second.contextBytesSent == 0, "neither a file list nor tar headers")
+        #expect(second.phases[.uploading] == .zero, "the build's probe found the host's context")
+        #expect(second.contextDigest == first.contextDigest)
+        #expect(second.digest == first.digest)
+    }
+
     @Test("a file changed to the same size after the scan fails the platform; nothing is built from it")
     func changedAfterScan() async throws {
         let fixture = try Fixture()

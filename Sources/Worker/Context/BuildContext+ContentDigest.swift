@@ -5,7 +5,8 @@ extension BuildContext {
     ///
     /// That same read hashes every regular file on its own too, and the context's ``ContextManifest`` goes to
     /// `manifests`: a POSIX host's incremental sync then needs no second read to name the files' store objects
-    /// (its sends hash each file again and compare, as for any manifest made earlier in the run). With no
+    /// (its sends hash each file again and compare, as for any manifest made earlier in the run). Its tree digest
+    /// goes to `cache` (``ContextManifest/cacheKey(fingerprint:)``). With no
     /// `manifests` (no POSIX host will receive the context), the files are not hashed on their own.
     public func contentDigest(cache: ContextDigestCache, manifests: ContextManifests? = .shared) async throws
         -> String
@@ -20,7 +21,14 @@ extension BuildContext {
         }
         await cache.record(fingerprint: fingerprint, digest: digest, bytes: archive.summary.bytes)
         if let manifests, let fileDigests = archive.summary.fileDigests {
-            await manifests.remember(ContextManifest(self, fileDigests: fileDigests), for: self)
+            let manifest = ContextManifest(self, fileDigests: fileDigests)
+            await manifests.remember(manifest, for: self)
+            // The tree digest a POSIX host publishes this context under: with it, the build's own probe asks the
+            // host whether it has the context, so an unchanged context costs no upload command and no file list
+            // even in a process that never shipped it (a fresh CI runner, whose digest cache is empty).
+            await cache.record(
+                fingerprint: ContextManifest.cacheKey(fingerprint: fingerprint), digest: manifest.digest,
+                bytes: manifest.fileBytes)
         }
         return digest
     }

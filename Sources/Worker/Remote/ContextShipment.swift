@@ -14,6 +14,8 @@ struct ContextShipment {
     let cache: ContextDigestCache
     /// Sends the whole archive even to a POSIX host (the path Windows hosts take; for benchmarks).
     var archiveOnly = false
+    /// The tree digest the build's probe already found missing on a POSIX host (``ContextSync/probedAbsent``).
+    var probedAbsent: String?
 
     struct Shipped: Sendable {
         var digest: String
@@ -43,7 +45,7 @@ struct ContextShipment {
     func ship(_ context: BuildContext) async throws -> Shipped {
         if shell.family == .posix, !archiveOnly {
             return try await ContextSync(connection: connection, shell: shell, workDirectory: workDirectory,
-                cache: cache).ship(context)
+                cache: cache, probedAbsent: probedAbsent).ship(context)
         }
         let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
         if let known = await cache.digest(for: context.fingerprint) {

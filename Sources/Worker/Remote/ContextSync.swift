@@ -16,11 +16,13 @@ struct ContextSync {
     let cache: ContextDigestCache
     /// Where manifests are remembered (the process's, but for benchmarks).
     var manifests = ContextManifests.shared
+    /// The tree digest the build's probe already found missing on the host: not asked about again.
+    var probedAbsent: String?
 
     func ship(_ context: BuildContext) async throws -> ContextShipment.Shipped {
         let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
         let key = ContextManifest.cacheKey(fingerprint: context.fingerprint)
-        if let known = await cache.digest(for: key) {
+        if let known = await cache.digest(for: key), known.digest != probedAbsent {
             let answer = try await connection.run(store.checkCommand(digest: known.digest))
             if answer.status == .exited(0),
                 answer.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "present"

@@ -198,9 +198,11 @@ public struct RemoteWorker: Sendable {
                 phases[.uploading] = .zero
             } else {
                 options.onPhase(.uploading)
+                // What the probe already found missing is not asked about again.
+                let absent = known.directory != nil && probe.contextPresent == false ? known.digest : nil
                 shipped = try await timed(.uploading, into: &phases) {
                     try await ContextShipment(connection: connection, shell: shell, workDirectory: workDirectory,
-                        cache: digestCache).ship(context)
+                        cache: digestCache, probedAbsent: absent).ship(context)
                 }
             }
         case .git(let url):
