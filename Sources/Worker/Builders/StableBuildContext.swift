@@ -45,7 +45,6 @@ enum StableBuildContext {
               else
                 [ -z "$coordinator_gen" ] || rm -f -- "$coordinator_old" "$coordinator_old.ok"
                 coordinator_gen=$(od -An -N8 -tx1 /dev/urandom 2>/dev/null | tr -d ' \\n')
-                case $coordinator_gen in *[!0-9a-f]*) coordinator_gen= ;; esac
                 [ ${#coordinator_gen} -eq 16 ] || coordinator_gen=$(printf '%08x%08x' "$(date +%s)" "$$")
                 printf '%s\\n' "$coordinator_gen" >"$coordinator_link.generation"
               fi

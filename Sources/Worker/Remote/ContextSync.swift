@@ -43,17 +43,15 @@ struct ContextSync {
         let process = connection.execute(
             try store.uploadCommand(uploadID: uploadID, digest: manifest.digest, listBytes: list.count),
             stdin: UploadInput(list: list, decided: decided))
-        let errors = Task {
-            var collected: [UInt8] = []
-            for try await chunk in process.stderr where collected.count < 65_536 { collected += chunk }
-            return collected
-        }
+        let errors = Task { try await process.standardErrorHead() }
         var output = process.stdout.makeAsyncIterator()
         var answer: [UInt8] = []
-        while Self.missing(in: answer) == nil, let chunk = try await output.next() {
+        var missing: Set<String>?
+        while missing == nil, let chunk = try await output.next() {
             answer += chunk
+            missing = Self.missing(in: answer)
         }
-        guard let missing = Self.missing(in: answer) else {
+        guard let missing else {
             decide.finish()
             let status = try await process.wait()
             try Task.checkCancellation()

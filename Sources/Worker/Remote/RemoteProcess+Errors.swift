@@ -7,12 +7,16 @@ extension RemoteProcess {
                 for try await _ in stdout {}
                 return []
             }
-            group.addTask {
-                var collected: [UInt8] = []
-                for try await chunk in stderr where collected.count < 65_536 { collected += chunk }
-                return collected
-            }
+            group.addTask { try await standardErrorHead() }
             return try await group.reduce(into: []) { $0 += $1 }
         }
+    }
+
+    /// Reads standard error to its end and returns its first 64 KiB (or so); for a caller that reads standard output
+    /// itself.
+    func standardErrorHead() async throws -> [UInt8] {
+        var collected: [UInt8] = []
+        for try await chunk in stderr where collected.count < 65_536 { collected += chunk }
+        return collected
     }
 }
