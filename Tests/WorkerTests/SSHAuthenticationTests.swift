@@ -84,6 +84,36 @@ extension SSHTests {
             #expect(text.contains(fleet.rsaKey))
         }
 
+        @Test("keys are offered at once: no \"none\" request first, which costs a round trip per connection")
+        func noNoneRequest() async throws {
+            let fleet = try SSHFleet.load()
+            let server = try await PrivateSSHD.start(fleet, extraConfig: "LogLevel DEBUG1")
+            defer { server.stop() }
+            var target = fleet.target(knownHosts: [server.knownHosts], connectTimeout: .seconds(10))
+            target.address = server.address
+            target.port = server.port
+            let connection = try await SSHConnection.connect(to: target)
+            #expect(try await connection.run("true").status == .exited(0))
+            await connection.close()
+            let log = try String(contentsOfFile: server.directory.path + "/sshd.log", encoding: .utf8)
+            #expect(log.contains("method publickey"), "\(log)")
+            #expect(!log.contains("method none"), "\(log)")
+        }
+
+        @Test("a server that takes no public key says which methods it offers and what to enable")
+        func noPublicKeyMethod() async throws {
+            let fleet = try SSHFleet.load()
+            let server = try await PrivateSSHD.start(fleet, extraConfig: "PubkeyAuthentication no")
+            defer { server.stop() }
+            var target = fleet.target(knownHosts: [server.knownHosts], connectTimeout: .seconds(10))
+            target.address = server.address
+            target.port = server.port
+            let error = await #expect(throws: SSHError.self) { try await SSHConnection.connect(to: target) }
+            #expect(error?.kind == .authenticationFailed)
+            #expect(error?.description.contains("does not offer public-key authentication") == true, "\(String(describing: error))")
+            #expect(error?.description.contains("PubkeyAuthentication") == true)
+        }
+
         @Test("a user that does not exist is refused with the user named")
         func wrongUser() async throws {
             let fleet = try SSHFleet.load()

@@ -29,15 +29,12 @@ struct Authenticator {
     }
 
     /// Throws ``SSHError`` explaining every key tried when none is accepted.
+    ///
+    /// The keys are offered straight away, as OpenSSH does, without first asking the server for its methods
+    /// (a "none" request: one round trip per connection, 40 ms over a wide-area link); the methods are asked
+    /// for only to explain a failure.
     func authenticate() throws {
         let user = target.user
-        let methods = try serverMethods(user: user)
-        guard let methods else { return }  // "none" authentication succeeded
-        guard methods.contains("publickey") else {
-            throw SSHError(.authenticationFailed, host: target.name,
-                "\(target.displayName) does not offer public-key authentication to user \(user) (it offers: \(methods.joined(separator: ", "))); coordinator only authenticates with keys: enable PubkeyAuthentication in the host's sshd_config")
-        }
-
         var notes: [String] = []
         var agent: OpaquePointer?
         defer {
@@ -88,6 +85,16 @@ struct Authenticator {
             default:
                 notes.append("\(candidate.label): \(message)")
             }
+        }
+        // No key was accepted: a server that takes no public key at all, or takes the "none" method, says so here.
+        switch Result(catching: { try serverMethods(user: user) }) {
+        case .success(nil):
+            return  // "none" authentication succeeded
+        case .success(let methods?) where !methods.contains("publickey"):
+            throw SSHError(.authenticationFailed, host: target.name,
+                "\(target.displayName) does not offer public-key authentication to user \(user) (it offers: \(methods.joined(separator: ", "))); coordinator only authenticates with keys: enable PubkeyAuthentication in the host's sshd_config")
+        default:
+            break
         }
         throw failure(user: user, notes: notes, rejectedRSA: rejectedRSA, missingPassphrase: missingPassphrase)
     }
