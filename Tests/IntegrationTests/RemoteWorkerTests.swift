@@ -154,6 +154,26 @@ struct RemoteWorkerTests {
         #expect(fresh.digest == first.digest)
     }
 
+    @Test("a one-file change in a 200-file context goes gzip-compressed through SSH: under 40 KB in all, not 120 KB")
+    func oneFileChangeCompressed() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        var files = ["Dockerfile": "FROM scratch\nCOPY . /\n"]
+        for index in 0..<200 { files["src/f\(index).txt"] = "file \(index) " + UUID().uuidString }
+        let root = try fixture.context(files)
+        let worker = fixture.worker(try fixture.host("amd64-1"))
+        let request = BuildRequest(tag: "\(fixture.registry)/worker-test/compressed:v1-linux-amd64", platform: .linuxAMD64)
+        let first = try await worker.build(request, context: try BuildContext.scan(root: root))
+        #expect(first.contextFilesSent == 201)
+        try Data("changed".utf8).write(to: URL(fileURLWithPath: root + "/src/f7.txt"))
+        let second = try await worker.build(request, context: try BuildContext.scan(root: root))
+        #expect(second.contextFilesSent == 1)
+        // The list (201 object names, 16.5 KB) and the stream; plain, the stream alone is a 512-byte header per file.
+        #expect(second.contextBytesSent < 40_000, "\(second.contextBytesSent) bytes")
+        #expect(second.contextDigest != first.contextDigest)
+        #expect(second.digest != first.digest)
+    }
+
     @Test("a file changed to the same size after the scan fails the platform; nothing is built from it")
     func changedAfterScan() async throws {
         let fixture = try Fixture()

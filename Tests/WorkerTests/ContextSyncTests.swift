@@ -15,11 +15,12 @@ struct ContextSyncTests {
     }
 
     /// One upload as ``ContextSync`` makes it: one command, the file list first, the host's answer read up to its
-    /// end, then the tar stream. Returns the objects sent, and how the command ended.
+    /// end, then the tar stream, compressed when ``ContextSync/compresses(_:hostGunzips:)`` says so. Returns the
+    /// objects sent, how the command ended, and how the stream went.
     private func upload(
         _ context: BuildContext, to store: RemoteContextStore, id: String, corrupt: Bool = false,
         environment: [String: String] = [:]
-    ) async throws -> (sent: Int, digest: String, assembly: Ended) {
+    ) async throws -> (sent: Int, digest: String, assembly: Ended, stream: (compressed: Bool, bytes: Int, tarBytes: Int64)) {
         let manifest = try await ContextManifest.make(for: context)
         let names = ContextSync.objectNames(context, manifest)
         let list = Array(names.unique.map { $0 + "\n" }.joined().utf8)
@@ -27,17 +28,26 @@ struct ContextSyncTests {
         let (process, input, output) = try Self.start(command, environment: environment)
         input.write(Data(list))
         let answer = try await Self.readAnswer(output)
-        let missing = try #require(ContextSync.missing(in: answer), "no answer: \(String(decoding: answer, as: UTF8.self))")
+        let parsed = try #require(ContextSync.answer(in: answer), "no answer: \(String(decoding: answer, as: UTF8.self))")
         let (items, sent) = ContextSync.items(
-            context, manifest, objectNames: names.perEntry, missing: missing)
+            context, manifest, objectNames: names.perEntry, missing: parsed.missing)
+        let stream = TarStream(
+            root: context.root, items: items,
+            compressed: ContextSync.compresses(items, hostGunzips: parsed.hostGunzips))
         var bytes: [UInt8] = []
-        for try await chunk in TarStream(root: context.root, items: items) { bytes += chunk }
-        if corrupt, let index = bytes.indices.last(where: { bytes[$0] == UInt8(ascii: "v") }) {
-            bytes[index] = UInt8(ascii: "w")
+        for try await chunk in stream { bytes += chunk }
+        if corrupt {
+            // Plain: a letter of the new content; compressed: a byte of the deflate data (its CRC catches it).
+            if stream.compressed {
+                bytes[bytes.count / 2] ^= 0x55
+            } else if let index = bytes.indices.last(where: { bytes[$0] == UInt8(ascii: "v") }) {
+                bytes[index] = UInt8(ascii: "w")
+            }
         }
-        input.write(Data(bytes))
+        input.write(Data((stream.compressed ? "z" : "t").utf8) + Data(bytes))
         try input.close()
-        return (sent, manifest.digest, try await Self.finish(process, output))
+        return (sent, manifest.digest, try await Self.finish(process, output),
+            (stream.compressed, bytes.count, stream.summary.bytes))
     }
 
     /// `command` under `/bin/sh -c`, with pipes for its input and output (standard error in a file).
@@ -66,7 +76,7 @@ struct ContextSyncTests {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 var answer: [UInt8] = []
-                while ContextSync.missing(in: answer) == nil {
+                while ContextSync.answer(in: answer) == nil {
                     let chunk = output.stdout.availableData
                     if chunk.isEmpty { break }
                     answer += chunk
@@ -276,7 +286,7 @@ struct ContextSyncTests {
         input.write(Data(listCut ? list.dropLast(5) : list))
         if !listCut {
             let answer = try await Self.readAnswer(output)
-            #expect(ContextSync.missing(in: answer)?.count == 1, "app.txt's new content")
+            #expect(ContextSync.answer(in: answer)?.missing.count == 1, "app.txt's new content")
         }
         try input.close()
         let ended = try await Self.finish(process, output)
@@ -286,5 +296,97 @@ struct ContextSyncTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store") == ["sha256"], "no upload folder left")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store/sha256").count == 2,
             "the first upload's objects (Dockerfile, app.txt) only")
+    }
+
+    /// A context of 300 small files with their own contents and varied modes (a host that has most of them gets a
+    /// compressed stream), in a fixture with a work directory beside it.
+    private func manyFiles() throws -> (fixture: ContextFixture, work: String, store: RemoteContextStore) {
+        let fixture = try ContextFixture()
+        try fixture.write("Dockerfile", "FROM scratch\nCOPY . /\n")
+        for index in 0..<300 {
+            try fixture.write("src/d\(index % 10)/file-\(index).txt",
+                String(repeating: "line \(index) of a source file\n", count: 20), mode: index % 7 == 0 ? 0o755 : 0o644)
+        }
+        let work = fixture.root + "-work"
+        return (fixture, work, RemoteContextStore(shell: RemoteShell(.sh), workDirectory: work))
+    }
+
+    @Test("a one-file change of 300 files goes gzip-compressed: 18 KB instead of a 512-byte header per file, exact modes")
+    func compressedWhenMostlyHeaders() async throws {
+        let (fixture, work, store) = try manyFiles()
+        defer { fixture.remove(); try? FileManager.default.removeItem(atPath: work) }
+        let first = try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "one")
+        #expect(first.assembly.succeeded, "\(first.assembly.stderr)")
+        #expect(first.sent == 301)
+
+        try fixture.write("src/d7/file-7.txt", "changed\n", mode: 0o755)
+        let changed = try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "two")
+        #expect(changed.assembly.succeeded, "\(changed.assembly.stderr)")
+        #expect(changed.sent == 1)
+        #expect(changed.stream.compressed)
+        #expect(changed.stream.tarBytes > 300 * 512, "a header per file before compression")
+        // About 60 bytes per file remain: the link's target names the object by its SHA-256, which does not compress.
+        #expect(changed.stream.bytes * 6 < Int(changed.stream.tarBytes),
+            "\(changed.stream.bytes) bytes compressed from \(changed.stream.tarBytes)")
+        let assembled = store.path(for: changed.digest)
+        #expect(try String(contentsOfFile: assembled + "/src/d7/file-7.txt", encoding: .utf8) == "changed\n")
+        #expect(try mode(assembled + "/src/d7/file-7.txt") == 0o755)
+        #expect(try String(contentsOfFile: assembled + "/src/d3/file-13.txt", encoding: .utf8)
+            == String(repeating: "line 13 of a source file\n", count: 20))
+        #expect(try mode(assembled + "/src/d4/file-14.txt") == 0o755)
+        #expect(try mode(assembled + "/src/d5/file-15.txt") == 0o644)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store") == ["sha256"], "no upload folder left")
+    }
+
+    @Test("a host without gzip says so and gets the plain stream")
+    func hostWithoutGzip() async throws {
+        let (fixture, work, store) = try manyFiles()
+        defer { fixture.remove(); try? FileManager.default.removeItem(atPath: work) }
+        #expect(try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "one").assembly.succeeded)
+        // A PATH with every program of /usr/bin and /bin but gzip.
+        let bin = work + "-bin"
+        defer { try? FileManager.default.removeItem(atPath: bin) }
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        for folder in ["/usr/bin", "/bin"] {
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder)
+            where name != "gzip" && !FileManager.default.fileExists(atPath: bin + "/" + name) {
+                try FileManager.default.createSymbolicLink(atPath: bin + "/" + name, withDestinationPath: folder + "/" + name)
+            }
+        }
+        try fixture.write("src/d7/file-7.txt", "changed\n")
+        let changed = try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "two",
+            environment: ["PATH": bin])
+        #expect(changed.assembly.succeeded, "\(changed.assembly.stderr)")
+        #expect(!changed.stream.compressed)
+        #expect(changed.sent == 1)
+        #expect(try String(contentsOfFile: store.path(for: changed.digest) + "/src/d7/file-7.txt", encoding: .utf8)
+            == "changed\n")
+    }
+
+    @Test("a compressed stream damaged on the way leaves no context, no object and no pin")
+    func compressedDamaged() async throws {
+        let (fixture, work, store) = try manyFiles()
+        defer { fixture.remove(); try? FileManager.default.removeItem(atPath: work) }
+        let first = try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "one")
+        #expect(first.assembly.succeeded)
+        try fixture.write("src/d7/file-7.txt", "changed\n")
+        let damaged = try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "two", corrupt: true)
+        #expect(damaged.stream.compressed)
+        #expect(!damaged.assembly.succeeded)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/contexts") == [first.digest])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store") == ["sha256"], "no upload folder left")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store/sha256").count == 301,
+            "the first upload's objects only")
+    }
+
+    @Test("the host's answer: whole only at its end line, which says whether the host has gzip")
+    func answerParsing() {
+        let name = String(repeating: "a", count: 64) + "-100644-1700000000"
+        #expect(ContextSync.answer(in: Array("\(name)\nmissing-end gzip\n".utf8))
+            == ContextSync.Answer(missing: [name], hostGunzips: true))
+        #expect(ContextSync.answer(in: Array("missing-end\n".utf8)) == ContextSync.Answer(missing: [], hostGunzips: false))
+        #expect(ContextSync.answer(in: Array("\(name)\nmissing-end".utf8)) == nil, "no newline yet")
+        #expect(ContextSync.answer(in: Array("\(name)\n".utf8)) == nil)
+        #expect(ContextSync.answer(in: Array("\(name)\nmissing-end gz".utf8)) == nil)
     }
 }

@@ -69,12 +69,18 @@ public struct ContextArchive: AsyncSequence, Sendable {
 public final class ArchiveSummary: @unchecked Sendable {
     private let lock = NSLock()
     private var producedBytes: Int64 = 0
+    private var compressedBytes: Int64?
     private var finalDigest: String?
     private var finalFileDigests: [String?]?
 
-    /// Bytes produced so far.
+    /// Bytes produced so far (of the tar stream itself).
     public var bytes: Int64 {
         lock.withLock { producedBytes }
+    }
+
+    /// Bytes handed on so far: ``bytes``, or what they were compressed to for a compressed stream.
+    public var sentBytes: Int64 {
+        lock.withLock { compressedBytes ?? producedBytes }
     }
 
     /// The hex SHA-256 of the stream, available once the stream ended.
@@ -91,6 +97,7 @@ public final class ArchiveSummary: @unchecked Sendable {
     func reset() {
         lock.withLock {
             producedBytes = 0
+            compressedBytes = nil
             finalDigest = nil
             finalFileDigests = nil
         }
@@ -98,6 +105,10 @@ public final class ArchiveSummary: @unchecked Sendable {
 
     func add(_ count: Int) {
         lock.withLock { producedBytes += Int64(count) }
+    }
+
+    func addCompressed(_ count: Int) {
+        lock.withLock { compressedBytes = (compressedBytes ?? 0) + Int64(count) }
     }
 
     func finish(_ digest: String, fileDigests: [String?]?) {
@@ -146,12 +157,19 @@ public final class TarProducer: @unchecked Sendable {
     private var pendingPadding = 0
     private var wroteEnd = false
     private var finished = false
+    /// Whether the stream is gzip-compressed, and its compressor once made.
+    private let compressed: Bool
+    private var gzip: GzipChunks?
 
-    init(root: String, items: [TarItem], chunkSize: Int, summary: ArchiveSummary, recordsFileDigests: Bool = false) {
+    init(
+        root: String, items: [TarItem], chunkSize: Int, summary: ArchiveSummary, recordsFileDigests: Bool = false,
+        compressed: Bool = false
+    ) {
         self.root = root
         self.items = items
         self.chunkSize = chunkSize
         self.summary = summary
+        self.compressed = compressed
         fileDigests = recordsFileDigests ? [String?](repeating: nil, count: items.count) : nil
         buffer = .allocate(byteCount: chunkSize + 64 * 1024, alignment: 16)
         summary.reset()
@@ -172,6 +190,9 @@ public final class TarProducer: @unchecked Sendable {
 
     private func produce() throws -> [UInt8]? {
         guard !finished else { return nil }
+        if compressed && gzip == nil {
+            gzip = try GzipChunks()
+        }
         filled = 0
         do {
             while filled < chunkSize {
@@ -197,11 +218,19 @@ public final class TarProducer: @unchecked Sendable {
             finished = true
             summary.finish(hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined(),
                 fileDigests: fileDigests)
-            return nil
+            guard let gzip else { return nil }
+            let tail = try gzip.finish()
+            summary.addCompressed(tail.count)
+            return tail
         }
         let produced = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
         hasher.update(bufferPointer: produced)
         summary.add(filled)
+        if let gzip {
+            let deflated = try gzip.compress(produced)
+            summary.addCompressed(deflated.count)
+            return deflated
+        }
         return [UInt8](unsafeUninitializedCapacity: filled) { destination, initialized in
             _ = memcpy(destination.baseAddress!, produced.baseAddress!, filled)
             initialized = filled
@@ -294,16 +323,21 @@ struct TarStream: AsyncSequence, Sendable {
     let root: String
     let items: [TarItem]
     let chunkSize: Int
-    /// The bytes produced so far.
+    /// Whether the stream is gzip-compressed (one gzip member).
+    let compressed: Bool
+    /// The bytes produced so far (``ArchiveSummary/sentBytes``: after compression).
     let summary = ArchiveSummary()
 
-    init(root: String, items: [TarItem], chunkSize: Int = 1 << 20) {
+    init(root: String, items: [TarItem], chunkSize: Int = 1 << 20, compressed: Bool = false) {
         self.root = root
         self.items = items
         self.chunkSize = Swift.max(chunkSize, TarHeader.blockSize * 4)
+        self.compressed = compressed
     }
 
     func makeAsyncIterator() -> ContextArchive.Iterator {
-        ContextArchive.Iterator(producer: TarProducer(root: root, items: items, chunkSize: chunkSize, summary: summary))
+        ContextArchive.Iterator(producer: TarProducer(
+            root: root, items: items, chunkSize: chunkSize, summary: summary,
+            compressed: compressed))
     }
 }

@@ -6,7 +6,8 @@ import Shared
 /// One upload is one command, working in the upload's own folder `store/.up-ID` (``uploadCommand(uploadID:digest:listBytes:)``).
 /// It first reads object names, answers those the store lacks and pins the others with a hard link in `p/` (the
 /// retention removes only objects that nothing else links to). Then it extracts one tar stream into the folder
-/// (``ContextSync/items(_:_:objectNames:missing:rehash:)``): the context under `c/`, each new content as a file
+/// (``ContextSync/items(_:_:objectNames:missing:rehash:)``; gzip-compressed when it is mostly the headers of files the
+/// host has, ``ContextSync/compresses(_:hostGunzips:)``): the context under `c/`, each new content as a file
 /// followed by its store name `s/OBJECT` (`s` links to `../sha256`, and GNU tar follows a link already in place: the
 /// name is a hard link, made only once the content is whole, and no object is moved afterwards), the rest as hard
 /// links to the pins. Each new object is hashed as soon as tar has moved past it (its verbose listing names a member
@@ -28,14 +29,19 @@ extension RemoteContextStore {
     }
 
     /// The line that ends the host's answer (the missing objects): no object name holds `m`, `i`, `s` or `g`.
+    /// Followed by a space and ``gzipWord`` when the host can take a gzip-compressed tar stream.
     static let answerEnd = "missing-end"
+
+    /// What the end of the answer says when the host has `gzip`.
+    static let gzipWord = "gzip"
 
     /// The upload (POSIX hosts), one command in the upload's folder. Standard input brings first the object names,
     /// one a line, `listBytes` bytes in all: the host pins the objects it has (a hard link in `p/`) and answers the
-    /// others on standard output, one a line, then ``answerEnd``. Then, once the coordinator has read the answer, the
-    /// tar stream (``ContextSync/items(_:_:objectNames:missing:rehash:)``): each object the host answered arrives
-    /// once, is checked, and the context is published as `contexts/DIGEST`. The list is read with `head -c`, which
-    /// reads no byte past it; nothing else is sent before the answer anyway.
+    /// others on standard output, one a line, then ``answerEnd`` (with ``gzipWord`` when the host has gzip). Then,
+    /// once the coordinator has read the answer, one byte, `z` for a gzip-compressed tar stream or `t` for a plain
+    /// one, and the tar stream (``ContextSync/items(_:_:objectNames:missing:rehash:)``): each object the host
+    /// answered arrives once, is checked, and the context is published as `contexts/DIGEST`. The list and the byte
+    /// are read with `head -c`, which reads no byte past them; nothing else is sent before the answer anyway.
     public func uploadCommand(uploadID: String, digest: String, listBytes: Int) throws -> RemoteInvocation {
         precondition(shell.family == .posix)
         let upload = Self.uploadPath(uploadID: uploadID)
@@ -68,7 +74,7 @@ extension RemoteContextStore {
             LC_ALL=C sort -o present present
             LC_ALL=C comm -23 names present >missing
             cat missing
-            echo \(Self.answerEnd)
+            if command -v gzip >/dev/null 2>&1; then echo \(try POSIXShell.quote(Self.answerEnd + " " + Self.gzipWord)); else echo \(Self.answerEnd); fi
             expected=$(wc -l <missing)
             rm -f names present missing
             : >added
@@ -76,7 +82,13 @@ extension RemoteContextStore {
             set -- sha256sum --
             if command -v openssl >/dev/null 2>&1 && [ "$(printf '' | openssl dgst -sha256 -r 2>/dev/null | cut -c1-64)" \
               = \(ContextManifest.emptyFileDigest) ]; then set -- openssl dgst -sha256 -r; fi
-            { tar -x -v -p --no-same-owner -f - -C "$PWD" && echo done >extracted; } \
+            format=$(head -c 1)
+            case $format in
+              z) gz=-z ;;
+              t) gz= ;;
+              *) echo "no archive followed the answer" >&2; exit 2 ;;
+            esac
+            { tar -x $gz -v -p --no-same-owner -f - -C "$PWD" && echo done >extracted; } \
               | awk '/^\(link)\\// { print >>"added"; fflush("added"); if (prev != "") print prev; prev = $0 }
                 END { if (prev != "") print prev }' \
               | xargs -r "$@" >sums
