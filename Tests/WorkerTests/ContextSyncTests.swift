@@ -373,6 +373,7 @@ struct ContextSyncTests {
         let damaged = try await upload(try BuildContext.scan(root: fixture.root), to: store, id: "two", corrupt: true)
         #expect(damaged.stream.compressed)
         #expect(!damaged.assembly.succeeded)
+        #expect(damaged.assembly.stderr.contains("the compressed stream arrived damaged"), "\(damaged.assembly.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/contexts") == [first.digest])
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store") == ["sha256"], "no upload folder left")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store/sha256").count == 301,

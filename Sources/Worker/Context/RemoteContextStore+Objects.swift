@@ -83,16 +83,15 @@ extension RemoteContextStore {
             if command -v openssl >/dev/null 2>&1 && [ "$(printf '' | openssl dgst -sha256 -r 2>/dev/null | cut -c1-64)" \
               = \(ContextManifest.emptyFileDigest) ]; then set -- openssl dgst -sha256 -r; fi
             format=$(head -c 1)
-            case $format in
-              z) gz=-z ;;
-              t) gz= ;;
-              *) echo "no archive followed the answer" >&2; exit 2 ;;
-            esac
-            { tar -x $gz -v -p --no-same-owner -f - -C "$PWD" && echo done >extracted; } \
+            case $format in z|t) ;; *) echo "no archive followed the answer" >&2; exit 2 ;; esac
+            # tar stops reading at the archive's end: the rest is read too, so that gzip checks the whole stream.
+            extract() { tar -x -v -p --no-same-owner -f - -C "$PWD" && echo done >extracted; cat >/dev/null; }
+            if [ "$format" = z ]; then { gzip -dc && echo done >gunzipped; } | extract; else extract; fi \
               | awk '/^\(link)\\// { print >>"added"; fflush("added"); if (prev != "") print prev; prev = $0 }
                 END { if (prev != "") print prev }' \
               | xargs -r "$@" >sums
-            [ -f extracted ]
+            if [ "$format" = z ] && [ ! -f gunzipped ]; then echo "the compressed stream arrived damaged" >&2; exit 1; fi
+            [ -f extracted ] || { echo "the tar stream could not be extracted" >&2; exit 1; }
             if [ ! -h \(link) ]; then
               echo "this host's tar replaced the link to the store instead of following it; install GNU tar" >&2; exit 1
             fi
