@@ -28,21 +28,31 @@ struct Release: Sendable {
             return Outcome(report: report, exitCode: code)
         }
 
+        // Each platform's first host is connected to while the sources are read, the resume check and the login run.
+        let preconnect = SSHPreconnect()
+        var firstHosts: [(name: String, target: SSHTarget)] = []
+        for host in request.plan.assignments.map(\.host) where !firstHosts.contains(where: { $0.name == host.name }) {
+            firstHosts.append((host.name, request.sshTarget(for: host)))
+        }
+        await preconnect.start(firstHosts)
         let digestCache = ContextDigestCache()
         let sources: ReleaseSources
         do {
             sources = try await ReleaseSources.prepare(request, cache: digestCache)
         } catch {
+            await preconnect.closeRemaining()
             return finish(.failed, .usage, error: error.description)
         }
         let client = RegistryClient(configuration: request.registry)
-        let outcome = await run(sources: sources, digestCache: digestCache, client: client, report: &report)
+        let outcome = await run(
+            sources: sources, digestCache: digestCache, client: client, preconnect: preconnect, report: &report)
         try? await client.shutdown()
         return finish(outcome.status, outcome.code, error: outcome.error)
     }
 
     private func run(
-        sources: ReleaseSources, digestCache: ContextDigestCache, client: RegistryClient, report: inout BuildReport
+        sources: ReleaseSources, digestCache: ContextDigestCache, client: RegistryClient, preconnect: SSHPreconnect,
+        report: inout BuildReport
     ) async -> (status: BuildReport.Status, code: CoordinatorExitCode, error: String?) {
         let plan = request.plan
         let logs = BuildLogs(directory: request.outputDirectory + "/logs", bin: plan.target.bin)
@@ -77,12 +87,13 @@ struct Release: Sendable {
         let builder = RemotePlatformBuilder(
             request: request, sources: sources, login: login,
             insecureRegistry: request.registry.security.isInsecure(registryHost), digestCache: digestCache,
-            children: children)
+            children: children, preconnect: preconnect)
         let toBuild = BuildPlan(target: plan.target, assignments: plan.assignments.filter { reused[$0.slot] == nil })
         let scheduler = Scheduler(
             plan: toBuild, builder: builder, progress: progress, retries: request.retries, backoff: .seconds(2),
             attemptTimeout: request.attemptTimeout)
         let results = await scheduler.run()
+        await preconnect.closeRemaining()
         await progress.finish()
 
         report.platforms = plan.assignments.map { assignment in

@@ -230,6 +230,13 @@ struct ReleaseRequest: Sendable {
         slot.platform.isWindows ? windowsTarget : linuxTarget
     }
 
+    /// How this run reaches `host` over SSH: the host's own settings and the run's host-key policy.
+    func sshTarget(for host: BuildHost) -> SSHTarget {
+        var target = SSHTarget(host: host)
+        target.hostKeyPolicy = hostKeyPolicy
+        return target
+    }
+
     /// The Dockerfile for a slot.
     func dockerfile(for slot: BuildSlot) -> String {
         slot.platform.isWindows ? windowsDockerfile : linuxDockerfile

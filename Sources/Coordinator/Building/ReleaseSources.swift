@@ -2,8 +2,9 @@ import Foundation
 import Shared
 import Worker
 
-/// The sources of a release, read once before any host is contacted: the scanned context for each
-/// Dockerfile in use, its content digest, and each slot's ``SourceFingerprint``.
+/// The sources of a release, read once before any build starts (meanwhile only SSH connections are opened,
+/// ``SSHPreconnect``): the scanned context for each Dockerfile in use, its content digest, and each slot's
+/// ``SourceFingerprint``.
 struct ReleaseSources: Sendable {
     /// What each Dockerfile's build ships.
     var sources: [String: BuildSource]

@@ -11,6 +11,8 @@ struct RemotePlatformBuilder: PlatformBuilding {
     let digestCache: ContextDigestCache
     /// Where each pushed image is read for the list as soon as its platform finishes.
     let children: ChildPrefetch
+    /// The connections opened while the release read its sources.
+    var preconnect: SSHPreconnect?
 
     func build(
         _ slot: BuildSlot, on host: BuildHost, mode: BuildMode,
@@ -19,8 +21,7 @@ struct RemotePlatformBuilder: PlatformBuilding {
         let startedOn = Date()
         var host = host
         if let instance = request.builderInstance, host.builder == .buildx { host.builderInstance = instance }
-        var target = SSHTarget(host: host)
-        target.hostKeyPolicy = request.hostKeyPolicy
+        let target = request.sshTarget(for: host)
         let worker = RemoteWorker(host: host, target: target, digestCache: digestCache)
         let dockerfile = request.dockerfile(for: slot)
         let (source, label, note) = sources.source(for: slot, dockerfile: dockerfile, builder: host.builder)
@@ -79,6 +80,10 @@ struct RemotePlatformBuilder: PlatformBuilding {
             })
         // The builder's version goes into the platform's provenance.
         options.describeBuilder = request.provenance != .none
+        if let preconnect {
+            let name = host.name
+            options.preconnected = { await preconnect.take(name) }
+        }
         defer {
             relay.finish()
         }

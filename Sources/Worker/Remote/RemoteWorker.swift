@@ -46,6 +46,9 @@ public struct RemoteWorker: Sendable {
         /// Ask the builder its version (and buildx plugin and driver) before building, for the result's probe (the
         /// coordinator's provenance). Best effort: an unanswered question leaves them unknown and fails nothing.
         public var describeBuilder = false
+        /// A connection to the host opened earlier (or the error its attempt ended with), used instead of
+        /// connecting; nil connects as usual.
+        public var preconnected: (@Sendable () async -> Result<SSHConnection, any Error>?)?
 
         /// Creates options.
         public init(
@@ -78,7 +81,8 @@ public struct RemoteWorker: Sendable {
         var phases: [BuildPhase: Duration] = [:]
         options.onPhase(.connecting)
         let connection = try await timed(.connecting, into: &phases) {
-            try await SSHConnection.connect(to: target)
+            if let early = await options.preconnected?() { return try early.get() }
+            return try await SSHConnection.connect(to: target)
         }
         do {
             let result = try await build(request, source: source, options: options, on: connection, phases: phases)

@@ -1,6 +1,10 @@
 import Foundation
+import Shared
 import TestSupport
 import Testing
+import Worker
+
+@testable import Coordinator
 
 /// Hosts that fail before or during a build, on the fleet's two fault hosts (real sshd processes that
 /// only this suite stops or kills): `fault-1` is planned first, `fault-2` is the standby when the
@@ -139,6 +143,54 @@ struct HostFaultTests {
         #expect(after.connections == before.connections + 1, "one connection, not retried: the key will not change")
     }
 
+    @Test("a release's build uses the connection opened while its sources were read: one connection to the host")
+    func preconnectUsed() async throws {
+        let fleet = try Fleet.require()
+        let project = try BuildCommandTests.Project(fleet: fleet)
+        defer { project.remove() }
+        let inventory = try project.inventory(try Self.inventory(fleet, standby: false))
+        let sshdLog = try fleet.value("TESTBED_DIR") + "/hosts/fault-1/sshd.log"
+        let before = try Self.logins(in: sshdLog)
+        let image = try BuildCommandTests.image(fleet)
+        let result = try await project.build(
+            ["--inventory", inventory, "--image", image, "--tag", "v1", "--platform", "linux/amd64"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let after = try await Self.settled(sshdLog, closed: before.closed + 1)
+        #expect(after.connections == before.connections + 1, "the early connection, not a second one")
+        #expect(after.accepted == before.accepted + 1)
+    }
+
+    @Test("an early connection serves one build; a failed attempt hands over its error; the rest are closed")
+    func preconnectTakeOnce() async throws {
+        let fleet = try Fleet.require()
+        let inventory = try Inventory.load(path: try fleet.value("TESTBED_INVENTORY"))
+        let host = try #require(inventory.host(named: "amd64-1"))
+        var unreachable = host
+        unreachable.name = "nothing-listens"
+        unreachable.port = 1
+        let preconnect = SSHPreconnect()
+        await preconnect.start([(host.name, SSHTarget(host: host)), (unreachable.name, SSHTarget(host: unreachable))])
+        let connection = try #require(try await preconnect.take(host.name)?.get())
+        #expect(try await connection.run("true").status == .exited(0))
+        await connection.close()
+        #expect(await preconnect.take(host.name) == nil, "taken once")
+        let failed = try #require(await preconnect.take(unreachable.name))
+        #expect(throws: SSHError.self) { try failed.get() }
+
+        let fault1 = try #require(try Inventory.decode(Array(try Self.inventory(fleet, standby: false).utf8), file: "fault")
+            .host(named: "fault-1"))
+        let sshdLog = try fleet.value("TESTBED_DIR") + "/hosts/fault-1/sshd.log"
+        let before = try Self.logins(in: sshdLog)
+        let unused = SSHPreconnect()
+        await unused.start([(fault1.name, SSHTarget(host: fault1))])
+        try await Task.sleep(for: .milliseconds(300))
+        await unused.closeRemaining()
+        #expect(await unused.take(fault1.name) == nil)
+        let after = try await Self.settled(sshdLog, closed: before.closed + 1)
+        #expect(after.closed == before.closed + 1, "closed by closeRemaining")
+        #expect(after.accepted == before.accepted + 1 && after.sessions == before.sessions, "authenticated, ran nothing")
+    }
+
     // MARK: - Support
 
     /// fault-1 first; fault-2 as the standby when asked for.
@@ -164,13 +216,29 @@ struct HostFaultTests {
         (try? SpawnedProcess(arguments).waitForExit()) == .exited(0)
     }
 
-    /// Counts in an sshd log (LogLevel VERBOSE): connections, accepted logins, started sessions.
-    static func logins(in path: String) throws -> (connections: Int, accepted: Int, sessions: Int) {
+    /// The counts of ``logins(in:)`` once `closed` connections have ended (sshd logs a disconnect a moment after the
+    /// client sent it), or after 5 s.
+    static func settled(_ path: String, closed: Int) async throws
+        -> (connections: Int, accepted: Int, sessions: Int, closed: Int)
+    {
+        var counts = try logins(in: path)
+        for _ in 0..<50 {
+            if counts.closed >= closed { break }
+            try await Task.sleep(for: .milliseconds(100))
+            counts = try logins(in: path)
+        }
+        return counts
+    }
+
+    /// Counts in an sshd log (LogLevel VERBOSE): connections, accepted logins, started sessions, and connections
+    /// the client closed after logging in.
+    static func logins(in path: String) throws -> (connections: Int, accepted: Int, sessions: Int, closed: Int) {
         // sshd -E ends its lines with CRLF: split on either.
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline)
         return (lines.filter { $0.contains("Connection from ") }.count,
                 lines.filter { $0.contains("Accepted publickey") }.count,
-                lines.filter { $0.contains("Starting session") }.count)
+                lines.filter { $0.contains("Starting session") }.count,
+                lines.filter { $0.contains("Disconnected from user") }.count)
     }
 }
 
