@@ -26,9 +26,7 @@ extension SSHTests {
             let fleet = try SSHFleet.load()
             let server = try await PrivateSSHD.start(fleet, extraConfig: restriction)
             defer { server.stop() }
-            var target = fleet.target(knownHosts: [server.knownHosts], connectTimeout: .seconds(10))
-            target.address = server.address
-            target.port = server.port
+            let target = server.target(fleet)
             let error = await #expect(throws: SSHError.self) { try await SSHConnection.connect(to: target) }
             #expect(error?.kind == .handshakeFailed)
             #expect(error?.description.contains("no SSH algorithm in common") == true, "\(String(describing: error))")
@@ -77,6 +75,14 @@ struct PrivateSSHD {
             try await Task.sleep(for: .milliseconds(20))
         }
         return server
+    }
+
+    /// The fleet's target, pointed at this sshd.
+    func target(_ fleet: SSHFleet) -> SSHTarget {
+        var target = fleet.target(knownHosts: [knownHosts], connectTimeout: .seconds(10))
+        target.address = address
+        target.port = port
+        return target
     }
 
     func stop() {

@@ -89,9 +89,7 @@ extension SSHTests {
             let fleet = try SSHFleet.load()
             let server = try await PrivateSSHD.start(fleet, extraConfig: "LogLevel DEBUG1")
             defer { server.stop() }
-            var target = fleet.target(knownHosts: [server.knownHosts], connectTimeout: .seconds(10))
-            target.address = server.address
-            target.port = server.port
+            let target = server.target(fleet)
             let connection = try await SSHConnection.connect(to: target)
             #expect(try await connection.run("true").status == .exited(0))
             await connection.close()
@@ -105,9 +103,7 @@ extension SSHTests {
             let fleet = try SSHFleet.load()
             let server = try await PrivateSSHD.start(fleet, extraConfig: "PubkeyAuthentication no")
             defer { server.stop() }
-            var target = fleet.target(knownHosts: [server.knownHosts], connectTimeout: .seconds(10))
-            target.address = server.address
-            target.port = server.port
+            let target = server.target(fleet)
             let error = await #expect(throws: SSHError.self) { try await SSHConnection.connect(to: target) }
             #expect(error?.kind == .authenticationFailed)
             #expect(error?.description.contains("does not offer public-key authentication") == true, "\(String(describing: error))")

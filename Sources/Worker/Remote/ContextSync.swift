@@ -87,13 +87,15 @@ struct ContextSync {
     /// The host's answer, once it is whole (ended by the line ``RemoteContextStore/answerEnd``, with
     /// ``RemoteContextStore/gzipWord`` when the host has gzip).
     static func answer(in bytes: [UInt8]) -> Answer? {
+        // Only the last line is looked at until it is the end line: the answer arrives in many pieces.
         guard bytes.last == UInt8(ascii: "\n") else { return nil }
-        let lines = String(decoding: bytes.dropLast(), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let body = bytes.dropLast()
+        let lastStart = body.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? body.startIndex
+        let last = String(decoding: body[lastStart...], as: UTF8.self)
         let end = RemoteContextStore.answerEnd
-        guard let last = lines.last, last == end || last == end + " " + RemoteContextStore.gzipWord else { return nil }
-        return Answer(
-            missing: Set(lines.dropLast().filter { !$0.isEmpty }.map(String.init)),
-            hostGunzips: last != end)
+        guard last == end || last == end + " " + RemoteContextStore.gzipWord else { return nil }
+        let names = String(decoding: body[..<lastStart], as: UTF8.self).split(separator: "\n").map(String.init)
+        return Answer(missing: Set(names), hostGunzips: last != end)
     }
 
     /// Whether the tar stream is sent gzip-compressed: when the host can take it and the stream is mostly headers
