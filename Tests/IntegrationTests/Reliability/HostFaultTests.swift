@@ -121,12 +121,10 @@ struct HostFaultTests {
         let inventory = try project.inventory(
             try Self.inventory(fleet, standby: false).replacingOccurrences(
                 of: try fleet.value("TESTBED_KNOWN_HOSTS"), with: pinned))
-        let sshdLog = try fleet.value("TESTBED_DIR") + "/hosts/fault-1/sshd.log"
+        let sshdLog = try Self.fault1Log(fleet)
         let before = try Self.logins(in: sshdLog)
         let image = try BuildCommandTests.image(fleet)
-
-        let result = try await project.build(
-            ["--inventory", inventory, "--image", image, "--tag", "v1", "--platform", "linux/amd64"])
+        let result = try await Self.releaseAMD64(project, inventory: inventory, image: image)
         #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
         let fingerprint = try await Shell.run(
             ["ssh-keygen", "-l", "-E", "sha256", "-f", try fleet.value("TESTBED_DIR") + "/hosts/fault-1/host_ed25519.pub"])
@@ -149,11 +147,10 @@ struct HostFaultTests {
         let project = try BuildCommandTests.Project(fleet: fleet)
         defer { project.remove() }
         let inventory = try project.inventory(try Self.inventory(fleet, standby: false))
-        let sshdLog = try fleet.value("TESTBED_DIR") + "/hosts/fault-1/sshd.log"
+        let sshdLog = try Self.fault1Log(fleet)
         let before = try Self.logins(in: sshdLog)
-        let image = try BuildCommandTests.image(fleet)
-        let result = try await project.build(
-            ["--inventory", inventory, "--image", image, "--tag", "v1", "--platform", "linux/amd64"])
+        let result = try await Self.releaseAMD64(
+            project, inventory: inventory, image: try BuildCommandTests.image(fleet))
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let after = try await Self.settled(sshdLog, closed: before.closed + 1)
         #expect(after.connections == before.connections + 1, "the early connection, not a second one")
@@ -179,7 +176,7 @@ struct HostFaultTests {
 
         let fault1 = try #require(try Inventory.decode(Array(try Self.inventory(fleet, standby: false).utf8), file: "fault")
             .host(named: "fault-1"))
-        let sshdLog = try fleet.value("TESTBED_DIR") + "/hosts/fault-1/sshd.log"
+        let sshdLog = try Self.fault1Log(fleet)
         let before = try Self.logins(in: sshdLog)
         let unused = SSHPreconnect()
         await unused.start([(fault1.name, SSHTarget(host: fault1))])
@@ -214,6 +211,18 @@ struct HostFaultTests {
     /// true when it exits 0.
     static func runNow(_ arguments: String...) -> Bool {
         (try? SpawnedProcess(arguments).waitForExit()) == .exited(0)
+    }
+
+    /// fault-1's sshd log.
+    static func fault1Log(_ fleet: Fleet) throws -> String {
+        try fleet.value("TESTBED_DIR") + "/hosts/fault-1/sshd.log"
+    }
+
+    /// `coordinator build` of `project` for linux/amd64 with `inventory`, as `image:v1`.
+    static func releaseAMD64(_ project: BuildCommandTests.Project, inventory: String, image: String) async throws
+        -> Shell.Result
+    {
+        try await project.build(["--inventory", inventory, "--image", image, "--tag", "v1", "--platform", "linux/amd64"])
     }
 
     /// The counts of ``logins(in:)`` once `closed` connections have ended (sshd logs a disconnect a moment after the
