@@ -26,10 +26,15 @@ actor SSHPreconnect {
     }
 
     /// The host's early connection, or the error its attempt ended with; nil when none was started or a build
-    /// already took it.
+    /// already took it. Cancelling the caller (Ctrl-C, `--timeout`) cancels an attempt still under way, as it
+    /// would the build's own connect.
     func take(_ host: String) async -> Result<SSHConnection, any Error>? {
         guard let attempt = attempts.removeValue(forKey: host) else { return nil }
-        return await attempt.value
+        return await withTaskCancellationHandler {
+            await attempt.value
+        } onCancel: {
+            attempt.cancel()
+        }
     }
 
     /// Stops the attempts still under way and closes every connection no build took.

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+import TestSupport
+import Worker
+
+@testable import Coordinator
+
+@Suite("Connections opened while a release reads its sources")
+struct SSHPreconnectTests {
+    @Test("a build cancelled while its early connection is still being made stops at once, not at the connect timeout")
+    func cancelledTake() async throws {
+        // A server that accepts the TCP connection and never sends its banner: the handshake waits for 30 s.
+        let listener = try SilentListener(address: "127.0.0.1")
+        let target = SSHTarget(
+            name: "silent", address: "127.0.0.1", port: listener.port, user: "nobody", useAgent: false,
+            knownHostsFiles: [], connectTimeout: .seconds(30))
+        let preconnect = SSHPreconnect()
+        await preconnect.start([("silent", target)])
+        let started = ContinuousClock.now
+        let taking = Task { await preconnect.take("silent") }
+        try await Task.sleep(for: .milliseconds(300))
+        taking.cancel()
+        let result = await taking.value
+        #expect(ContinuousClock.now - started < .seconds(5), "the attempt was not cancelled with its build")
+        let outcome = try #require(result)
+        #expect(throws: (any Error).self) { try outcome.get() }
+        await preconnect.closeRemaining()
+    }
+
+    @Test("nothing taken and nothing under way: closing ends at once")
+    func closeUnused() async throws {
+        let listener = try SilentListener(address: "127.0.0.1")
+        let target = SSHTarget(
+            name: "silent", address: "127.0.0.1", port: listener.port, user: "nobody", useAgent: false,
+            knownHostsFiles: [], connectTimeout: .seconds(30))
+        let preconnect = SSHPreconnect()
+        await preconnect.start([("silent", target), ("silent", target)])
+        let started = ContinuousClock.now
+        await preconnect.closeRemaining()
+        #expect(ContinuousClock.now - started < .seconds(5), "an attempt under way is cancelled, not awaited")
+        #expect(await preconnect.take("silent") == nil)
+    }
+}
