@@ -30,11 +30,7 @@ struct Release: Sendable {
 
         // Each platform's first host is connected to while the sources are read, the resume check and the login run.
         let preconnect = SSHPreconnect()
-        var firstHosts: [(name: String, target: SSHTarget)] = []
-        for host in request.plan.assignments.map(\.host) where !firstHosts.contains(where: { $0.name == host.name }) {
-            firstHosts.append((host.name, request.sshTarget(for: host)))
-        }
-        await preconnect.start(firstHosts)
+        await preconnect.start(request.plan.assignments.map { ($0.host.name, request.sshTarget(for: $0.host)) })
         let digestCache = ContextDigestCache()
         let sources: ReleaseSources
         do {

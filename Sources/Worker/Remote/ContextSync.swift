@@ -75,7 +75,7 @@ struct ContextSync {
         await cache.record(fingerprint: key, digest: manifest.digest, bytes: manifest.fileBytes)
         return ContextShipment.Shipped(
             context, digest: manifest.digest, directory: store.path(for: manifest.digest),
-            bytesSent: Int64(list.count) + 1 + stream.summary.sentBytes, filesSent: sent)
+            bytesSent: Int64(list.count) + 1 /* the stream's format byte */ + stream.summary.sentBytes, filesSent: sent)
     }
 
     /// The host's answer: the objects it lacks, and whether it can take a gzip-compressed tar stream.
