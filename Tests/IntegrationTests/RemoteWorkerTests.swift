@@ -174,6 +174,54 @@ struct RemoteWorkerTests {
         #expect(second.digest != first.digest)
     }
 
+    /// A build of a context the release had to read starts the upload command beside the probe
+    /// (``ContextSync/Started``): the upload must then go through that command, not a second one, and a command
+    /// that turns out not to be needed must end by itself, having made nothing on the host.
+    @Test("an upload command started before it is needed carries the upload; abandoned, it ends having made nothing")
+    func startedUpload() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let host = try fixture.host("amd64-1")
+        let shell = RemoteShell(host.shell)
+        let root = try fixture.context(["Dockerfile": "FROM scratch\nCOPY . /\n", "data.txt": UUID().uuidString])
+        let connection = try await SSHConnection.connect(to: SSHTarget(host: host))
+        let store = RemoteContextStore(shell: shell, workDirectory: host.workDir)
+        let started = try ContextSync.Started.start(connection: connection, store: store)
+        let shipped = try await ContextSync(connection: connection, shell: shell, workDirectory: host.workDir,
+            cache: ContextDigestCache(path: nil), manifests: ContextManifests()).ship(
+                try BuildContext.scan(root: root), started: started)
+        #expect(!started.claim(), "the upload went through the command started for it")
+        #expect(shipped.filesSent == 2)
+        let check = try await connection.run(store.checkCommand(digest: shipped.digest))
+        #expect(check.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "present")
+        // Not needed: end-of-file where its header would be. It exits 0 with no output, and makes nothing.
+        let unused = host.workDir + "/unused"
+        let idle = try ContextSync.Started.start(
+            connection: connection, store: RemoteContextStore(shell: shell, workDirectory: unused))
+        #expect(idle.claim())
+        idle.parts.finish()
+        let ended = try await SSHConnection.collect(idle.process)
+        #expect(ended.status == .exited(0) && ended.stdout.isEmpty && ended.stderr.isEmpty, "\(ended)")
+        // abandon() does the same without waiting for it: the command is gone soon after, and nothing was made.
+        let abandoned = try ContextSync.Started.start(
+            connection: connection, store: RemoteContextStore(shell: shell, workDirectory: unused))
+        abandoned.abandon()
+        #expect(!abandoned.claim(), "abandoned once")
+        // The bracket keeps pgrep's own shell, whose command line holds the pattern too, from matching itself.
+        let pattern = try POSIXShell.quote("[" + unused.prefix(1) + "]" + unused.dropFirst())
+        var running = true
+        for _ in 0..<50 where running {
+            running = try await connection.run("pgrep -f -- \(pattern)").status == .exited(0)
+            if running { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(!running, "the abandoned upload command still runs on the host")
+        let made = try await connection.run("test -e \(try POSIXShell.quote(unused))")
+        #expect(made.status != .exited(0), "the unused commands made \(unused)")
+        let uploads = try await connection.run("ls -A \(try POSIXShell.quote(host.workDir + "/store"))")
+        #expect(uploads.stdoutText.split(separator: "\n") == ["sha256"], "no upload folder left: \(uploads.stdoutText)")
+        await connection.close()
+    }
+
     @Test("a file changed to the same size after the scan fails the platform; nothing is built from it")
     func changedAfterScan() async throws {
         let fixture = try Fixture()

@@ -24,9 +24,9 @@ struct ContextSyncTests {
         let manifest = try await ContextManifest.make(for: context)
         let names = ContextSync.objectNames(context, manifest)
         let list = Array(names.unique.map { $0 + "\n" }.joined().utf8)
-        let command = try store.uploadCommand(uploadID: id, digest: manifest.digest, listBytes: list.count).command
+        let command = try store.uploadCommand(uploadID: id).command
         let (process, input, output) = try Self.start(command, environment: environment)
-        input.write(Data(list))
+        input.write(Data(RemoteContextStore.uploadHeader(digest: manifest.digest, listBytes: list.count) + list))
         let answer = try await Self.readAnswer(output)
         let parsed = try #require(ContextSync.answer(in: answer), "no answer: \(String(decoding: answer, as: UTF8.self))")
         let (items, sent) = ContextSync.items(
@@ -269,6 +269,28 @@ struct ContextSyncTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store/sha256").isEmpty)
     }
 
+    /// The command can start before the coordinator knows whether the host needs the context: end-of-file where its
+    /// header would be ends it at once, successfully, having made nothing (not even the work directory); anything
+    /// but a header is refused, also having made nothing.
+    @Test("an upload command ends having made nothing at end-of-file before its header, and refuses a bad header",
+        arguments: ["", "upload 12 34\n", "upload \(String(repeating: "a", count: 64))\n", "hello\n"])
+    func header(sent: String) async throws {
+        let work = NSTemporaryDirectory() + "upload-header-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let store = RemoteContextStore(shell: RemoteShell(.sh), workDirectory: work)
+        let (process, input, output) = try Self.start(try store.uploadCommand(uploadID: "h").command, environment: [:])
+        input.write(Data(sent.utf8))
+        try input.close()
+        let ended = try await Self.finish(process, output)
+        if sent.isEmpty {
+            #expect(ended.succeeded && ended.stderr.isEmpty, "\(ended)")
+        } else {
+            #expect(ended.status == 2 && ended.stderr.contains("the upload did not begin with its header line"),
+                "\(ended)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: work), "nothing made")
+    }
+
     /// The list is read by its length, and the tar stream follows only after the answer: a list cut short, or one
     /// whose answer is followed by end of input, leaves no context, no object and no pin.
     @Test("a list cut short, or no tar stream after the answer, leaves nothing behind", arguments: [true, false])
@@ -281,9 +303,10 @@ struct ContextSyncTests {
         let context = try BuildContext.scan(root: fixture.root)
         let manifest = try await ContextManifest.make(for: context)
         let list = Array(ContextSync.objectNames(context, manifest).unique.map { $0 + "\n" }.joined().utf8)
-        let command = try store.uploadCommand(uploadID: "cut", digest: manifest.digest, listBytes: list.count).command
+        let command = try store.uploadCommand(uploadID: "cut").command
         let (process, input, output) = try Self.start(command, environment: [:])
-        input.write(Data(listCut ? list.dropLast(5) : list))
+        input.write(Data(RemoteContextStore.uploadHeader(digest: manifest.digest, listBytes: list.count)
+            + (listCut ? list.dropLast(5) : list)))
         if !listCut {
             let answer = try await Self.readAnswer(output)
             #expect(ContextSync.answer(in: answer)?.missing.count == 1, "app.txt's new content")

@@ -19,7 +19,7 @@ extension BuildContext {
         guard let digest = archive.summary.digest else {
             throw ContextReadError(path: root, operation: "archive", reason: "the archive ended without a digest")
         }
-        await cache.record(fingerprint: fingerprint, digest: digest, bytes: archive.summary.bytes)
+        await cache.record(fingerprint: fingerprint, digest: digest, bytes: archive.summary.bytes, read: true)
         if let manifests, let fileDigests = archive.summary.fileDigests {
             let manifest = ContextManifest(self, fileDigests: fileDigests)
             await manifests.remember(manifest, for: self)
@@ -28,7 +28,7 @@ extension BuildContext {
             // even in a process that never shipped it (a fresh CI runner, whose digest cache is empty).
             await cache.record(
                 fingerprint: ContextManifest.cacheKey(fingerprint: fingerprint), digest: manifest.digest,
-                bytes: manifest.fileBytes)
+                bytes: manifest.fileBytes, read: true)
         }
         return digest
     }

@@ -22,6 +22,8 @@ public actor ContextDigestCache {
     /// How many fingerprints are kept.
     public let capacity: Int
     private var records: [String: Record]
+    /// The fingerprints whose contexts this process read to learn their digests (``record(fingerprint:digest:bytes:read:)``).
+    private var read: Set<String> = []
 
     /// The default location, under `XDG_CACHE_HOME` or `~/.cache`.
     public static var defaultPath: String {
@@ -44,14 +46,22 @@ public actor ContextDigestCache {
         }
     }
 
+    /// Whether this process had to read the context with `fingerprint` to learn its digest: a context this machine
+    /// has not seen before (changed since the last release), so one the hosts are likely to lack as well.
+    public func wasRead(_ fingerprint: String) -> Bool {
+        read.contains(fingerprint)
+    }
+
     /// The archive digest recorded for `fingerprint`, if any.
     public func digest(for fingerprint: String) -> Record? {
         records[fingerprint]
     }
 
-    /// Records the digest and size of the archive of a context with `fingerprint`, and saves the cache.
-    public func record(fingerprint: String, digest: String, bytes: Int64) {
+    /// Records the digest and size of the archive of a context with `fingerprint`, and saves the cache. `read`: the
+    /// digest comes from reading the context in this process (``wasRead(_:)``), not from shipping it.
+    public func record(fingerprint: String, digest: String, bytes: Int64, read: Bool = false) {
         records[fingerprint] = Record(digest: digest, bytes: bytes, lastUsed: Date())
+        if read { self.read.insert(fingerprint) }
         if records.count > capacity {
             let oldest = records.sorted { $0.value.lastUsed < $1.value.lastUsed }.prefix(records.count - capacity)
             for (key, _) in oldest {

@@ -3,7 +3,7 @@ import Shared
 /// The content store of a POSIX host, `WORKDIR/store/sha256/OBJECT` (``ContextManifest/objectName(digest:entry:)``),
 /// from which contexts are assembled with hard links.
 ///
-/// One upload is one command, working in the upload's own folder `store/.up-ID` (``uploadCommand(uploadID:digest:listBytes:)``).
+/// One upload is one command, working in the upload's own folder `store/.up-ID` (``uploadCommand(uploadID:)``).
 /// It first reads object names, answers those the store lacks and pins the others with a hard link in `p/` (the
 /// retention removes only objects that nothing else links to). Then it extracts one tar stream into the folder
 /// (``ContextSync/items(_:_:objectNames:missing:rehash:)``; gzip-compressed when it is mostly the headers of files the
@@ -35,22 +35,39 @@ extension RemoteContextStore {
     /// What the end of the answer says when the host has `gzip`.
     static let gzipWord = "gzip"
 
-    /// The upload (POSIX hosts), one command in the upload's folder. Standard input brings first the object names,
-    /// one a line, `listBytes` bytes in all: the host pins the objects it has (a hard link in `p/`) and answers the
+    /// The upload's first line, which the command waits for: the tree digest the context is published under and the
+    /// size of the file list that follows. A command that gets end-of-file instead ends at once, having made nothing:
+    /// so it can be started before the coordinator knows whether the host needs the context (``ContextSync/Started``).
+    public static func uploadHeader(digest: String, listBytes: Int) -> [UInt8] {
+        Array("upload \(digest) \(listBytes)\n".utf8)
+    }
+
+    /// The upload (POSIX hosts), one command in the upload's folder. Standard input brings first the
+    /// ``uploadHeader(digest:listBytes:)`` line (or end-of-file: nothing to do), then the object names, one a line,
+    /// `listBytes` bytes in all: the host pins the objects it has (a hard link in `p/`) and answers the
     /// others on standard output, one a line, then ``answerEnd`` (with ``gzipWord`` when the host has gzip). Then,
     /// once the coordinator has read the answer, one byte, `z` for a gzip-compressed tar stream or `t` for a plain
     /// one, and the tar stream (``ContextSync/items(_:_:objectNames:missing:rehash:)``): each object the host
-    /// answered arrives once, is checked, and the context is published as `contexts/DIGEST`. The list and the byte
-    /// are read with `head -c`, which reads no byte past them; nothing else is sent before the answer anyway.
-    public func uploadCommand(uploadID: String, digest: String, listBytes: Int) throws -> RemoteInvocation {
+    /// answered arrives once, is checked, and the context is published as `contexts/DIGEST`. The header is read with
+    /// `read` (one byte at a time from a pipe), the list and the byte with `head -c`: none reads a byte past its
+    /// part; nothing else is sent before the answer anyway.
+    public func uploadCommand(uploadID: String) throws -> RemoteInvocation {
         precondition(shell.family == .posix)
         let upload = Self.uploadPath(uploadID: uploadID)
         let work = try POSIXShell.quote(workDirectory)
-        let target = try POSIXShell.quote("contexts/" + digest)
         let folder = try POSIXShell.quote(upload)
         let link = Self.storeLink
         return try shell.command(forScriptText: """
+            IFS= read -r coordinator_upload || exit 0
             set -eu
+            digest=${coordinator_upload#upload }
+            list_bytes=${digest#* }
+            digest=${digest%% *}
+            case $coordinator_upload in 'upload '*) ;; *) digest= ;; esac
+            case $digest$list_bytes in *[!0-9a-f]*|'') digest= ;; esac
+            case $list_bytes in *[!0-9]*|'') digest= ;; esac
+            if [ "${#digest}" -ne 64 ]; then echo "the upload did not begin with its header line" >&2; exit 2; fi
+            target=contexts/$digest
             \(POSIXShell.exitTraps(cleanup: """
                 cd -- \(work) && { if [ "$status" -ne 0 ] && [ -h \(folder)/\(link) ] && [ -f \(folder)/added ]; then \
                 (cd -- \(folder) && xargs -r rm -f -- <added) || :; fi; rm -rf -- \(folder); }
@@ -62,8 +79,8 @@ extension RemoteContextStore {
             mkdir -- \(try POSIXShell.quote(upload + "/p"))
             mkdir -m 700 -- \(try POSIXShell.quote(upload + "/c"))
             cd -- \(folder)
-            head -c \(listBytes) >names
-            if [ "$(($(wc -c <names)))" -ne \(listBytes) ]; then echo "the file list arrived cut short" >&2; exit 2; fi
+            head -c "$list_bytes" >names
+            if [ "$(($(wc -c <names)))" -ne "$list_bytes" ]; then echo "the file list arrived cut short" >&2; exit 2; fi
             if LC_ALL=C grep -q '[^0-9a-fn-]' names; then
               echo "bad object name in the file list" >&2; exit 2
             fi
@@ -100,8 +117,8 @@ extension RemoteContextStore {
               echo "the new store objects did not all arrive intact" >&2; exit 1
             fi
             cd ../..
-            if [ -e \(target) ]; then touch -c -- \(target)
-            else mv -T -- \(try POSIXShell.quote(upload + "/c")) \(target) || [ -d \(target) ]; fi
+            if [ -e "$target" ]; then touch -c -- "$target"
+            else mv -T -- \(try POSIXShell.quote(upload + "/c")) "$target" || [ -d "$target" ]; fi
             """)
     }
 

@@ -16,6 +16,8 @@ struct ContextShipment {
     var archiveOnly = false
     /// The tree digest the build's probe already found missing on a POSIX host (``ContextSync/probedAbsent``).
     var probedAbsent: String?
+    /// The upload command the build started early on a POSIX host (``ContextSync/Started``), or nil.
+    var started: ContextSync.Started?
 
     struct Shipped: Sendable {
         var digest: String
@@ -45,8 +47,9 @@ struct ContextShipment {
     func ship(_ context: BuildContext) async throws -> Shipped {
         if shell.family == .posix, !archiveOnly {
             return try await ContextSync(connection: connection, shell: shell, workDirectory: workDirectory,
-                cache: cache, probedAbsent: probedAbsent).ship(context)
+                cache: cache, probedAbsent: probedAbsent).ship(context, started: started)
         }
+        started?.abandon()
         let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
         if let known = await cache.digest(for: context.fingerprint) {
             let answer = try await connection.run(store.checkCommand(digest: known.digest))

@@ -8,7 +8,7 @@ import Shared
 /// carries the context, its new contents as files (each hashed again as it is read and compared with the
 /// manifest) followed by their store names, the rest as hard links to pinned objects, which the host checks and
 /// publishes as `contexts/DIGEST`. Both go through one command
-/// (``RemoteContextStore/uploadCommand(uploadID:digest:listBytes:)``).
+/// (``RemoteContextStore/uploadCommand(uploadID:)``).
 struct ContextSync {
     let connection: SSHConnection
     let shell: RemoteShell
@@ -19,30 +19,39 @@ struct ContextSync {
     /// The tree digest the build's probe already found missing on the host: not asked about again.
     var probedAbsent: String?
 
-    func ship(_ context: BuildContext) async throws -> ContextShipment.Shipped {
+    /// Ships `context`, on `started` when the build already started the upload command (else on one started here).
+    func ship(_ context: BuildContext, started: Started? = nil) async throws -> ContextShipment.Shipped {
         let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
         let key = ContextManifest.cacheKey(fingerprint: context.fingerprint)
-        if let known = await cache.digest(for: key), known.digest != probedAbsent {
-            let answer = try await connection.run(store.checkCommand(digest: known.digest))
-            if answer.status == .exited(0),
-                answer.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "present"
-            {
-                return ContextShipment.Shipped(
-                    context, digest: known.digest, directory: store.path(for: known.digest), bytesSent: 0, filesSent: 0)
+        let manifest: ContextManifest
+        let justRead: Bool
+        do {
+            if let known = await cache.digest(for: key), known.digest != probedAbsent {
+                let answer = try await connection.run(store.checkCommand(digest: known.digest))
+                if answer.status == .exited(0),
+                    answer.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "present"
+                {
+                    started?.abandon()
+                    return ContextShipment.Shipped(
+                        context, digest: known.digest, directory: store.path(for: known.digest), bytesSent: 0,
+                        filesSent: 0)
+                }
             }
+            // Contents read moments ago for the manifest are sent with the scan's status checked again; contents
+            // read earlier (another host, a failover) are hashed again too and must match.
+            (manifest, justRead) = try await manifests.manifest(for: context)
+        } catch {
+            started?.abandon()
+            throw error
         }
-        // Contents read moments ago for the manifest are sent with the scan's status checked again; contents read
-        // earlier (another host, a failover) are hashed again too and must match.
-        let (manifest, justRead) = try await manifests.manifest(for: context)
-        let uploadID = RemoteWorker.randomID()
         let names = Self.objectNames(context, manifest)
         let list = Array(names.unique.map { $0 + "\n" }.joined().utf8)
-        // One command: the list goes first; the tar stream follows once the host has answered which contents it lacks.
-        let (decided, decide) = AsyncThrowingStream<TarStream?, any Error>.makeStream()
-        defer { decide.finish() }
-        let process = connection.execute(
-            try store.uploadCommand(uploadID: uploadID, digest: manifest.digest, listBytes: list.count),
-            stdin: UploadInput(list: list, decided: decided))
+        // One command: the header and the list go first; the tar stream follows once the host has answered which
+        // contents it lacks.
+        let upload = try started.flatMap { $0.claim() ? $0 : nil } ?? Started.start(connection: connection, store: store)
+        defer { upload.parts.finish() }
+        upload.parts.yield(.list(RemoteContextStore.uploadHeader(digest: manifest.digest, listBytes: list.count) + list))
+        let process = upload.process
         let errors = Task { try await process.standardErrorHead() }
         var output = process.stdout.makeAsyncIterator()
         var bytes: [UInt8] = []
@@ -52,7 +61,7 @@ struct ContextSync {
             answer = Self.answer(in: bytes)
         }
         guard let answer else {
-            decide.finish()
+            upload.parts.finish()
             let status = try await process.wait()
             try Task.checkCancellation()
             throw failure("asking the host's store which files it lacks failed (\(status)): "
@@ -63,8 +72,8 @@ struct ContextSync {
             context, manifest, objectNames: names.perEntry, missing: answer.missing, rehash: !justRead)
         let stream = TarStream(
             root: context.root, items: items, compressed: Self.compresses(items, hostGunzips: answer.hostGunzips))
-        decide.yield(stream)
-        decide.finish()
+        upload.parts.yield(.stream(stream))
+        upload.parts.finish()
         while try await output.next() != nil {}
         let status = try await process.wait()
         guard status == .exited(0) else {
@@ -73,9 +82,48 @@ struct ContextSync {
                 + "; check that GNU tar and coreutils are installed and the workDir is writable")
         }
         await cache.record(fingerprint: key, digest: manifest.digest, bytes: manifest.fileBytes)
+        let header = RemoteContextStore.uploadHeader(digest: manifest.digest, listBytes: list.count).count
         return ContextShipment.Shipped(
             context, digest: manifest.digest, directory: store.path(for: manifest.digest),
-            bytesSent: Int64(list.count) + 1 /* the stream's format byte */ + stream.summary.sentBytes, filesSent: sent)
+            bytesSent: Int64(header + list.count) + 1 /* the stream's format byte */ + stream.summary.sentBytes,
+            filesSent: sent)
+    }
+
+    /// An upload command started before the build knows whether the host needs the context: its channel and exec
+    /// request cross the link while the build's probe does (over a wide-area link, two round trips fewer before the
+    /// file list can go). It waits for its header line (``RemoteContextStore/uploadHeader(digest:listBytes:)``);
+    /// ``abandon()`` sends end-of-file instead, and the command ends having made nothing.
+    struct Started: Sendable {
+        let process: RemoteProcess
+        let parts: AsyncThrowingStream<UploadInput.Part, any Error>.Continuation
+        /// Whether an upload or ``abandon()`` has taken the command: it serves once.
+        private let taken = Locked(false)
+
+        /// Takes the command for an upload; false when something took it already.
+        func claim() -> Bool {
+            taken.withLock { taken in
+                defer { taken = true }
+                return !taken
+            }
+        }
+
+        /// Starts the upload command (POSIX hosts) on `connection`.
+        static func start(connection: SSHConnection, store: RemoteContextStore) throws -> Started {
+            let (stream, parts) = AsyncThrowingStream<UploadInput.Part, any Error>.makeStream()
+            let process = connection.execute(
+                try store.uploadCommand(uploadID: RemoteWorker.randomID()), stdin: UploadInput(parts: stream))
+            return Started(process: process, parts: parts)
+        }
+
+        /// Ends the command unused: it reads end-of-file where its header would be and exits 0. Its end is awaited
+        /// on a task of its own, holding the process until then (a process nobody holds is killed instead). Does nothing
+        /// once an upload took the command.
+        func abandon() {
+            guard claim() else { return }
+            parts.finish()
+            let process = process
+            Task { _ = try? await SSHConnection.collect(process) }
+        }
     }
 
     /// The host's answer: the objects it lacks, and whether it can take a gzip-compressed tar stream.
@@ -180,34 +228,45 @@ struct ContextSync {
     }
 }
 
-/// The upload command's standard input: the file list, then, once the host has answered, the tar stream's format
-/// byte (`z` gzip, `t` plain) and the stream (or nothing, when there is none: the host then ends without publishing).
+/// The upload command's standard input: the header line and the file list, then, once the host has answered, the tar
+/// stream's format byte (`z` gzip, `t` plain) and the stream. End-of-file wherever the parts end: before the header
+/// (the upload was not needed) or before the stream (the host then ends without publishing).
 struct UploadInput: AsyncSequence, Sendable {
     typealias Element = [UInt8]
-    let list: [UInt8]
-    let decided: AsyncThrowingStream<TarStream?, any Error>
+
+    /// What the coordinator decided to send next.
+    enum Part: Sendable {
+        /// The header line and the file list.
+        case list([UInt8])
+        /// The tar stream, after the host's answer.
+        case stream(TarStream)
+    }
+
+    let parts: AsyncThrowingStream<Part, any Error>
 
     struct AsyncIterator: AsyncIteratorProtocol {
-        var list: [UInt8]?
-        var decided: AsyncThrowingStream<TarStream?, any Error>.AsyncIterator?
+        var parts: AsyncThrowingStream<Part, any Error>.AsyncIterator
         var archive: ContextArchive.Iterator?
 
         mutating func next() async throws -> [UInt8]? {
-            if let pending = list {
-                list = nil
-                return pending
+            if var streaming = archive {
+                let chunk = try await streaming.next()
+                archive = streaming
+                return chunk
             }
-            if var waiting = decided {
-                decided = nil
-                guard let stream = try await waiting.next() ?? nil else { return nil }
+            switch try await parts.next() {
+            case nil:
+                return nil
+            case .list(let bytes):
+                return bytes
+            case .stream(let stream):
                 archive = stream.makeAsyncIterator()
                 return Array((stream.compressed ? "z" : "t").utf8)
             }
-            return try await archive?.next()
         }
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(list: list, decided: decided.makeAsyncIterator())
+        AsyncIterator(parts: parts.makeAsyncIterator())
     }
 }

@@ -130,15 +130,34 @@ public struct RemoteWorker: Sendable {
                     shell: shell, connection: connection, log: log)
                 : nil
         }
-        let command = BuildCommand(gated: gated, connection: connection, log: log, resultMarker: resultMarker)
+        let upload = gated == nil ? nil : await earlyUpload(source, shell: shell, connection: connection)
+        let command = BuildCommand(
+            gated: gated, connection: connection, log: log, resultMarker: resultMarker, upload: upload)
         do {
             return try await build(
                 request, source: source, options: options, command: command, known: (knownDigest, knownDirectory),
                 phases: phases)
         } catch {
+            upload?.abandon()
             await gated?.refuse()
             throw error
         }
+    }
+
+    /// The upload command, started at once beside the build's (POSIX hosts, a work directory that needs no home
+    /// directory) when the context is likely new to the host: one this run had to read to learn its digest, because
+    /// this machine had not seen it before (``ContextDigestCache/wasRead(_:)``: a changed context in a release). Its
+    /// channel and exec request then cross the link while the probe does; the file list goes only once the probe
+    /// has answered that the host lacks the context and holds a slot for the build. A context the host has after
+    /// all (a fresh CI runner releasing an unchanged context) costs an idle command that ends at once.
+    private func earlyUpload(_ source: BuildSource, shell: RemoteShell, connection: SSHConnection) async
+        -> ContextSync.Started?
+    {
+        guard case .context(let context) = source, shell.isAbsolute(host.workDir),
+            await digestCache.wasRead(ContextManifest.cacheKey(fingerprint: context.fingerprint))
+        else { return nil }
+        return try? ContextSync.Started.start(
+            connection: connection, store: RemoteContextStore(shell: shell, workDirectory: host.workDir))
     }
 
     /// The build's command: the gated one already started, or one to start once the script is known.
@@ -147,6 +166,8 @@ public struct RemoteWorker: Sendable {
         var connection: SSHConnection
         var log: BuildLog
         var resultMarker: String
+        /// The upload command started beside it, or nil (``earlyUpload(_:shell:connection:)``).
+        var upload: ContextSync.Started?
     }
 
     private func build(
@@ -197,6 +218,7 @@ public struct RemoteWorker: Sendable {
         switch source {
         case .context(let context):
             if let knownDigest = known.digest, let knownDirectory = known.directory, probe.contextPresent == true {
+                command.upload?.abandon()
                 shipped = ContextShipment.Shipped(
                     context, digest: knownDigest, directory: knownDirectory, bytesSent: 0, filesSent: 0)
                 phases[.uploading] = .zero
@@ -206,7 +228,7 @@ public struct RemoteWorker: Sendable {
                 let absent = known.directory != nil && probe.contextPresent == false ? known.digest : nil
                 shipped = try await timed(.uploading, into: &phases) {
                     try await ContextShipment(connection: connection, shell: shell, workDirectory: workDirectory,
-                        cache: digestCache, probedAbsent: absent).ship(context)
+                        cache: digestCache, probedAbsent: absent, started: command.upload).ship(context)
                 }
             }
         case .git(let url):
