@@ -111,7 +111,7 @@ public final class ArchiveSummary: @unchecked Sendable {
         lock.withLock { compressedBytes = (compressedBytes ?? 0) + Int64(count) }
     }
 
-    func finish(_ digest: String, fileDigests: [String?]?) {
+    func finish(_ digest: String?, fileDigests: [String?]?) {
         lock.withLock {
             finalDigest = digest
             finalFileDigests = fileDigests
@@ -146,7 +146,8 @@ public final class TarProducer: @unchecked Sendable {
     /// Room for a full chunk plus the largest header and padding that can follow it.
     private let buffer: UnsafeMutableRawBufferPointer
     private var filled = 0
-    private var hasher = SHA256()
+    /// The whole stream's SHA-256 (the archive digest), when the stream needs one.
+    private var hasher: SHA256?
     private var nextEntry = 0
     private var reader: FileReader?
     private var currentItem: TarItem?
@@ -163,8 +164,9 @@ public final class TarProducer: @unchecked Sendable {
 
     init(
         root: String, items: [TarItem], chunkSize: Int, summary: ArchiveSummary, recordsFileDigests: Bool = false,
-        compressed: Bool = false
+        compressed: Bool = false, hashesStream: Bool = true
     ) {
+        hasher = hashesStream ? SHA256() : nil
         self.root = root
         self.items = items
         self.chunkSize = chunkSize
@@ -216,7 +218,7 @@ public final class TarProducer: @unchecked Sendable {
         }
         if filled == 0 {
             finished = true
-            summary.finish(hasher.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined(),
+            summary.finish(hasher?.finalize().map { String($0, radix: 16).leftPadded(to: 2) }.joined(),
                 fileDigests: fileDigests)
             guard let gzip else { return nil }
             let tail = try gzip.finish()
@@ -224,7 +226,7 @@ public final class TarProducer: @unchecked Sendable {
             return tail
         }
         let produced = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
-        hasher.update(bufferPointer: produced)
+        hasher?.update(bufferPointer: produced)
         summary.add(filled)
         if let gzip {
             let deflated = try gzip.compress(produced)
@@ -325,7 +327,9 @@ struct TarStream: AsyncSequence, Sendable {
     let chunkSize: Int
     /// Whether the stream is gzip-compressed (one gzip member).
     let compressed: Bool
-    /// The bytes produced so far (``ArchiveSummary/sentBytes``: after compression).
+    /// The bytes produced so far (``ArchiveSummary/sentBytes``: after compression). No digest: the host checks
+    /// each new content against its object's name, and the context is named by its tree digest, so a hash of the
+    /// whole stream would only cost CPU (a 64 MiB cold send's worth of SHA-256).
     let summary = ArchiveSummary()
 
     init(root: String, items: [TarItem], chunkSize: Int = 1 << 20, compressed: Bool = false) {
@@ -338,6 +342,6 @@ struct TarStream: AsyncSequence, Sendable {
     func makeAsyncIterator() -> ContextArchive.Iterator {
         ContextArchive.Iterator(producer: TarProducer(
             root: root, items: items, chunkSize: chunkSize, summary: summary,
-            compressed: compressed))
+            compressed: compressed, hashesStream: false))
     }
 }
