@@ -24,6 +24,21 @@ public struct ToolPath: Sendable {
         }
     }
 
+    /// The BusyBox of busybox-static (`scripts/install-deps`).
+    public static let busybox = "/bin/busybox"
+
+    /// BusyBox is not installed here.
+    public struct BusyBoxMissing: Error, CustomStringConvertible {
+        public var description: String { "\(ToolPath.busybox) is missing: install busybox-static (scripts/install-deps)" }
+    }
+
+    /// One whose `applets` are BusyBox's, without `left`.
+    /// - Throws: ``BusyBoxMissing`` when BusyBox is not installed.
+    public static func busyBox(_ applets: [String], without left: Set<String> = []) throws -> ToolPath {
+        guard FileManager.default.isExecutableFile(atPath: busybox) else { throw BusyBoxMissing() }
+        return try ToolPath(without: left, replacing: Dictionary(uniqueKeysWithValues: applets.map { ($0, busybox) }))
+    }
+
     /// Removes the directory.
     public func remove() {
         try? FileManager.default.removeItem(atPath: path)

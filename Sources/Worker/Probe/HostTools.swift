@@ -24,6 +24,15 @@ public struct HostTools: Sendable, Hashable, Codable {
         public var effect: String
         /// How to install it.
         public var fix: String
+
+        /// Creates a finding.
+        public init(tool: String, required: Bool, found: String, effect: String, fix: String) {
+            self.tool = tool
+            self.required = required
+            self.found = found
+            self.effect = effect
+            self.fix = fix
+        }
     }
 
     /// The checks that failed, in the order of ``checks``.
