@@ -15,6 +15,8 @@ struct HostsCheckTests {
         #expect(checks.map { $0["architecture"] as? String } == Fleet.testHosts.map(\.machine))
         #expect(checks.map { $0["builder"] as? String } == Fleet.testHosts.map(\.builder))
         #expect(checks.allSatisfy { ($0["freeBytes"] as? Int ?? 0) > 0 })
+        // Every host tool passed its check, for root and for the ordinary users of docker-user-1 and podman-1.
+        #expect(checks.allSatisfy { ($0["tools"] as? [Any])?.isEmpty == true }, "\(result.stdout)")
     }
 
     @Test("a down host, a host with an unknown key and a lying host are unusable: exit 3")

@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import Testing
+import TestSupport
 
 @testable import Worker
 
@@ -93,7 +94,7 @@ extension SSHTests {
             let connection = try await SSHConnection.connect(to: target)
             #expect(try await connection.run("true").status == .exited(0))
             await connection.close()
-            let log = try String(contentsOfFile: server.directory.path + "/sshd.log", encoding: .utf8)
+            let log = try String(contentsOfFile: server.directory + "/sshd.log", encoding: .utf8)
             #expect(log.contains("method publickey"), "\(log)")
             #expect(!log.contains("method none"), "\(log)")
         }

@@ -13,13 +13,15 @@ struct HostsCommand: AsyncParsableCommand {
 }
 
 /// `coordinator hosts check`: per host, reachable, host key, authentication, OS, architecture,
-/// Windows build, builder and version, and free disk in the work directory.
+/// Windows build, builder and version, free disk in the work directory, and (POSIX hosts) the host tools
+/// the build path runs.
 struct HostsCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Connect to every host, probe it, and say whether it can build what the inventory says.",
         discussion: """
-            Exits 3 when any host is unusable. With --smoke, builds a one-file image on every host through \
+            On Linux hosts also checks the programs the build path runs there (GNU tar, coreutils, ...; gzip, \
+            openssl, flock are optional: notes). Exits 3 when any host is unusable. With --smoke, builds a one-file image on every host through \
             the real build path instead (with --image, also logs in and pushes REPO:smoke-HOST) and exits 3 \
             when any step fails on any host.
             """
@@ -83,6 +85,9 @@ struct HostCheck: Codable, Sendable {
     var cache: String?
     /// What a Windows host answered beyond the probe (DefaultShell, PowerShell, tar.exe, engine, disk).
     var windows: WindowsHostFacts?
+    /// The host tools that failed their check on a POSIX host (empty when all passed; nil when not checked): a
+    /// required one makes the host unusable, the others are notes.
+    var tools: [HostTools.Finding]?
     /// Why the host cannot be used, or `nil`.
     var problem: String?
 
@@ -110,8 +115,9 @@ struct HostCheck: Codable, Sendable {
         }
         (check.reachable, check.hostKey, check.authenticated) = (true, "ok", true)
         do {
-            let answer = try await connection.run(HostProbe.command(for: host))
+            let answer = try await connection.run(HostProbe.command(for: host, asking: [.all, .tools]))
             let probe = try HostProbe.parse(answer.stdoutText, builder: host.builder, host: host.name)
+            check.tools = probe.tools?.findings
             check.os = probe.operatingSystem
             check.architecture = probe.reportedArchitecture
             check.windowsBuild = probe.windowsBuild
@@ -130,6 +136,10 @@ struct HostCheck: Codable, Sendable {
             try probe.verify(against: host)
         } catch {
             check.problem = "\(error)"
+        }
+        if let tools = check.tools, let problem = HostTools(findings: tools).problem {
+            let toolsProblem = HostProbeError(host: "\(host.name) (\(host.address))", message: problem).description
+            check.problem = [check.problem, toolsProblem].compactMap { $0 }.joined(separator: "; ")
         }
         await connection.close()
         return check
@@ -158,14 +168,15 @@ struct HostCheck: Codable, Sendable {
                 check.authenticated ? "ok" : "-", check.os ?? "-", check.architecture ?? "-", check.windowsBuild ?? "-",
                 [check.builder, check.builderVersion].compactMap { $0 }.joined(separator: " ").ifEmpty("-"),
                 check.freeBytes.map { String(format: "%.1f GiB", Double($0) / 1_073_741_824) } ?? "-",
-                check.cache ?? "-", check.problem == nil ? "usable" : "UNUSABLE",
+                check.cache ?? "-", toolsCell(check.tools), check.problem == nil ? "usable" : "UNUSABLE",
             ]
         }
         var text = TextTable.render(
             header: ["HOST", "ADDRESS", "REACHABLE", "HOST KEY", "AUTH", "OS", "ARCH", "WINDOWS", "BUILDER", "FREE", "CACHE",
-                     "STATUS"],
+                     "TOOLS", "STATUS"],
             rows: rows)
         text += windowsSummary(checks)
+        text += toolNotes(checks)
         for check in checks {
             if let problem = check.problem { text += "\n\(check.host): \(problem)\n" }
         }

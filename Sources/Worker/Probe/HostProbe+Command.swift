@@ -7,6 +7,8 @@ import Shared
 /// the builder instance name, which is quoted.
 extension HostProbe {
     static let marker = "@@coordinator:"
+    /// The section of ``Questions/tools``' answer.
+    static let toolsSection = "tools"
 
     /// Which questions a probe command asks.
     public struct Questions: OptionSet, Sendable {
@@ -24,6 +26,9 @@ extension HostProbe {
         public static let builder = Questions(rawValue: 2)
         /// Everything ``parse(_:builder:host:)`` needs.
         public static let all: Questions = [.platform, .builder]
+        /// The host tools the build path runs beside the builder (``HostTools``), asked by `hosts check` only, at
+        /// the same time as the builder's questions. POSIX hosts only: a Windows host ignores it.
+        public static let tools = Questions(rawValue: 4)
     }
 
     /// The command that asks a host everything ``parse(_:builder:host:)`` needs (or only the `questions`
@@ -73,11 +78,15 @@ extension HostProbe {
     static func posixLines(
         for host: BuildHost, contextDirectory: String? = nil, asking questions: Questions = .all
     ) throws -> [String] {
-        let builderQuestions = questions.contains(.builder) ? Self.builderQuestions(host) : []
+        var asked = questions.contains(.builder) ? Self.builderQuestions(host) : []
         let contextDirectory = questions.contains(.platform) ? contextDirectory : nil
         var lines = [
             "ask() { name=$1; shift; out=$(\"$@\" 2>&1 </dev/null); printf '%s%s %s\\n%s\\n' '\(marker)' \"$name\" \"$?\" \"$out\"; }"
         ]
+        if questions.contains(.tools) {
+            lines += HostTools.posixLines
+            asked.append((toolsSection, [HostTools.function]))
+        }
         if questions.contains(.platform) {
             lines += [
                 "ask uname-s uname -s",
@@ -86,7 +95,7 @@ extension HostProbe {
                 "printf '%s%s\\n%s\\n' '\(marker)' 'docker-config 0' \"${DOCKER_CONFIG:-$HOME/.docker}\"",
             ]
         }
-        lines += try concurrentQuestions(builderQuestions)
+        lines += try concurrentQuestions(asked)
         if let contextDirectory {
             let path = try POSIXShell.quote(contextDirectory)
             lines.append("if [ -d \(path) ]; then touch -c -- \(path); answer=present; else answer=absent; fi")
@@ -185,6 +194,7 @@ extension HostProbe {
             windowsBuild: windowsBuild, home: answer("home"), dockerConfig: answer("docker-config"),
             builder: parseBuilder(builder, answers: answers))
         probe.contextPresent = answers["context"].map { $0.status == 0 && $0.text == "present" }
+        probe.tools = answers[toolsSection].map { HostTools.parse($0.text, builder: builder) }
         return probe
     }
 

@@ -21,6 +21,9 @@ public struct HostProbe: Sendable, Hashable {
     /// Whether the context directory the probe was asked about exists (it is then marked used), or nil when
     /// it was not asked: folding this question into the probe saves a round trip per build.
     public var contextPresent: Bool?
+    /// What the check of the host tools found (``HostTools``), or nil when it was not asked
+    /// (``HostProbe/Questions/tools``) or the host is a Windows host.
+    public var tools: HostTools?
 
     /// Creates a probe result.
     public init(
