@@ -2,7 +2,7 @@ import Shared
 
 /// The programs the build path runs on a POSIX host beyond the builder, as `hosts check` finds them.
 ///
-/// The upload (``RemoteContextStore/uploadCommand(uploadID:digest:listBytes:)``) extracts with GNU tar through a
+/// The upload (``RemoteContextStore/uploadCommand(uploadID:)``) extracts with GNU tar through a
 /// link already in place and keeping modes (`-p`) for an ordinary user, reads its file list and format byte with
 /// `head -c` (which must read no byte past them), pins objects with `ln -t` and publishes with `mv -T` (GNU
 /// coreutils); BusyBox's `tar`, `head` and `ln` fail those silently or late. These are checked by behaviour, the
