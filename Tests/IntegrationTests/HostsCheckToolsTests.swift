@@ -73,4 +73,42 @@ struct HostsCheckToolsTests {
         #expect(table.stdout.contains("usable"))
         #expect(table.stdout.contains("tools-1: note: flock missing: builds take no slot"), "\(table.stdout)")
     }
+
+    /// `hosts add` probes the same tools: a host that `hosts check` would call unusable is not written to the
+    /// inventory; a missing optional tool is a note and the entry is written.
+    @Test("hosts add refuses a host with BusyBox tar, writing nothing; without gzip it adds the host with a note")
+    func hostsAdd() async throws {
+        let fleet = try Fleet.require()
+        let directory = NSTemporaryDirectory() + "hosts-add-tools-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory + "/.ssh", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func add(_ name: String, path bin: ToolPath) async throws -> Shell.Result {
+            let server = try await PrivateSSHD.start(fleet, extraConfig:
+                "SetEnv SHLVL=1 DOCKER_HOST=\(try fleet.value("TESTBED_DOCKER_HOST")) PATH=\(bin.path)")
+            defer { server.stop() }
+            try FileManager.default.copyItem(atPath: server.knownHosts, toPath: directory + "/.ssh/known_hosts")
+            defer { try? FileManager.default.removeItem(atPath: directory + "/.ssh/known_hosts") }
+            return try await CoordinatorBinary.run(
+                ["hosts", "add", name, server.address, "--port", String(server.port), "--user", "root",
+                 "--identity-file", try fleet.value("TESTBED_SSH_KEY"), "--inventory", "inventory.json"],
+                environment: ["HOME": directory], directory: directory)
+        }
+        let busybox = try ToolPath.busyBox(["tar"], without: [])
+        defer { busybox.remove() }
+        let refused = try await add("busybox-1", path: busybox)
+        #expect(refused.status == 3, "\(refused.stdout)\n\(refused.stderr)")
+        for words in ["host busybox-1", "tar (not GNU tar", "apk add tar", "nothing was written to inventory.json"] {
+            #expect(refused.stderr.contains(words), "\(refused.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory + "/inventory.json"), "nothing written")
+
+        let noGzip = try ToolPath(without: ["gzip"])
+        defer { noGzip.remove() }
+        let added = try await add("nogzip-1", path: noGzip)
+        #expect(added.status == 0, "\(added.stdout)\n\(added.stderr)")
+        #expect(added.stdout.contains("note: nogzip-1: gzip missing: the incremental upload is sent uncompressed"),
+            "\(added.stdout)")
+        let written = try String(contentsOfFile: directory + "/inventory.json", encoding: .utf8)
+        #expect(written.contains("\"nogzip-1\""), "\(written)")
+    }
 }

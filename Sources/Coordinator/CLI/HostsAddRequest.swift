@@ -44,6 +44,17 @@ struct HostsAddRequest: Sendable {
         let entry = try finalEntry(discovery)
         let result = try edit(entry, existing)
         let probed = describe(discovery, chosen: entry.builder ?? .buildx)
+        // A host without the programs the build path runs would only fail at its first build: refused here, as
+        // `hosts check` would report it; a missing optional one is a note.
+        let tools = discovery.tools(for: entry.builder ?? .buildx) ?? HostTools()
+        if let problem = tools.problem {
+            throw HostsAddFailure(
+                description: "host \(name): \(problem); nothing was written to \(inventoryFile)",
+                exitCode: .infrastructure)
+        }
+        for note in tools.notes {
+            print("note: \(name): \(note.tool) \(note.found): \(note.effect); \(note.fix)")
+        }
         if dryRun {
             print(probed)
             print(entry.json(indent: "", unit: "  "))

@@ -21,7 +21,8 @@ extension HostDiscovery {
         shell.isWindows ? [.docker, .buildx] : [.buildx, .podman, .buildah, .docker]
     }
 
-    /// The command that asks a host with `shell` for its OS, architecture, Windows build and builders.
+    /// The command that asks a host with `shell` for its OS, architecture, Windows build and builders (and, on a POSIX
+    /// host, checks the tools the build path runs: ``HostTools``).
     /// Nothing in it comes from the user. On Windows it is a short Windows PowerShell 5.1 script (sent
     /// encoded, well under 2,000 characters); on POSIX hosts the builder CLIs answer concurrently.
     public static func command(shell: ShellKind) throws -> RemoteInvocation {
@@ -37,7 +38,9 @@ extension HostDiscovery {
                 "ask uname-s uname -s",
                 "ask uname-m uname -m",
             ]
-            lines += try HostProbe.concurrentQuestions(questions)
+            // The programs the build path runs there, checked beside the builders as `hosts check` does.
+            lines += HostTools.posixLines
+            lines += try HostProbe.concurrentQuestions(questions + [(HostProbe.toolsSection, [HostTools.function])])
             return try remote.command(forScriptText: lines.joined(separator: "\n"))
         case .windows:
             var lines = [
@@ -79,6 +82,7 @@ extension HostDiscovery {
             discovery = HostDiscovery(
                 shell: shell, operatingSystem: HostProbe.parseUnameSystem(system),
                 reportedArchitecture: machine.trimmingCharacters(in: .whitespacesAndNewlines), builders: [])
+            discovery.toolsAnswer = answers[HostProbe.toolsSection]?.text
         }
         discovery.builders = builderKinds(for: shell).map { kind in
             switch kind {

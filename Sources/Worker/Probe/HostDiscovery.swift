@@ -16,6 +16,14 @@ public struct HostDiscovery: Sendable, Hashable {
     /// Each builder looked for, in ``BuilderKind`` preference order; a missing or broken one has a
     /// ``BuilderProbe/problem``.
     public var builders: [BuilderProbe]
+    /// What the tools check printed (``HostTools``; POSIX hosts), or nil when it was not asked.
+    var toolsAnswer: String?
+
+    /// The host tools the build path runs that failed their check on a POSIX host, for a host that builds with
+    /// `builder` (some checks concern one builder only); nil for a Windows host.
+    public func tools(for builder: BuilderKind) -> HostTools? {
+        toolsAnswer.map { HostTools.parse($0, builder: builder) }
+    }
 
     /// Creates a discovery result.
     public init(
