@@ -7,15 +7,20 @@ import Worker
 
 @Suite("Connections opened while a release reads its sources")
 struct SSHPreconnectTests {
+    /// A target at `listener`, whose handshake would wait for the whole 120 s connect timeout.
+    static func target(_ listener: SilentListener) -> SSHTarget {
+        SSHTarget(
+            name: "silent", address: "127.0.0.1", port: listener.port, user: "nobody", useAgent: false,
+            knownHostsFiles: [], connectTimeout: .seconds(120))
+    }
+
     @Test("a build cancelled while its early connection is still being made stops at once, not at the connect timeout")
     func cancelledTake() async throws {
         // A server that accepts the TCP connection and never sends its banner: the handshake waits for 120 s.
         // The bounds below are far from it and far above the 0.3 s this takes on an idle machine: on CI's 2 cores
         // the other suites can hold the cooperative pool for seconds.
         let listener = try SilentListener(address: "127.0.0.1")
-        let target = SSHTarget(
-            name: "silent", address: "127.0.0.1", port: listener.port, user: "nobody", useAgent: false,
-            knownHostsFiles: [], connectTimeout: .seconds(120))
+        let target = Self.target(listener)
         let preconnect = SSHPreconnect()
         await preconnect.start([("silent", target)])
         let started = ContinuousClock.now
@@ -32,9 +37,7 @@ struct SSHPreconnectTests {
     @Test("closing cancels an attempt still under way instead of waiting for its connect timeout")
     func closeUnused() async throws {
         let listener = try SilentListener(address: "127.0.0.1")
-        let target = SSHTarget(
-            name: "silent", address: "127.0.0.1", port: listener.port, user: "nobody", useAgent: false,
-            knownHostsFiles: [], connectTimeout: .seconds(120))
+        let target = Self.target(listener)
         let preconnect = SSHPreconnect()
         await preconnect.start([("silent", target), ("silent", target)])
         let started = ContinuousClock.now

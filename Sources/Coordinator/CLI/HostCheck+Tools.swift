@@ -18,8 +18,8 @@ extension HostCheck {
     static func toolNotes(_ checks: [HostCheck]) -> String {
         var text = ""
         for check in checks {
-            for note in HostTools(findings: check.tools ?? []).notes {
-                text += "\(check.host): note: \(note.tool) \(note.found): \(note.effect); \(note.fix)\n"
+            for finding in HostTools(findings: check.tools ?? []).notes {
+                text += "\(check.host): note: \(finding.note)\n"
             }
         }
         return text

@@ -52,8 +52,8 @@ struct HostsAddRequest: Sendable {
                 description: "host \(name): \(problem); nothing was written to \(inventoryFile)",
                 exitCode: .infrastructure)
         }
-        for note in tools.notes {
-            print("note: \(name): \(note.tool) \(note.found): \(note.effect); \(note.fix)")
+        for finding in tools.notes {
+            print("note: \(name): \(finding.note)")
         }
         if dryRun {
             print(probed)

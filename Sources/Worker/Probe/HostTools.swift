@@ -25,6 +25,11 @@ public struct HostTools: Sendable, Hashable, Codable {
         /// How to install it.
         public var fix: String
 
+        /// One line for a note: the tool, what the host has, what is lost, how to install it.
+        public var note: String {
+            "\(tool) \(found): \(effect); \(fix)"
+        }
+
         /// Creates a finding.
         public init(tool: String, required: Bool, found: String, effect: String, fix: String) {
             self.tool = tool

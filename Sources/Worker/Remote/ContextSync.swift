@@ -46,11 +46,12 @@ struct ContextSync {
         }
         let names = Self.objectNames(context, manifest)
         let list = Array(names.unique.map { $0 + "\n" }.joined().utf8)
+        let header = RemoteContextStore.uploadHeader(digest: manifest.digest, listBytes: list.count)
         // One command: the header and the list go first; the tar stream follows once the host has answered which
         // contents it lacks.
         let upload = try started.flatMap { $0.claim() ? $0 : nil } ?? Started.start(connection: connection, store: store)
         defer { upload.parts.finish() }
-        upload.parts.yield(.list(RemoteContextStore.uploadHeader(digest: manifest.digest, listBytes: list.count) + list))
+        upload.parts.yield(.list(header + list))
         let process = upload.process
         let errors = Task { try await process.standardErrorHead() }
         var output = process.stdout.makeAsyncIterator()
@@ -82,10 +83,9 @@ struct ContextSync {
                 + "; check that GNU tar and coreutils are installed and the workDir is writable")
         }
         await cache.record(fingerprint: key, digest: manifest.digest, bytes: manifest.fileBytes)
-        let header = RemoteContextStore.uploadHeader(digest: manifest.digest, listBytes: list.count).count
         return ContextShipment.Shipped(
             context, digest: manifest.digest, directory: store.path(for: manifest.digest),
-            bytesSent: Int64(header + list.count) + 1 /* the stream's format byte */ + stream.summary.sentBytes,
+            bytesSent: Int64(header.count + list.count) + 1 /* the stream's format byte */ + stream.summary.sentBytes,
             filesSent: sent)
     }
 
