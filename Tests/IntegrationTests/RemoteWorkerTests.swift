@@ -222,6 +222,64 @@ struct RemoteWorkerTests {
         await connection.close()
     }
 
+    /// When the release's read left the context's manifest, the early upload command gets its file list at once
+    /// (``ContextSync/Started/start(connection:store:listing:)``): the host works out which contents it lacks
+    /// before the upload is claimed, the list is not sent a second time (the host would take it for the stream's
+    /// format byte and fail), and an abandoned command leaves no upload folder and no pin.
+    @Test("an upload command started with its file list answers before it is claimed; abandoned, it leaves nothing")
+    func startedUploadWithList() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let host = try fixture.host("amd64-1")
+        let shell = RemoteShell(host.shell)
+        let root = try fixture.context(["Dockerfile": "FROM scratch\nCOPY . /\n", "data.txt": UUID().uuidString])
+        let connection = try await SSHConnection.connect(to: SSHTarget(host: host))
+        let workDirectory = host.workDir + "/listed-" + RemoteWorker.randomID()
+        let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
+        let context = try BuildContext.scan(root: root)
+        let manifests = ContextManifests()
+        let (manifest, _) = try await manifests.manifest(for: context)
+        let started = try ContextSync.Started.start(
+            connection: connection, store: store, listing: ContextSync.Listing(context, manifest))
+        #expect(started.listed == manifest.digest)
+        // The host answers (and starts its record of added objects) before anything claims the command.
+        let answered = "test -f \(try POSIXShell.quote(workDirectory))/store/.up-*/added"
+        var early = false
+        for _ in 0..<100 where !early {
+            early = try await connection.run(answered).status == .exited(0)
+            if !early { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(early, "the host had not answered the list before the upload was claimed")
+        let shipped = try await ContextSync(connection: connection, shell: shell, workDirectory: workDirectory,
+            cache: ContextDigestCache(path: nil), manifests: manifests).ship(context, started: started)
+        #expect(!started.claim(), "the upload went through the command started for it")
+        #expect(shipped.filesSent == 2)
+        let check = try await connection.run(store.checkCommand(digest: shipped.digest))
+        #expect(check.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "present")
+        // Listed, then not needed (the probe found the context on the host): the command pinned both objects the host
+        // now has, and abandoned it removes its folder, pins included; the store keeps its objects.
+        let again = try ContextSync.Started.start(
+            connection: connection, store: store, listing: ContextSync.Listing(context, manifest))
+        for _ in 0..<100 {
+            if try await connection.run(answered).status == .exited(0) { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        again.abandon()
+        let folders = "ls -A \(try POSIXShell.quote(workDirectory + "/store"))"
+        var left = ""
+        for _ in 0..<50 {
+            left = try await connection.run(folders).stdoutText
+            if left.split(separator: "\n") == ["sha256"] { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(left.split(separator: "\n") == ["sha256"], "no upload folder left: \(left)")
+        let objects = try await connection.run(
+            "ls \(try POSIXShell.quote(workDirectory + "/store/sha256")) | wc -l").stdoutText
+        #expect(objects.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "objects: \(objects)")
+        _ = try await connection.run(shell.command(for: RemoteScript([.removeTree(workDirectory)])))
+        await connection.close()
+    }
+
     @Test("a file changed to the same size after the scan fails the platform; nothing is built from it")
     func changedAfterScan() async throws {
         let fixture = try Fixture()

@@ -148,6 +148,11 @@ public actor ContextManifests {
         return (made, true)
     }
 
+    /// The manifest of `context` when one was made or remembered already; nil otherwise (no file is read).
+    public func known(for context: BuildContext) -> ContextManifest? {
+        manifests[context.fingerprint]
+    }
+
     /// Remembers the manifest of `context`, made from files read moments ago for another purpose (its archive
     /// digest): later sends hash each file again and compare, as for any manifest read earlier in the run.
     public func remember(_ manifest: ContextManifest, for context: BuildContext) {

@@ -44,14 +44,24 @@ struct ContextSync {
             started?.abandon()
             throw error
         }
-        let names = Self.objectNames(context, manifest)
-        let list = Array(names.unique.map { $0 + "\n" }.joined().utf8)
-        let header = RemoteContextStore.uploadHeader(digest: manifest.digest, listBytes: list.count)
-        // One command: the header and the list go first; the tar stream follows once the host has answered which
-        // contents it lacks.
-        let upload = try started.flatMap { $0.claim() ? $0 : nil } ?? Started.start(connection: connection, store: store)
+        let listing = Listing(context, manifest)
+        // One command: the header and the list go first (on a command the build started, perhaps already); the tar
+        // stream follows once the host has answered which contents it lacks.
+        let upload: Started
+        if let started, started.claim() {
+            if started.listed == nil {
+                started.parts.yield(.list(listing.bytes))
+                upload = started
+            } else if started.listed == listing.digest {
+                upload = started
+            } else {
+                started.end()
+                upload = try Started.start(connection: connection, store: store, listing: listing)
+            }
+        } else {
+            upload = try Started.start(connection: connection, store: store, listing: listing)
+        }
         defer { upload.parts.finish() }
-        upload.parts.yield(.list(header + list))
         let process = upload.process
         let errors = Task { try await process.standardErrorHead() }
         var output = process.stdout.makeAsyncIterator()
@@ -70,7 +80,7 @@ struct ContextSync {
                 + "; check that the workDir is writable and that the host has GNU coreutils")
         }
         let (items, sent) = Self.items(
-            context, manifest, objectNames: names.perEntry, missing: answer.missing, rehash: !justRead)
+            context, manifest, objectNames: listing.objectNames, missing: answer.missing, rehash: !justRead)
         let stream = TarStream(
             root: context.root, items: items, compressed: Self.compresses(items, hostGunzips: answer.hostGunzips))
         upload.parts.yield(.stream(stream))
@@ -85,17 +95,41 @@ struct ContextSync {
         await cache.record(fingerprint: key, digest: manifest.digest, bytes: manifest.fileBytes)
         return ContextShipment.Shipped(
             context, digest: manifest.digest, directory: store.path(for: manifest.digest),
-            bytesSent: Int64(header.count + list.count) + 1 /* the stream's format byte */ + stream.summary.sentBytes,
+            bytesSent: Int64(listing.bytes.count) + 1 /* the stream's format byte */ + stream.summary.sentBytes,
             filesSent: sent)
     }
 
+    /// The upload's first part: its header line (``RemoteContextStore/uploadHeader(digest:listBytes:)``) and the
+    /// file list, one store object name a line, each object once; and every entry's object.
+    struct Listing: Sendable {
+        /// The tree digest the context is published under.
+        let digest: String
+        /// The store object of every entry of the context (nil for directories and links).
+        let objectNames: [String?]
+        /// The header line and the list, as sent.
+        let bytes: [UInt8]
+
+        init(_ context: BuildContext, _ manifest: ContextManifest) {
+            let names = ContextSync.objectNames(context, manifest)
+            let list = Array(names.unique.map { $0 + "\n" }.joined().utf8)
+            digest = manifest.digest
+            objectNames = names.perEntry
+            bytes = RemoteContextStore.uploadHeader(digest: manifest.digest, listBytes: list.count) + list
+        }
+    }
+
     /// An upload command started before the build knows whether the host needs the context: its channel and exec
-    /// request cross the link while the build's probe does (over a wide-area link, two round trips fewer before the
-    /// file list can go). It waits for its header line (``RemoteContextStore/uploadHeader(digest:listBytes:)``);
-    /// ``abandon()`` sends end-of-file instead, and the command ends having made nothing.
+    /// request cross the link while the build's probe does, and so does its file list when it is given one (the host
+    /// then works out which contents it lacks meanwhile: over a wide-area link, a round trip and the host's answer
+    /// fewer before the contents can go). Nothing of the context's contents goes before an upload claims it. It
+    /// waits for its header line (``RemoteContextStore/uploadHeader(digest:listBytes:)``); ``abandon()`` sends
+    /// end-of-file instead, and the command ends having made nothing (or, after a list, having pinned and unpinned
+    /// objects the host has: it removes its folder and everything it added).
     struct Started: Sendable {
         let process: RemoteProcess
         let parts: AsyncThrowingStream<UploadInput.Part, any Error>.Continuation
+        /// The tree digest whose header and file list were sent when the command started, or nil.
+        let listed: String?
         /// Whether an upload or ``abandon()`` has taken the command: it serves once.
         private let taken = Locked(false)
 
@@ -107,12 +141,17 @@ struct ContextSync {
             }
         }
 
-        /// Starts the upload command (POSIX hosts) on `connection`.
-        static func start(connection: SSHConnection, store: RemoteContextStore) throws -> Started {
+        /// Starts the upload command (POSIX hosts) on `connection`, and sends `listing` at once when given.
+        static func start(connection: SSHConnection, store: RemoteContextStore, listing: Listing? = nil) throws
+            -> Started
+        {
             let (stream, parts) = AsyncThrowingStream<UploadInput.Part, any Error>.makeStream()
             let process = connection.execute(
                 try store.uploadCommand(uploadID: RemoteWorker.randomID()), stdin: UploadInput(parts: stream))
-            return Started(process: process, parts: parts)
+            if let listing {
+                parts.yield(.list(listing.bytes))
+            }
+            return Started(process: process, parts: parts, listed: listing?.digest)
         }
 
         /// Ends the command unused: it reads end-of-file where its header would be and exits 0. Its end is awaited
@@ -120,6 +159,11 @@ struct ContextSync {
         /// once an upload took the command.
         func abandon() {
             guard claim() else { return }
+            end()
+        }
+
+        /// Sends end-of-file and awaits the command's end on a task of its own (``abandon()``, once claimed).
+        fileprivate func end() {
             parts.finish()
             let process = process
             Task { _ = try? await SSHConnection.collect(process) }

@@ -147,17 +147,20 @@ public struct RemoteWorker: Sendable {
     /// The upload command, started at once beside the build's (POSIX hosts, a work directory that needs no home
     /// directory) when the context is likely new to the host: one this run had to read to learn its digest, because
     /// this machine had not seen it before (``ContextDigestCache/wasRead(_:)``: a changed context in a release). Its
-    /// channel and exec request then cross the link while the probe does; the file list goes only once the probe
-    /// has answered that the host lacks the context and holds a slot for the build. A context the host has after
-    /// all (a fresh CI runner releasing an unchanged context) costs an idle command that ends at once.
+    /// channel, its exec request and its file list (from the manifest that read left) then cross the link while the
+    /// probe does, and the host works out which contents it lacks meanwhile; the contents go only once the probe has
+    /// answered that the host lacks the context and holds a slot for the build. A context the host has after all (a
+    /// fresh CI runner releasing an unchanged context) costs a command that ends as soon as it is abandoned.
     private func earlyUpload(_ source: BuildSource, shell: RemoteShell, connection: SSHConnection) async
         -> ContextSync.Started?
     {
         guard case .context(let context) = source, shell.isAbsolute(host.workDir),
             await digestCache.wasRead(ContextManifest.cacheKey(fingerprint: context.fingerprint))
         else { return nil }
+        let listing = await ContextManifests.shared.known(for: context).map { ContextSync.Listing(context, $0) }
         return try? ContextSync.Started.start(
-            connection: connection, store: RemoteContextStore(shell: shell, workDirectory: host.workDir))
+            connection: connection, store: RemoteContextStore(shell: shell, workDirectory: host.workDir),
+            listing: listing)
     }
 
     /// The build's command: the gated one already started, or one to start once the script is known.
