@@ -8,7 +8,8 @@ import TestSupport
 /// The incremental half of `scripts/bench/context-ship`: runs only when that script sets
 /// `COORDINATOR_BENCH_SYNC_DIR` (a 64 MiB context of 2,000 files). In the same run, on the same host, per round:
 /// the release's one read of the context before any host (timed against today's plain archive pass), today's
-/// full archive into a fresh work directory, the first (cold) sync into another, then one byte changed in one
+/// full archive into a fresh work directory, the first (cold) sync into another, and a cold sync as a release makes
+/// it (the upload command with its file list beside the build's probe) into a third, then one byte changed in one
 /// file: the read again, the full archive again (fresh directory) and the sync into the warm store; then the
 /// unchanged context without and with the digest cache. Writes its figures as JSON to `COORDINATOR_BENCH_OUT`.
 @Suite(
@@ -72,15 +73,37 @@ struct ContextSyncBenchmark {
                         cache: cache, manifests: manifests, probedAbsent: coldAbsent).ship(context)
                 }
             }
-            let archive: ContextShipment.Shipped, archiveSeconds: Double
-            let cold: ContextShipment.Shipped, coldSeconds: Double
-            if run % 2 == 0 {
-                (archive, archiveSeconds) = try await sendArchive()
-                (cold, coldSeconds) = try await sendSync()
-            } else {
-                (cold, coldSeconds) = try await sendSync()
-                (archive, archiveSeconds) = try await sendArchive()
+            // As a release sends it since bb58300: the build's probe (here the same check command the archive's send
+            // begins with) and, beside it, the upload command with its file list; the contents once both answered.
+            let releaseDirectory = workDirectory + "/release-\(run)"
+            func sendReleaseSync() async throws -> (ContextShipment.Shipped, Double) {
+                let manifest = try #require(await manifests.known(for: context))
+                let digest = try #require(coldAbsent)
+                return try await timed {
+                    let store = RemoteContextStore(shell: shell, workDirectory: releaseDirectory)
+                    let started = try ContextSync.Started.start(
+                        connection: connection, store: store, listing: ContextSync.Listing(context, manifest))
+                    let probe = try await connection.run(store.checkCommand(digest: digest))
+                    #expect(probe.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "absent")
+                    return try await ContextSync(connection: connection, shell: shell, workDirectory: releaseDirectory,
+                        cache: cache, manifests: manifests, probedAbsent: digest).ship(context, started: started)
+                }
             }
+            var archive: ContextShipment.Shipped?, archiveSeconds = 0.0
+            var cold: ContextShipment.Shipped?, coldSeconds = 0.0
+            var released: ContextShipment.Shipped?, releasedSeconds = 0.0
+            // The three cold sends take turns at going first.
+            for step in 0..<3 {
+                switch (step + run) % 3 {
+                case 0: (archive, archiveSeconds) = try await sendArchive()
+                case 1: (cold, coldSeconds) = try await sendSync()
+                default: (released, releasedSeconds) = try await sendReleaseSync()
+                }
+            }
+            guard let archive, let cold, let released else { throw CancellationError() }
+            #expect(released.filesSent == cold.filesSent && released.digest == cold.digest)
+            note("coldReleaseSyncSeconds", releasedSeconds)
+            note("coldReleaseRatio", releasedSeconds / archiveSeconds)
             note("coldArchiveSeconds", archiveSeconds)
             note("coldArchiveBytes", Double(archive.bytesSent))
             let (_, manifestSeconds) = try await timed { try await ContextManifest.make(for: context) }

@@ -119,9 +119,9 @@ struct ContextSync {
     }
 
     /// An upload command started before the build knows whether the host needs the context: its channel and exec
-    /// request cross the link while the build's probe does, and so does its file list when it is given one (the host
-    /// then works out which contents it lacks meanwhile: over a wide-area link, a round trip and the host's answer
-    /// fewer before the contents can go). Nothing of the context's contents goes before an upload claims it. It
+    /// request cross the link while the build's probe does, and its file list, when it is given one, goes as soon as
+    /// the command runs (sshd takes a command's input only then), so that on a nearby host the host's work on the list
+    /// overlaps the probe. Nothing of the context's contents goes before an upload claims it. It
     /// waits for its header line (``RemoteContextStore/uploadHeader(digest:listBytes:)``); ``abandon()`` sends
     /// end-of-file instead, and the command ends having made nothing (or, after a list, having pinned and unpinned
     /// objects the host has: it removes its folder and everything it added).

@@ -147,9 +147,9 @@ public struct RemoteWorker: Sendable {
     /// The upload command, started at once beside the build's (POSIX hosts, a work directory that needs no home
     /// directory) when the context is likely new to the host: one this run had to read to learn its digest, because
     /// this machine had not seen it before (``ContextDigestCache/wasRead(_:)``: a changed context in a release). Its
-    /// channel, its exec request and its file list (from the manifest that read left) then cross the link while the
-    /// probe does, and the host works out which contents it lacks meanwhile; the contents go only once the probe has
-    /// answered that the host lacks the context and holds a slot for the build. A context the host has after all (a
+    /// channel and exec request then cross the link while the probe does, and its file list (from the manifest that
+    /// read left) goes as soon as it runs; the contents go only once the probe has answered that the host lacks the
+    /// context and holds a slot for the build. A context the host has after all (a
     /// fresh CI runner releasing an unchanged context) costs a command that ends as soon as it is abandoned.
     private func earlyUpload(_ source: BuildSource, shell: RemoteShell, connection: SSHConnection) async
         -> ContextSync.Started?
