@@ -5,7 +5,7 @@ extension BuildContext {
     ///
     /// That same read hashes every regular file on its own too, and the context's ``ContextManifest`` goes to
     /// `manifests`: a POSIX host's incremental sync then needs no second read to name the files' store objects
-    /// (its sends hash each file again and compare, as for any manifest made earlier in the run). Its tree digest
+    /// (the host checks each new content it receives against that manifest's digests). Its tree digest
     /// goes to `cache` (``ContextManifest/cacheKey(fingerprint:)``). With no
     /// `manifests` (no POSIX host will receive the context), the files are not hashed on their own.
     public func contentDigest(cache: ContextDigestCache, manifests: ContextManifests? = .shared) async throws

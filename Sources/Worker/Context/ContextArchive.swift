@@ -127,8 +127,6 @@ struct TarItem: Sendable {
     var hardLink: String? = nil
     /// The context file whose bytes follow (a regular file), checked against its scanned status.
     var source: ContextEntry? = nil
-    /// The hex SHA-256 the bytes read must have.
-    var expectedDigest: String? = nil
 }
 
 /// The archive's state machine; every method runs on its own serial queue, which is what makes the
@@ -260,7 +258,7 @@ public final class TarProducer: @unchecked Sendable {
             let file = try FileReader(path: root + "/" + source.path)
             reader = file
             currentItem = item
-            fileHasher = item.expectedDigest == nil && fileDigests == nil ? nil : SHA256()
+            fileHasher = fileDigests == nil ? nil : SHA256()
             try Self.check(file, against: source)
             remaining = size
             pendingPadding = TarHeader.padding(for: size)
@@ -302,12 +300,7 @@ public final class TarProducer: @unchecked Sendable {
                 try Self.check(file, against: source)
             }
             if let hasher = fileHasher {
-                let digest = ContextManifest.hex(hasher.finalize())
-                if let expected = currentItem?.expectedDigest, digest != expected {
-                    throw ContextReadError(path: file.path, operation: "send",
-                        reason: "its content differs from what was read for the build's fingerprint; retry the build")
-                }
-                fileDigests?[nextEntry - 1] = digest
+                fileDigests?[nextEntry - 1] = ContextManifest.hex(hasher.finalize())
             }
             file.close()
             reader = nil

@@ -154,7 +154,8 @@ public actor ContextManifests {
     }
 
     /// Remembers the manifest of `context`, made from files read moments ago for another purpose (its archive
-    /// digest): later sends hash each file again and compare, as for any manifest read earlier in the run.
+    /// digest): every send checks each file against its scanned status, and the host each new content against
+    /// this manifest's digest.
     public func remember(_ manifest: ContextManifest, for context: BuildContext) {
         manifests[context.fingerprint] = manifest
     }

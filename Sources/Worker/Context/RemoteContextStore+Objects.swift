@@ -114,13 +114,16 @@ extension RemoteContextStore {
             fi
             if ! awk -v n="$expected" '{ f = $2; sub(/^\\*/, "", f); sub(/^\(link)\\//, "", f); if (index(f, $1 "-") == 1) ok++ }
               END { exit !(ok == n && NR == n) }' sums; then
-              echo "the new store objects did not all arrive intact" >&2; exit 1
+              echo \(try POSIXShell.quote(Self.damagedObjects)) >&2; exit 1
             fi
             cd ../..
             if [ -e "$target" ]; then touch -c -- "$target"
             else mv -T -- \(try POSIXShell.quote(upload + "/c")) "$target" || [ -d "$target" ]; fi
             """)
     }
+
+    /// What the upload command says when a new object's content does not match its name (its manifest digest).
+    static let damagedObjects = "the new store objects did not all arrive intact"
 
     /// The upload folder's symbolic link to the store's objects (`../sha256`), the folder new objects are named in.
     static let storeLink = "s"

@@ -51,7 +51,8 @@ struct ContextShipment {
         }
         started?.abandon()
         let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
-        if let known = await cache.digest(for: context.fingerprint) {
+        let known = await cache.digest(for: context.fingerprint)
+        if let known {
             let answer = try await connection.run(store.checkCommand(digest: known.digest))
             if answer.status == .exited(0), answer.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "present" {
                 return Shipped(
@@ -60,6 +61,7 @@ struct ContextShipment {
         }
         let uploadID = RemoteWorker.randomID()
         let archive = context.archive()
+        let read = known?.digest
         let process = connection.execute(try store.receiveCommand(uploadID: uploadID), stdin: archive)
         let errors = try await process.collectingErrors()
         let status = try await process.wait()
@@ -70,6 +72,17 @@ struct ContextShipment {
                     + CLIXML.readable(String(decoding: errors, as: UTF8.self))
                         .trimmingCharacters(in: .whitespacesAndNewlines)
                     + "; check that tar is installed and the workDir is writable",
+                failureKind: .infrastructure, logTail: [])
+        }
+        // What the host received must be what the run's first read fingerprinted: a file changed since in a way its
+        // status does not show makes another archive, which is discarded, never published.
+        if let read, digest != read {
+            _ = try? await connection.run(store.discardCommand(uploadID: uploadID))
+            throw RemoteBuildError(
+                phase: .uploading, host: connection.target.name,
+                message: "the build context sent differs from what this run read for the build's fingerprint "
+                    + "(archive \(digest), read as \(read)): a file changed after the context was scanned; nothing "
+                    + "was published; retry the build",
                 failureKind: .infrastructure, logTail: [])
         }
         let published = try await connection.run(store.publishCommand(digest: digest, uploadID: uploadID))

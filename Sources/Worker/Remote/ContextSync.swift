@@ -5,8 +5,8 @@ import Shared
 ///
 /// The context's manifest (every file's SHA-256, read once per process and checked against the scan) names a
 /// store object per file; the host answers which objects it lacks and pins the others; one tar stream then
-/// carries the context, its new contents as files (each hashed again as it is read and compared with the
-/// manifest) followed by their store names, the rest as hard links to pinned objects, which the host checks and
+/// carries the context, its new contents as files (each checked against the scan's status as it is read; the host
+/// hashes each and compares it with its store name, the manifest's digest) followed by their store names, the rest as hard links to pinned objects, which the host checks and
 /// publishes as `contexts/DIGEST`. Both go through one command
 /// (``RemoteContextStore/uploadCommand(uploadID:)``).
 struct ContextSync {
@@ -24,7 +24,6 @@ struct ContextSync {
         let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
         let key = ContextManifest.cacheKey(fingerprint: context.fingerprint)
         let manifest: ContextManifest
-        let justRead: Bool
         do {
             if let known = await cache.digest(for: key), known.digest != probedAbsent {
                 let answer = try await connection.run(store.checkCommand(digest: known.digest))
@@ -37,9 +36,9 @@ struct ContextSync {
                         filesSent: 0)
                 }
             }
-            // Contents read moments ago for the manifest are sent with the scan's status checked again; contents
-            // read earlier (another host, a failover) are hashed again too and must match.
-            (manifest, justRead) = try await manifests.manifest(for: context)
+            // Each content is sent with the scan's status checked again as it is read; the host hashes each new one and
+            // refuses the upload unless it matches this manifest (the run's first read): no second hash here.
+            manifest = try await manifests.manifest(for: context).manifest
         } catch {
             started?.abandon()
             throw error
@@ -80,7 +79,7 @@ struct ContextSync {
                 + "; check that the workDir is writable and that the host has GNU coreutils")
         }
         let (items, sent) = Self.items(
-            context, manifest, objectNames: listing.objectNames, missing: answer.missing, rehash: !justRead)
+            context, manifest, objectNames: listing.objectNames, missing: answer.missing)
         let stream = TarStream(
             root: context.root, items: items, compressed: Self.compresses(items, hostGunzips: answer.hostGunzips))
         upload.parts.yield(.stream(stream))
@@ -88,8 +87,14 @@ struct ContextSync {
         while try await output.next() != nil {}
         let status = try await process.wait()
         guard status == .exited(0) else {
-            throw failure("assembling the build context on the host failed (\(status)): "
-                + String(decoding: try await errors.value, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let reason = String(decoding: try await errors.value, as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            if reason.contains(RemoteContextStore.damagedObjects) {
+                throw failure("the host refused the build context (\(status)): \(reason); a file of the context changed "
+                    + "after this run read it for the build's fingerprint (or the stream was damaged): nothing was "
+                    + "published; retry the build")
+            }
+            throw failure("assembling the build context on the host failed (\(status)): \(reason)"
                 + "; check that GNU tar and coreutils are installed and the workDir is writable")
         }
         await cache.record(fingerprint: key, digest: manifest.digest, bytes: manifest.fileBytes)
@@ -232,10 +237,10 @@ struct ContextSync {
     /// once, as a regular file at its first path, followed at once by the store's name for it, `s/OBJECT` (`s` is
     /// the upload folder's link to the store's objects: a hard link to that file, so an object's name appears only
     /// once its content is whole); further paths with that content as hard links to the first. Link names stay
-    /// short (no pax record per file). Also how many objects are sent.
+    /// short (no pax record per file). Also how many objects are sent. Each new content is checked against the scan's
+    /// status as it is read; the host checks it against its object's name (the manifest's digest).
     static func items(
-        _ context: BuildContext, _ manifest: ContextManifest, objectNames: [String?], missing: Set<String>,
-        rehash: Bool = true
+        _ context: BuildContext, _ manifest: ContextManifest, objectNames: [String?], missing: Set<String>
     ) -> ([TarItem], Int) {
         let (pin, incoming, store) = ("p/", "c/", RemoteContextStore.storeLink + "/")
         var items: [TarItem] = []
@@ -244,7 +249,7 @@ struct ContextSync {
         for (index, entry) in context.entries.enumerated() {
             var header = entry
             header.path = incoming + entry.path
-            guard let name = objectNames[index], let digest = manifest.fileDigests[index] else {
+            guard let name = objectNames[index] else {
                 items.append(TarItem(entry: header))
                 continue
             }
@@ -257,7 +262,7 @@ struct ContextSync {
                 continue
             }
             firstPath[name] = header.path
-            items.append(TarItem(entry: header, source: entry, expectedDigest: rehash ? digest : nil))
+            items.append(TarItem(entry: header, source: entry))
             var object = entry
             object.path = store + name
             items.append(TarItem(entry: object, hardLink: header.path))
