@@ -48,6 +48,15 @@ struct RemoteWorkerTests {
             return root
         }
 
+        /// amd64-1 (with this fixture's work directory), a connection to it, and a small new context for it.
+        func connectedWithContext() async throws -> (
+            host: BuildHost, shell: RemoteShell, root: String, connection: SSHConnection
+        ) {
+            let host = try host("amd64-1")
+            let root = try context(["Dockerfile": "FROM scratch\nCOPY . /\n", "data.txt": UUID().uuidString])
+            return (host, RemoteShell(host.shell), root, try await SSHConnection.connect(to: SSHTarget(host: host)))
+        }
+
         func worker(_ host: BuildHost) -> RemoteWorker {
             RemoteWorker(host: host, digestCache: ContextDigestCache(path: directory + "/digests.json"))
         }
@@ -181,10 +190,7 @@ struct RemoteWorkerTests {
     func startedUpload() async throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
-        let host = try fixture.host("amd64-1")
-        let shell = RemoteShell(host.shell)
-        let root = try fixture.context(["Dockerfile": "FROM scratch\nCOPY . /\n", "data.txt": UUID().uuidString])
-        let connection = try await SSHConnection.connect(to: SSHTarget(host: host))
+        let (host, shell, root, connection) = try await fixture.connectedWithContext()
         let store = RemoteContextStore(shell: shell, workDirectory: host.workDir)
         let started = try ContextSync.Started.start(connection: connection, store: store)
         let shipped = try await ContextSync(connection: connection, shell: shell, workDirectory: host.workDir,
@@ -230,10 +236,7 @@ struct RemoteWorkerTests {
     func startedUploadWithList() async throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
-        let host = try fixture.host("amd64-1")
-        let shell = RemoteShell(host.shell)
-        let root = try fixture.context(["Dockerfile": "FROM scratch\nCOPY . /\n", "data.txt": UUID().uuidString])
-        let connection = try await SSHConnection.connect(to: SSHTarget(host: host))
+        let (host, shell, root, connection) = try await fixture.connectedWithContext()
         let workDirectory = host.workDir + "/listed-" + RemoteWorker.randomID()
         let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
         let context = try BuildContext.scan(root: root)

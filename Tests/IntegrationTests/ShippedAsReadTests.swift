@@ -18,9 +18,7 @@ struct ShippedAsReadTests {
     func storeRefuses() async throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
-        let host = try fixture.host("amd64-1")
-        let shell = RemoteShell(host.shell)
-        let root = try fixture.context(["Dockerfile": "FROM scratch\nCOPY . /\n", "data.txt": UUID().uuidString])
+        let (host, shell, root, connection) = try await fixture.connectedWithContext()
         let context = try BuildContext.scan(root: root)
         // The run's first read, as it would have been had data.txt held other bytes then.
         var read = try await ContextManifest.make(for: context)
@@ -30,7 +28,6 @@ struct ShippedAsReadTests {
         })
         let manifests = ContextManifests()
         await manifests.remember(read, for: context)
-        let connection = try await SSHConnection.connect(to: SSHTarget(host: host))
         let store = RemoteContextStore(shell: shell, workDirectory: host.workDir)
         await #expect {
             _ = try await ContextSync(connection: connection, shell: shell, workDirectory: host.workDir,
@@ -54,15 +51,12 @@ struct ShippedAsReadTests {
     func archiveDiscarded() async throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
-        let host = try fixture.host("amd64-1")
-        let shell = RemoteShell(host.shell)
-        let root = try fixture.context(["Dockerfile": "FROM scratch\nCOPY . /\n", "data.txt": UUID().uuidString])
+        let (host, shell, root, connection) = try await fixture.connectedWithContext()
         let context = try BuildContext.scan(root: root)
         // The run's first read gave another archive digest for this fingerprint.
         let cache = ContextDigestCache(path: nil)
         let other = String(repeating: "0a", count: 32)
         await cache.record(fingerprint: context.fingerprint, digest: other, bytes: 1, read: true)
-        let connection = try await SSHConnection.connect(to: SSHTarget(host: host))
         await #expect {
             _ = try await ContextShipment(connection: connection, shell: shell, workDirectory: host.workDir,
                 cache: cache, archiveOnly: true).ship(context)
