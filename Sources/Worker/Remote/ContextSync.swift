@@ -6,9 +6,9 @@ import Shared
 /// The context's manifest (every file's SHA-256, read once per process and checked against the scan) names a
 /// store object per file; the host answers which objects it lacks and pins the others; one tar stream then
 /// carries the context, its new contents as files (each checked against the scan's status as it is read; the host
-/// hashes each and compares it with its store name, the manifest's digest) followed by their store names, the rest as hard links to pinned objects, which the host checks and
-/// publishes as `contexts/DIGEST`. Both go through one command
-/// (``RemoteContextStore/uploadCommand(uploadID:)``).
+/// hashes each and compares it with its store name, the manifest's digest) followed by their store names, the rest
+/// as hard links to pinned objects, which the host checks and publishes as `contexts/DIGEST`. Both go through one
+/// command (``RemoteContextStore/uploadCommand(uploadID:)``).
 struct ContextSync {
     let connection: SSHConnection
     let shell: RemoteShell
