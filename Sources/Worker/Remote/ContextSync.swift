@@ -90,9 +90,9 @@ struct ContextSync {
             let reason = String(decoding: try await errors.value, as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             if reason.contains(RemoteContextStore.damagedObjects) {
-                throw failure("the host refused the build context (\(status)): \(reason); a file of the context changed "
-                    + "after this run read it for the build's fingerprint (or the stream was damaged): nothing was "
-                    + "published; retry the build")
+                throw failure("the host refused the build context (\(status)): \(reason); a file of the context "
+                    + "changed after this run read it for the build's fingerprint (or the stream was damaged): nothing "
+                    + "was published; retry the build")
             }
             throw failure("assembling the build context on the host failed (\(status)): \(reason)"
                 + "; check that GNU tar and coreutils are installed and the workDir is writable")
