@@ -30,6 +30,7 @@ public struct ContextRetention: Sendable, Hashable {
         // A context is removed only under an exclusive non-blocking lock on its `DIGEST.lock` (``ContextLock``):
         // one a build holds is skipped, and stays counted in the total.
         return """
+            \(Self.posixYield)
             prune() {
               if command -v flock >/dev/null 2>&1; then
                 ( flock -n -x 7 || exit 1; rm -rf -- "$1"; rm -f -- "$1.lock" ) 7>>"$1.lock"
@@ -62,6 +63,14 @@ public struct ContextRetention: Sendable, Hashable {
 
     /// The store beside the contexts (`WORKDIR/store`, POSIX hosts): upload folders a day old (their upload
     /// died) go, then every object no context and no pin links to any more (link count 1).
+    /// The prune's first lines: it yields to the builds on the host (it runs while one does, ``RemoteWorker``), at
+    /// the lowest CPU priority and, where `ionice` exists, the lowest best-effort I/O priority; every program the
+    /// script runs inherits both. Best effort: a host without `renice` prunes at normal priority.
+    static let posixYield = """
+        renice -n 19 -p $$ >/dev/null 2>&1 || :
+        ionice -c 2 -n 7 -p $$ >/dev/null 2>&1 || :
+        """
+
     static let posixStoreScript = """
         if cd ../store 2>/dev/null; then
           find . ! -name . -prune -type d -name '.up-*' -mtime +0 -exec rm -rf {} +
