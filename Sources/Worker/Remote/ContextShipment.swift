@@ -61,7 +61,6 @@ struct ContextShipment {
         }
         let uploadID = RemoteWorker.randomID()
         let archive = context.archive()
-        let read = known?.digest
         let process = connection.execute(try store.receiveCommand(uploadID: uploadID), stdin: archive)
         let errors = try await process.collectingErrors()
         let status = try await process.wait()
@@ -76,7 +75,7 @@ struct ContextShipment {
         }
         // What the host received must be what the run's first read fingerprinted: a file changed since in a way its
         // status does not show makes another archive, which is discarded, never published.
-        if let read, digest != read {
+        if let read = known?.digest, digest != read {
             _ = try? await connection.run(store.discardCommand(uploadID: uploadID))
             throw RemoteBuildError(
                 phase: .uploading, host: connection.target.name,

@@ -46,20 +46,8 @@ struct ContextSync {
         let listing = Listing(context, manifest)
         // One command: the header and the list go first (on a command the build started, perhaps already); the tar
         // stream follows once the host has answered which contents it lacks.
-        let upload: Started
-        if let started, started.claim() {
-            if started.listed == nil {
-                started.parts.yield(.list(listing.bytes))
-                upload = started
-            } else if started.listed == listing.digest {
-                upload = started
-            } else {
-                started.end()
-                upload = try Started.start(connection: connection, store: store, listing: listing)
-            }
-        } else {
-            upload = try Started.start(connection: connection, store: store, listing: listing)
-        }
+        let upload = try started.flatMap { $0.claim(for: listing) ? $0 : nil }
+            ?? Started.start(connection: connection, store: store, listing: listing)
         defer { upload.parts.finish() }
         let process = upload.process
         let errors = Task { try await process.standardErrorHead() }
@@ -146,6 +134,21 @@ struct ContextSync {
             }
         }
 
+        /// Takes the command for the upload of `listing`, sending the header and the list unless they went when it
+        /// started. False when something took it already, or when it was started with another context's list (it is
+        /// then ended).
+        func claim(for listing: Listing) -> Bool {
+            guard claim() else { return false }
+            switch listed {
+            case nil: parts.yield(.list(listing.bytes))
+            case listing.digest: break
+            default:
+                end()
+                return false
+            }
+            return true
+        }
+
         /// Starts the upload command (POSIX hosts) on `connection`, and sends `listing` at once when given.
         static func start(connection: SSHConnection, store: RemoteContextStore, listing: Listing? = nil) throws
             -> Started
@@ -168,7 +171,7 @@ struct ContextSync {
         }
 
         /// Sends end-of-file and awaits the command's end on a task of its own (``abandon()``, once claimed).
-        fileprivate func end() {
+        private func end() {
             parts.finish()
             let process = process
             Task { _ = try? await SSHConnection.collect(process) }
