@@ -15,10 +15,16 @@ enum SmokeContext {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try "FROM \(base)\nCOPY smoke.txt \(destination)\n".write(
             toFile: root + "/Dockerfile", atomically: true, encoding: .utf8)
+        // The Dockerfile keeps one time, so its store object is the same from run to run: a second smoke run on a host
+        // assembles it from the host's store (a hard link, or a copy) while smoke.txt, new each run, is sent.
+        try FileManager.default.setAttributes([.modificationDate: Self.dockerfileTime], ofItemAtPath: root + "/Dockerfile")
         try "coordinator hosts check --smoke: \(host) \(platform)\n".write(
             toFile: root + "/smoke.txt", atomically: true, encoding: .utf8)
         return try BuildContext.scan(root: root)
     }
+
+    /// The Dockerfile's modification time.
+    static let dockerfileTime = Date(timeIntervalSince1970: 946_684_800)  // 2000-01-01
 
     /// The nanoserver image of a Windows release (ltsc2019's is tagged 1809).
     static func windowsBase(_ version: WindowsVersion) -> String {

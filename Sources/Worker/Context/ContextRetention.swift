@@ -120,7 +120,46 @@ public struct ContextRetention: Sendable, Hashable {
                     $total -= $sizes[$context.Name]
                 }
             }
+            $store = [System.IO.Path]::Combine([System.IO.Path]::GetDirectoryName($dir), 'store')
+            \(Self.powerShellStoreScript)
             exit 0
             """
     }
+
+    /// The store beside the contexts on a Windows host (`WORKDIR\store`, ``RemoteContextStore/windowsUploadCommand(uploadID:)``):
+    /// upload folders a day old (their upload died) go; then, under the store's lock taken exclusively (skipped while
+    /// an upload holds it shared: the next prune does it), the object lists of contexts that are gone, and every
+    /// object that no remaining context's list names. A context's files stay whole when their object goes: they are
+    /// its own links or copies.
+    static let powerShellStoreScript = """
+        if (Test-Path -LiteralPath $store -PathType Container) {
+            Get-ChildItem -LiteralPath $store -Directory -Force -ErrorAction SilentlyContinue | Where-Object {
+                $_.Name -like '.up-*' -and $_.LastWriteTime -lt $now.AddDays(-1) } |
+                ForEach-Object { Remove-Item -LiteralPath $_.FullName -Recurse -Force -ErrorAction SilentlyContinue }
+            $lock = $null
+            try {
+                $lock = [System.IO.File]::Open([System.IO.Path]::Combine($store, '.lock'), [System.IO.FileMode]::OpenOrCreate,
+                    [System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::None)
+            } catch { $lock = $null }
+            if ($lock) {
+                try {
+                    $live = New-Object 'System.Collections.Generic.HashSet[string]' ([StringComparer]::Ordinal)
+                    $lists = [System.IO.Path]::Combine($store, 'lists')
+                    foreach ($list in @(Get-ChildItem -LiteralPath $lists -File -Force -ErrorAction SilentlyContinue)) {
+                        if ([System.IO.Directory]::Exists([System.IO.Path]::Combine($dir, $list.Name))) {
+                            foreach ($name in [System.IO.File]::ReadAllLines($list.FullName)) { [void]$live.Add($name) }
+                        } else {
+                            Remove-Item -LiteralPath $list.FullName -Force -ErrorAction SilentlyContinue
+                        }
+                    }
+                    Get-ChildItem -LiteralPath ([System.IO.Path]::Combine($store, 'sha256')) -File -Force -ErrorAction SilentlyContinue |
+                        Where-Object { -not $live.Contains($_.Name) } |
+                        ForEach-Object { Remove-Item -LiteralPath $_.FullName -Force -ErrorAction SilentlyContinue }
+                } catch {
+                } finally {
+                    $lock.Dispose()
+                }
+            }
+        }
+        """
 }

@@ -51,8 +51,9 @@ extension RemoteContextStore {
     /// answered arrives once, is checked, and the context is published as `contexts/DIGEST`. The header is read with
     /// `read` (one byte at a time from a pipe), the list and the byte with `head -c`: none reads a byte past its
     /// part; nothing else is sent before the answer anyway.
+    /// A Windows host takes the same input in its own command (``windowsUploadCommand(uploadID:)``).
     public func uploadCommand(uploadID: String) throws -> RemoteInvocation {
-        precondition(shell.family == .posix)
+        guard shell.family == .posix else { return try windowsUploadCommand(uploadID: uploadID) }
         let upload = Self.uploadPath(uploadID: uploadID)
         let work = try POSIXShell.quote(workDirectory)
         let folder = try POSIXShell.quote(upload)

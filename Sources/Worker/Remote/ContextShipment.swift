@@ -45,7 +45,7 @@ struct ContextShipment {
     }
 
     func ship(_ context: BuildContext) async throws -> Shipped {
-        if shell.family == .posix, !archiveOnly {
+        if !archiveOnly {
             return try await ContextSync(connection: connection, shell: shell, workDirectory: workDirectory,
                 cache: cache, probedAbsent: probedAbsent).ship(context, started: started)
         }

@@ -43,7 +43,7 @@ struct ContextSync {
             started?.abandon()
             throw error
         }
-        let listing = Listing(context, manifest)
+        let listing = Listing(context, manifest, family: shell.family)
         // One command: the header and the list go first (on a command the build started, perhaps already); the tar
         // stream follows once the host has answered which contents it lacks.
         let upload = try started.flatMap { $0.claim(for: listing) ? $0 : nil }
@@ -63,11 +63,12 @@ struct ContextSync {
             let status = try await process.wait()
             try Task.checkCancellation()
             throw failure("asking the host's store which files it lacks failed (\(status)): "
-                + String(decoding: try await errors.value, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                + "; check that the workDir is writable and that the host has GNU coreutils")
+                + Self.readable(try await errors.value) + "; check that the workDir is writable and that the host has "
+                + (shell.family == .posix ? "GNU coreutils" : "Windows PowerShell 5.1"))
         }
-        let (items, sent) = Self.items(
-            context, manifest, objectNames: listing.objectNames, missing: answer.missing)
+        let (items, sent) = shell.family == .posix
+            ? Self.items(context, manifest, objectNames: listing.objectNames, missing: answer.missing)
+            : Self.windowsItems(context, manifest, objectNames: listing.objectNames, missing: answer.missing)
         let stream = TarStream(
             root: context.root, items: items, compressed: Self.compresses(items, hostGunzips: answer.hostGunzips))
         upload.parts.yield(.stream(stream))
@@ -75,15 +76,15 @@ struct ContextSync {
         while try await output.next() != nil {}
         let status = try await process.wait()
         guard status == .exited(0) else {
-            let reason = String(decoding: try await errors.value, as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let reason = Self.readable(try await errors.value)
             if reason.contains(RemoteContextStore.damagedObjects) {
                 throw failure("the host refused the build context (\(status)): \(reason); a file of the context "
                     + "changed after this run read it for the build's fingerprint (or the stream was damaged): nothing "
                     + "was published; retry the build")
             }
-            throw failure("assembling the build context on the host failed (\(status)): \(reason)"
-                + "; check that GNU tar and coreutils are installed and the workDir is writable")
+            throw failure("assembling the build context on the host failed (\(status)): \(reason); check that "
+                + (shell.family == .posix ? "GNU tar and coreutils are" : "tar.exe (Windows Server 2019 or later) is")
+                + " installed and the workDir is writable")
         }
         await cache.record(fingerprint: key, digest: manifest.digest, bytes: manifest.fileBytes)
         return ContextShipment.Shipped(
@@ -92,8 +93,15 @@ struct ContextSync {
             filesSent: sent)
     }
 
+    /// A host's standard error as one readable line (a Windows host's `#< CLIXML` record decoded).
+    static func readable(_ errors: [UInt8]) -> String {
+        CLIXML.readable(String(decoding: errors, as: UTF8.self)).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// The upload's first part: its header line (``RemoteContextStore/uploadHeader(digest:listBytes:)``) and the
-    /// file list, one store object name a line, each object once; and every entry's object.
+    /// file list; and every entry's object. For a POSIX host the list names each store object once, a line; for a
+    /// Windows host, which assembles the context itself, it has a line per regular file, `OBJECT<TAB>PATH`
+    /// (``RemoteContextStore/windowsUploadCommand(uploadID:)``).
     struct Listing: Sendable {
         /// The tree digest the context is published under.
         let digest: String
@@ -102,9 +110,17 @@ struct ContextSync {
         /// The header line and the list, as sent.
         let bytes: [UInt8]
 
-        init(_ context: BuildContext, _ manifest: ContextManifest) {
+        init(_ context: BuildContext, _ manifest: ContextManifest, family: RemoteShell.Family = .posix) {
             let names = ContextSync.objectNames(context, manifest)
-            let list = Array(names.unique.map { $0 + "\n" }.joined().utf8)
+            let list: [UInt8]
+            switch family {
+            case .posix:
+                list = Array(names.unique.map { $0 + "\n" }.joined().utf8)
+            case .windows:
+                list = Array(zip(context.entries, names.perEntry).compactMap { entry, name in
+                    name.map { $0 + "\t" + entry.path + "\n" }
+                }.joined().utf8)
+            }
             digest = manifest.digest
             objectNames = names.perEntry
             bytes = RemoteContextStore.uploadHeader(digest: manifest.digest, listBytes: list.count) + list
@@ -271,6 +287,30 @@ struct ContextSync {
             items.append(TarItem(entry: object, hardLink: header.path))
         }
         return (items, firstPath.count)
+    }
+
+    /// The tar stream's items for a Windows host, relative to the upload's folder: the context's directories and
+    /// symbolic links under `c/`, and each file whose object the host lacks, as a regular file there (a content at
+    /// several paths is sent at each: `tar.exe` has no copy to fall back on where a hard link fails). Files whose
+    /// objects the host has are not in the stream: the host links them from its store itself. Also how many files
+    /// are sent.
+    static func windowsItems(
+        _ context: BuildContext, _ manifest: ContextManifest, objectNames: [String?], missing: Set<String>
+    ) -> ([TarItem], Int) {
+        var items: [TarItem] = []
+        var sent = 0
+        for (index, entry) in context.entries.enumerated() {
+            var header = entry
+            header.path = "c/" + entry.path
+            guard let name = objectNames[index] else {
+                items.append(TarItem(entry: header))
+                continue
+            }
+            guard missing.contains(name) else { continue }
+            items.append(TarItem(entry: header, source: entry))
+            sent += 1
+        }
+        return (items, sent)
     }
 
     private func failure(_ message: String) -> RemoteBuildError {

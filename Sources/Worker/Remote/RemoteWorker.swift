@@ -103,10 +103,9 @@ public struct RemoteWorker: Sendable {
         // probe also answers whether the host has the context: no extra round trip for an unchanged context.
         var knownDigest: String?
         if case .context(let context) = source {
-            // POSIX hosts assemble contexts from their store, named by the tree digest; Windows hosts unpack archives.
-            knownDigest = await digestCache.digest(
-                for: shell.family == .posix
-                    ? ContextManifest.cacheKey(fingerprint: context.fingerprint) : context.fingerprint)?.digest
+            // Hosts assemble contexts from their store, named by the tree digest.
+            knownDigest = await digestCache.digest(for: ContextManifest.cacheKey(fingerprint: context.fingerprint))?
+                .digest
         }
         let knownDirectory = knownDigest.flatMap { digest in
             shell.isAbsolute(host.workDir)

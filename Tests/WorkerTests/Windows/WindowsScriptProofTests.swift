@@ -50,6 +50,7 @@ struct WindowsScriptProofTests {
         try add("publish") { try store.publishCommand(digest: digest, uploadID: "0123abcd") }
         try add("discard") { try store.discardCommand(uploadID: "0123abcd") }
         try add("prune") { try store.pruneCommand(.standard, keep: [digest]) }
+        try add("upload") { try store.uploadCommand(uploadID: "0123abcd") }
         try add("remove") { try shell.command(for: RemoteScript([.removeTree(longPath("runs\\"))])) }
         try add("stop") { try WindowsRunDirectory.stopInvocation(longPath("runs\\")) }
         try add("read") { try shell.readFileCommand(longPath("it's")) }
