@@ -132,7 +132,7 @@ struct WindowsScriptProofTests {
         #expect(status == 0, "\(report.prefix(4000))")
     }
 
-    @Test("the checker refuses a broken script and PowerShell 7 syntax")
+    @Test("the checker refuses a broken script, PowerShell 7 syntax and a variable read but never assigned")
     func checkerRefuses() async throws {
         let broken = try await WindowsProofTools.check([("broken", "if ($true) { 'unclosed'\n")])
         #expect(broken.status == 1 && broken.report.contains("missing"))
@@ -143,6 +143,23 @@ struct WindowsScriptProofTests {
         }
         let fine = try await WindowsProofTools.check([("fine", "$a = 'x && y ?? z' # a || b\nWrite-Output $a\n")])
         #expect(fine.status == 0, "\(fine.report)")
+        let typo = try await WindowsProofTools.check([("typo", "$objects = @(1, 2)\nforeach ($o in $objcts) { $o }\n")])
+        #expect(typo.status == 1 && typo.report.contains("$objcts is read but never assigned"), "\(typo.report)")
+        let quoted = try await WindowsProofTools.check([("quoted", "$name = 'x'\nWrite-Output \"$($nmae).txt\"\n")])
+        #expect(quoted.status == 1 && quoted.report.contains("never assigned"), "\(quoted.report)")
+        let assigned = """
+            param([string]$Root)
+            function Join([int]$Count) { $Count + 1 }
+            $global:Total = 0
+            $first, [int]$second = 1, 2
+            foreach ($item in @($first, $second)) { $global:TOTAL += Join $item }
+            Write-Output "$Root $($global:total) ${second} $env:TEMP" '$notAVariable' # $notAVariable
+            Write-Output '$neither' $_ $null $LASTEXITCODE
+            try { Get-Item $Root } catch { Write-Output $_.Exception.Message }
+
+            """
+        let clean = try await WindowsProofTools.check([("assigned", assigned)])
+        #expect(clean.status == 0, "\(clean.report)")
     }
 
     @Test("C-runtime quoting round-trips the hostile set through mslex (msvcrt and UCRT agreeing)")
