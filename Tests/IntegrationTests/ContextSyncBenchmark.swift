@@ -93,7 +93,7 @@ struct ContextSyncBenchmark {
                 return try await timed {
                     let store = RemoteContextStore(shell: shell, workDirectory: releaseDirectory)
                     let started = try ContextSync.Started.start(
-                        connection: connection, store: store, listing: ContextSync.Listing(context, manifest))
+                        connection: connection, store: store, listing: ContextSync.Listing(context, manifest, family: .posix))
                     let probe = try await connection.run(store.checkCommand(digest: digest))
                     #expect(probe.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "absent")
                     return try await ContextSync(connection: connection, shell: shell, workDirectory: releaseDirectory,
@@ -156,6 +156,20 @@ struct ContextSyncBenchmark {
             note("changedSyncSeconds", deltaSeconds)
             note("changedSyncBytes", Double(delta.bytesSent))
             note("changedSyncFiles", Double(delta.filesSent))
+            // What a Windows host gets after the same change, from the same code (no Windows host here): its list (a line
+            // per file, with the path) and its stream (the directories, links and the one new file).
+            let before = try await manifests.manifest(for: context).manifest
+            let after = try await changedManifests.manifest(for: changed).manifest
+            let names = ContextSync.objectNames(changed, after)
+            let missing = Set(names.unique).subtracting(ContextSync.objectNames(context, before).unique)
+            let listing = ContextSync.Listing(changed, after, family: .windows)
+            let (windowsItems, windowsSent) = ContextSync.windowsItems(
+                changed, after, objectNames: names.perEntry, missing: missing)
+            #expect(windowsSent == 1)
+            var windowsStreamBytes = 0
+            for try await chunk in TarStream(root: changed.root, items: windowsItems) { windowsStreamBytes += chunk.count }
+            note("changedWindowsListBytes", Double(listing.bytes.count))
+            note("changedWindowsBytes", Double(listing.bytes.count + 1 + windowsStreamBytes))
             // Unchanged, as a new process without the digest cache: the list goes, no content.
             let (fresh, freshSeconds) = try await timed {
                 try await ContextSync(connection: connection, shell: shell, workDirectory: syncDirectory,

@@ -243,7 +243,7 @@ struct RemoteWorkerTests {
         let manifests = ContextManifests()
         let (manifest, _) = try await manifests.manifest(for: context)
         let started = try ContextSync.Started.start(
-            connection: connection, store: store, listing: ContextSync.Listing(context, manifest))
+            connection: connection, store: store, listing: ContextSync.Listing(context, manifest, family: .posix))
         #expect(started.listed == manifest.digest)
         // The host answers (and starts its record of added objects) before anything claims the command.
         let answered = "test -f \(try POSIXShell.quote(workDirectory))/store/.up-*/added"
@@ -262,7 +262,7 @@ struct RemoteWorkerTests {
         // Listed, then not needed (the probe found the context on the host): the command pinned both objects the host
         // now has, and abandoned it removes its folder, pins included; the store keeps its objects.
         let again = try ContextSync.Started.start(
-            connection: connection, store: store, listing: ContextSync.Listing(context, manifest))
+            connection: connection, store: store, listing: ContextSync.Listing(context, manifest, family: .posix))
         for _ in 0..<100 {
             if try await connection.run(answered).status == .exited(0) { break }
             try await Task.sleep(for: .milliseconds(50))

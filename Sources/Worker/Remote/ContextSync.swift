@@ -110,7 +110,7 @@ struct ContextSync {
         /// The header line and the list, as sent.
         let bytes: [UInt8]
 
-        init(_ context: BuildContext, _ manifest: ContextManifest, family: RemoteShell.Family = .posix) {
+        init(_ context: BuildContext, _ manifest: ContextManifest, family: RemoteShell.Family) {
             let names = ContextSync.objectNames(context, manifest)
             let list: [UInt8]
             switch family {

@@ -129,7 +129,7 @@ public struct RemoteWorker: Sendable {
                     shell: shell, connection: connection, log: log)
                 : nil
         }
-        let upload = gated == nil ? nil : await earlyUpload(source, shell: shell, connection: connection)
+        let upload = await earlyUpload(source, shell: shell, connection: connection)
         let command = BuildCommand(
             gated: gated, connection: connection, log: log, resultMarker: resultMarker, upload: upload)
         do {
@@ -143,8 +143,9 @@ public struct RemoteWorker: Sendable {
         }
     }
 
-    /// The upload command, started at once beside the build's (POSIX hosts, a work directory that needs no home
-    /// directory) when the context is likely new to the host: one this run had to read to learn its digest, because
+    /// The upload command, started at once beside the build's (or, on a Windows host, beside its probe: there the
+    /// command's own start, a Windows PowerShell process, then overlaps it), for a work directory that needs no home
+    /// directory, when the context is likely new to the host: one this run had to read to learn its digest, because
     /// this machine had not seen it before (``ContextDigestCache/wasRead(_:)``: a changed context in a release). Its
     /// channel and exec request then cross the link while the probe does, and its file list (from the manifest that
     /// read left) goes as soon as it runs; the contents go only once the probe has answered that the host lacks the
@@ -156,7 +157,9 @@ public struct RemoteWorker: Sendable {
         guard case .context(let context) = source, shell.isAbsolute(host.workDir),
             await digestCache.wasRead(ContextManifest.cacheKey(fingerprint: context.fingerprint))
         else { return nil }
-        let listing = await ContextManifests.shared.known(for: context).map { ContextSync.Listing(context, $0) }
+        let listing = await ContextManifests.shared.known(for: context).map {
+            ContextSync.Listing(context, $0, family: shell.family)
+        }
         return try? ContextSync.Started.start(
             connection: connection, store: RemoteContextStore(shell: shell, workDirectory: host.workDir),
             listing: listing)
