@@ -264,6 +264,7 @@ struct ContextSyncTests {
         defer { try? FileManager.default.removeItem(atPath: work + "-bin") }
         #expect(!result.assembly.succeeded)
         #expect(result.assembly.stderr.contains("did not all arrive intact"))
+        #expect(result.assembly.status == RemoteContextStore.damagedStatus, "the status the coordinator goes by")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/contexts").isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store") == ["sha256"], "no upload folder left")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store/sha256").isEmpty)
@@ -390,6 +391,7 @@ struct ContextSyncTests {
         #expect(damaged.stream.compressed)
         #expect(!damaged.assembly.succeeded)
         #expect(damaged.assembly.stderr.contains("the compressed stream arrived damaged"), "\(damaged.assembly.stderr)")
+        #expect(damaged.assembly.status == 1, "a damaged stream, not a mismatching object")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/contexts") == [first.digest])
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store") == ["sha256"], "no upload folder left")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work + "/store/sha256").count == 301,

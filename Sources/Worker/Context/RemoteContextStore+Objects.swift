@@ -115,7 +115,7 @@ extension RemoteContextStore {
             fi
             if ! awk -v n="$expected" '{ f = $2; sub(/^\\*/, "", f); sub(/^\(link)\\//, "", f); if (index(f, $1 "-") == 1) ok++ }
               END { exit !(ok == n && NR == n) }' sums; then
-              echo \(try POSIXShell.quote(Self.damagedObjects)) >&2; exit 1
+              echo \(try POSIXShell.quote(Self.damagedObjects)) >&2; exit \(Self.damagedStatus)
             fi
             cd ../..
             if [ -e "$target" ]; then touch -c -- "$target"
@@ -125,6 +125,10 @@ extension RemoteContextStore {
 
     /// What the upload command says when a new object's content does not match its name (its manifest digest).
     static let damagedObjects = "the new store objects did not all arrive intact"
+
+    /// The upload command's exit status when a new object's content does not match its name (EX_DATAERR): what the
+    /// coordinator goes by, whatever else the host wrote to standard error before ``damagedObjects``.
+    static let damagedStatus: Int32 = 65
 
     /// The upload folder's symbolic link to the store's objects (`../sha256`), the folder new objects are named in.
     static let storeLink = "s"

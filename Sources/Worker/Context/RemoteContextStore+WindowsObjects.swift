@@ -146,11 +146,15 @@ extension RemoteContextStore {
                 foreach ($entry in $entries) {
                     if (-not $missing.Contains($entry[0])) { continue }
                     $file = Get-ContextPath $entry[1]
-                    if (-not [System.IO.File]::Exists($file)) { throw \#(try PowerShell.quote(Self.damagedObjects)) }
+                    if (-not [System.IO.File]::Exists($file)) {
+                        $global:CoordinatorExit = \#(Self.damagedStatus)
+                        throw \#(try PowerShell.quote(Self.damagedObjects))
+                    }
                     $stream = [System.IO.File]::OpenRead($file)
                     try { $hash = $sha256.ComputeHash($stream) } finally { $stream.Dispose() }
                     $hex = [BitConverter]::ToString($hash).Replace('-', '').ToLowerInvariant()
                     if (-not $entry[0].StartsWith($hex + '-', [StringComparison]::Ordinal)) {
+                        $global:CoordinatorExit = \#(Self.damagedStatus)
                         throw \#(try PowerShell.quote(Self.damagedObjects))
                     }
                     $object = [System.IO.Path]::Combine($objects, $entry[0])

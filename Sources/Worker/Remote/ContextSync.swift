@@ -77,7 +77,7 @@ struct ContextSync {
         let status = try await process.wait()
         guard status == .exited(0) else {
             let reason = Self.readable(try await errors.value)
-            if reason.contains(RemoteContextStore.damagedObjects) {
+            if status == .exited(RemoteContextStore.damagedStatus) || reason.contains(RemoteContextStore.damagedObjects) {
                 throw failure("the host refused the build context (\(status)): \(reason); a file of the context "
                     + "changed after this run read it for the build's fingerprint (or the stream was damaged): nothing "
                     + "was published; retry the build")

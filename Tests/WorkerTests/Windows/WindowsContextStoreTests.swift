@@ -80,6 +80,8 @@ struct WindowsContextStoreTests {
         #expect(script.contains("Append('\(RemoteContextStore.answerEnd)')"))
         #expect(script.contains("ReadByte() -ne \(UInt8(ascii: "t"))"))
         #expect(script.contains("'\(RemoteContextStore.damagedObjects)'"))
+        #expect(script.components(separatedBy: "$global:CoordinatorExit = \(RemoteContextStore.damagedStatus)").count == 3,
+            "both refusals exit with the status the coordinator goes by")
     }
 
     @Test("the stream carries directories, links and new files only, each new path as a file; bsdtar extracts it")
