@@ -114,10 +114,24 @@ public struct ContextRetention: Sendable, Hashable {
                 $sizes[$context.Name] = $size
                 $total += $size
             }
+            # A context is removed only under its lock opened for writing and shared with nobody (see ContextLock): one a
+            # build holds is skipped, and stays counted in the total.
             foreach ($context in $contexts) {
                 if ($context.LastWriteTime -lt $now.AddDays(-\(maximumAgeDays)) -or $total -gt \(maximumTotalBytes)) {
-                    Remove-Item -LiteralPath $context.FullName -Recurse -Force -ErrorAction SilentlyContinue
-                    $total -= $sizes[$context.Name]
+                    $contextLock = $null
+                    try {
+                        $contextLock = [System.IO.File]::Open($context.FullName + '.lock', [System.IO.FileMode]::OpenOrCreate,
+                            [System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::None)
+                    } catch { $contextLock = $null }
+                    if ($contextLock) {
+                        try {
+                            Remove-Item -LiteralPath $context.FullName -Recurse -Force -ErrorAction SilentlyContinue
+                            $total -= $sizes[$context.Name]
+                        } finally {
+                            $contextLock.Dispose()
+                            Remove-Item -LiteralPath ($context.FullName + '.lock') -Force -ErrorAction SilentlyContinue
+                        }
+                    }
                 }
             }
             $store = [System.IO.Path]::Combine([System.IO.Path]::GetDirectoryName($dir), 'store')

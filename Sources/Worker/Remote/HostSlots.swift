@@ -77,12 +77,13 @@ public enum HostSlots {
     }
 
     /// The exec request of a Windows build: `script` behind the lines that take a slot in `directory`.
-    static func powerShellCommand(_ script: RemoteScript, shell: RemoteShell, directory: String, capacity: Int) throws
-        -> RemoteInvocation
-    {
-        try shell.command(forScriptText:
-            powerShellLines(directory: directory, capacity: capacity).joined(separator: "\n") + "\n"
-                + shell.render(script))
+    /// With `holding`, the build's context directory, the process also holds that context's lock (``ContextLock``).
+    static func powerShellCommand(
+        _ script: RemoteScript, shell: RemoteShell, directory: String, capacity: Int, holding context: String? = nil
+    ) throws -> RemoteInvocation {
+        let lines = try powerShellLines(directory: directory, capacity: capacity)
+            + (context.map(ContextLock.powerShellLines(holding:)) ?? [])
+        return try shell.command(forScriptText: lines.joined(separator: "\n") + "\n" + shell.render(script))
     }
 
     /// Whether a command's output says every slot was taken.

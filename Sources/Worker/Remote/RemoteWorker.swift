@@ -320,7 +320,7 @@ public struct RemoteWorker: Sendable {
             let line = try classified(.building, kind: .build) {
                 // Elsewhere (Windows) the build's own process takes its slot of the host (``HostSlots``).
                 try HostSlots.powerShellCommand(
-                    script, shell: invocation.shell, directory: slots, capacity: host.capacity)
+                    script, shell: invocation.shell, directory: slots, capacity: host.capacity, holding: context)
             }
             options.onPhase(.building)
             started = ContinuousClock.now

@@ -123,6 +123,25 @@ struct WindowsContextStoreTests {
         #expect(time == Date(timeIntervalSince1970: 1_700_000_000), "tar gives the object its time")
     }
 
+    @Test("a Windows build holds its context's lock shared; the prune removes a context only under it, exclusively")
+    func contextInUseIsNotPruned() throws {
+        let context = #"C:\w\contexts\"# + String(repeating: "ab", count: 32)
+        let build = try WindowsScriptProofTests.framedScript(HostSlots.powerShellCommand(
+            RemoteScript([.run(RemoteCommand(["docker", "build", "."]))]), shell: RemoteShell(.powershell),
+            directory: #"C:\w\slots"#, capacity: 2, holding: context))
+        let opened = try #require(build.range(of: "[System.IO.File]::Open('\(context).lock'"))
+        #expect(build[opened.upperBound...].prefix(200).contains("[System.IO.FileAccess]::Read, [System.IO.FileShare]::Read)"))
+        #expect(opened.lowerBound < build.range(of: "Invoke-Native -File 'docker'")!.lowerBound, "before the build")
+        #expect(build.contains("if (-not [System.IO.Directory]::Exists('\(context)'))"))
+        let prune = try ContextRetention.standard.powerShellScript(
+            directory: #"C:\w\contexts"#, runs: #"C:\w\runs"#, keep: [])
+        let locked = try #require(prune.range(of: "[System.IO.File]::Open($context.FullName + '.lock'"))
+        let removal = try #require(prune.range(of: "Remove-Item -LiteralPath $context.FullName -Recurse"))
+        #expect(locked.lowerBound < removal.lowerBound)
+        #expect(prune[locked.upperBound..<removal.lowerBound].contains("[System.IO.FileShare]::None)"))
+        #expect(prune[locked.upperBound..<removal.lowerBound].contains("if ($contextLock)"))
+    }
+
     @Test("the prune removes only objects no remaining context lists, under the store's exclusive lock")
     func pruneKeepsListedObjects() throws {
         let script = try ContextRetention.standard.powerShellScript(

@@ -63,6 +63,10 @@ struct WindowsScriptProofTests {
             try HostSlots.powerShellCommand(RemoteScript([.removeTree(longPath("runs\\"))]), shell: shell,
                 directory: longPath("slots it's $(x) "), capacity: 64)
         }
+        try add("build-slot-holding-context") {
+            try HostSlots.powerShellCommand(RemoteScript([.removeTree(longPath("runs\\"))]), shell: shell,
+                directory: longPath("slots it's $(x) "), capacity: 2, holding: longPath("contexts\\it's $(x) "))
+        }
         try add("hosts-check") { try WindowsHostCheck.invocation(workDirectory: longPath("it's $(x) ")) }
         let windows = Platform(os: "windows", architecture: "amd64")
         let host = BuildHost(name: "win", address: "127.0.0.1", platforms: [windows], builder: .docker, shell: kind)
