@@ -143,7 +143,7 @@ public struct ContextRetention: Sendable, Hashable {
     /// The store beside the contexts on a Windows host (`WORKDIR\store`, ``RemoteContextStore/windowsUploadCommand(uploadID:)``):
     /// upload folders a day old (their upload died) go; then, under the store's lock taken exclusively (skipped while
     /// an upload holds it shared: the next prune does it), the object lists of contexts that are gone, and every
-    /// object that no remaining context's list names. A context's files stay whole when their object goes: they are
+    /// object that no remaining context's list names, for 20 seconds at most (uploads wait for the lock). A context's files stay whole when their object goes: they are
     /// its own links or copies.
     static let powerShellStoreScript = """
         if (Test-Path -LiteralPath $store -PathType Container) {
@@ -166,9 +166,20 @@ public struct ContextRetention: Sendable, Hashable {
                             Remove-Item -LiteralPath $list.FullName -Force -ErrorAction SilentlyContinue
                         }
                     }
-                    Get-ChildItem -LiteralPath ([System.IO.Path]::Combine($store, 'sha256')) -File -Force -ErrorAction SilentlyContinue |
-                        Where-Object { -not $live.Contains($_.Name) } |
-                        ForEach-Object { Remove-Item -LiteralPath $_.FullName -Force -ErrorAction SilentlyContinue }
+                    # Uploads wait for the lock (half a minute at most, then they do without the store): it is held for
+                    # at most 20 seconds, and the next prune goes on.
+                    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+                    $objects = [System.IO.Path]::Combine($store, 'sha256')
+                    if ([System.IO.Directory]::Exists($objects)) {
+                        foreach ($path in [System.IO.Directory]::EnumerateFiles($objects)) {
+                            if ($clock.Elapsed.TotalSeconds -ge 20) { break }
+                            if ($live.Contains([System.IO.Path]::GetFileName($path))) { continue }
+                            try {
+                                [System.IO.File]::SetAttributes($path, [System.IO.FileAttributes]::Normal)
+                                [System.IO.File]::Delete($path)
+                            } catch { }
+                        }
+                    }
                 } catch {
                 } finally {
                     $lock.Dispose()

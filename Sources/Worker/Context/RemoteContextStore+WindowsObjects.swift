@@ -8,28 +8,45 @@ import Shared
 /// `tar.exe` (bsdtar) neither follows the store's link as GNU tar does nor falls back to a copy when it cannot make a
 /// hard link, so the Windows PowerShell 5.1 script assembles the context itself.
 /// - The list has a line per regular file, `OBJECT<TAB>PATH` (``ContextSync/Listing``): the host answers the objects
-///   its store lacks, then links every file whose object it has into `c\PATH` at once, taking the store's shared
-///   lock first so that no prune removes an object between the answer and its link.
+///   its store lacks, holding the store's lock (`store\.lock`, opened shared) from before its answer to the end, so
+///   that no prune removes an object it answered it has. Should a prune hold the lock for half a minute, the upload
+///   does without the store: it asks for every content and adds none.
 /// - The stream (``ContextSync/windowsItems(_:_:objectNames:missing:)``) holds the context's directories and symbolic
-///   links and each file whose object is new, as a regular file; tar sets the directories' times last, after the
-///   links above.
-/// - The script hashes every file that arrived and compares it with its object's name (the manifest's digest, the
-///   run's first read), adds each new object to the store (a link to the arrived file, made under a temporary name and
-///   renamed, so an object's name appears only once it is whole), writes the context's object list to
-///   `store\lists\DIGEST` (what the prune keeps objects for: ``ContextRetention``) and publishes `c` as
-///   `contexts\DIGEST`. However it fails, the upload's folder goes, and no object name is added for a file that did
-///   not match.
+///   links and each file whose object is new, as a regular file. tar reads names as UTF-8 (``windowsTarOptions``).
+/// - After tar, the script links every other file into `c\PATH` from the store (`New-Item -ItemType HardLink`, else a
+///   copy, which keeps the file's time), puts back the time of each directory it linked into, and gives each object
+///   the read-only attribute its mode says (what tar gives a file whose mode lacks the owner's write bit).
+/// - It hashes every file that arrived and compares it with its object's name (the manifest's digest, the run's first
+///   read), adds each new object to the store (a link to the arrived file, made under a temporary name and renamed, so
+///   an object's name appears only once it is whole), writes the context's object list to `store\lists\DIGEST` (what
+///   the prune keeps objects for: ``ContextRetention``) and publishes `c` as `contexts\DIGEST`. However it fails, the
+///   upload's folder goes, and no object name is added for a file that did not match.
 ///
-/// Hard links come from `CreateHardLinkW` (kernel32), bound through a dynamic P/Invoke method (no compiler run, unlike
-/// `Add-Type`); where that fails (a volume without hard links, a file at NTFS's 1,023 links, a host whose language
-/// mode refuses it), the file is copied, which keeps its last-write time.
+/// Links are made with the built-in cmdlet, not through a P/Invoke of `CreateHardLinkW`: a script that defines one
+/// (`Add-Type`, `DefinePInvokeMethod`) is logged as suspicious by Windows PowerShell's script block logging and is the
+/// kind antimalware scanning (AMSI) blocks, which would fail every upload.
 extension RemoteContextStore {
     /// The upload command of a Windows host (see the type's documentation); standard input as on POSIX hosts, but the
     /// list names a path after each object, and the stream is only ever plain (`t`).
+    /// The options `tar.exe` extracts with: names as UTF-8, as ``TarHeader`` writes them. bsdtar on Windows otherwise
+    /// reads a ustar name in the OEM code page (libarchive's default conversion for reading), and `ü` arrives as `├╝`.
+    static let windowsTarOptions = ["--options", "hdrcharset=UTF-8"]
+
+    /// The longest path Windows PowerShell 5.1's .NET Framework file calls take (MAX_PATH, 260 with its NUL): it opts in
+    /// to neither long paths nor `\\?\` names.
+    static let windowsMaximumPath = 259
+
+    /// Whether every path of `context` fits ``windowsMaximumPath`` in the context's directory on this (Windows) host.
+    /// One that does not is sent as a whole archive instead (`tar.exe` handles long paths itself), as before the store.
+    func windowsPathsFit(_ context: BuildContext) -> Bool {
+        let base = path(for: String(repeating: "0", count: 64)).utf16.count + 1
+        return context.entries.allSatisfy { base + $0.path.utf16.count <= Self.windowsMaximumPath }
+    }
+
     func windowsUploadCommand(uploadID: String) throws -> RemoteInvocation {
         precondition(shell.family == .windows)
         let folder = shell.join(workDirectory, Self.uploadPath(uploadID: uploadID))
-        let extract = try WindowsCommandLine.join(["-x", "-f", "-", "-C", folder])
+        let extract = try WindowsCommandLine.join(["-x"] + Self.windowsTarOptions + ["-f", "-", "-C", folder])
         return try shell.command(forScriptText: RemoteShell.powerShellPrelude + "\n" + #"""
             $work = \#(try PowerShell.quote(workDirectory))
             $folder = \#(try PowerShell.quote(folder))
@@ -61,22 +78,10 @@ extension RemoteContextStore {
             }
             $digest = $Matches[1]
             $listBytes = [int]$Matches[2]
-            function New-HardLinkType {
-                $name = New-Object Reflection.AssemblyName 'CoordinatorHardLinks'
-                $assembly = [AppDomain]::CurrentDomain.DefineDynamicAssembly($name, [Reflection.Emit.AssemblyBuilderAccess]::Run)
-                $module = $assembly.DefineDynamicModule('CoordinatorHardLinks')
-                $builder = $module.DefineType('CoordinatorHardLinks', [Reflection.TypeAttributes]'Public, Class')
-                $attributes = [Reflection.MethodAttributes]'Public, Static, PinvokeImpl'
-                $parameters = [Type[]]@([string], [string], [IntPtr])
-                $method = $builder.DefinePInvokeMethod('CreateHardLinkW', 'kernel32.dll', $attributes, [Reflection.CallingConventions]::Standard, [bool], $parameters, [Runtime.InteropServices.CallingConvention]::Winapi, [Runtime.InteropServices.CharSet]::Unicode)
-                $flags = $method.GetMethodImplementationFlags() -bor [Reflection.MethodImplAttributes]::PreserveSig
-                $method.SetImplementationFlags($flags)
-                $builder.CreateType()
-            }
             function Add-Link([string]$link, [string]$existing) {
-                if ($links) {
-                    try { if ($links::CreateHardLinkW($link, $existing, [IntPtr]::Zero)) { return } } catch { }
-                }
+                try {
+                    if (New-Item -ItemType HardLink -Path $link -Target $existing -ErrorAction Stop) { return }
+                } catch { }
                 [System.IO.File]::Copy($existing, $link)
             }
             function Get-ContextPath([string]$path) {
@@ -107,20 +112,22 @@ extension RemoteContextStore {
                     [void]$names.Add($name)
                 }
                 # The shared lock: a prune takes it exclusively before it removes objects, and skips them when it cannot.
+                # Should a prune hold it for long, this upload does without the store: it asks for every content.
                 $lockPath = [System.IO.Path]::Combine($store, '.lock')
+                $useStore = $true
                 for ($attempt = 0; -not $lock; $attempt++) {
                     try {
                         $lock = [System.IO.File]::Open($lockPath, [System.IO.FileMode]::OpenOrCreate,
                             [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read)
-                    } catch {
-                        if ($attempt -ge 600) { throw 'a prune kept the store locked for two minutes' }
+                    } catch [System.IO.IOException] {
+                        if ($attempt -ge 150) { $useStore = $false; break }
                         Start-Sleep -Milliseconds 200
                     }
                 }
                 $missing = New-Object 'System.Collections.Generic.HashSet[string]' ([StringComparer]::Ordinal)
                 $answer = New-Object System.Text.StringBuilder
                 foreach ($name in $names) {
-                    if (-not [System.IO.File]::Exists([System.IO.Path]::Combine($objects, $name))) {
+                    if (-not $useStore -or -not [System.IO.File]::Exists([System.IO.Path]::Combine($objects, $name))) {
                         [void]$missing.Add($name)
                         [void]$answer.Append($name).Append("`n")
                     }
@@ -130,18 +137,39 @@ extension RemoteContextStore {
                 $answerBytes = [Text.Encoding]::ASCII.GetBytes($answer.ToString())
                 $stdout.Write($answerBytes, 0, $answerBytes.Length)
                 $stdout.Flush()
-                $links = $null
-                try { $links = New-HardLinkType } catch { $links = $null }
-                foreach ($entry in $entries) {
-                    if ($missing.Contains($entry[0])) { continue }
-                    $target = Get-ContextPath $entry[1]
-                    [void][System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($target))
-                    Add-Link $target ([System.IO.Path]::Combine($objects, $entry[0]))
-                }
                 if ($stdin.ReadByte() -ne 116) { throw 'no archive followed the answer' }
                 Invoke-Native -File 'tar' -Arguments \#(try PowerShell.quote(extract)) -ReadsInput $true `
                     -AllowFailure $false -Environment @{} -OutputFile ''
-                $sha256 = [System.Security.Cryptography.SHA256]::Create()
+                # The files whose contents the store has, linked after tar (which set the directories' times: each parent's
+                # is put back once its links are made). An object gets the read-only attribute its mode says (tar sets it
+                # for a mode without the owner's write bit; a forced removal of another link to it clears it).
+                $times = @{}
+                $checked = New-Object 'System.Collections.Generic.HashSet[string]' ([StringComparer]::Ordinal)
+                $readOnly = [System.IO.FileAttributes]::ReadOnly
+                foreach ($entry in $entries) {
+                    if ($missing.Contains($entry[0])) { continue }
+                    $object = [System.IO.Path]::Combine($objects, $entry[0])
+                    if ($checked.Add($entry[0])) {
+                        $attributes = [System.IO.File]::GetAttributes($object)
+                        $writable = ([Convert]::ToInt32($entry[0].Split('-')[1], 8) -band 128) -ne 0
+                        if ($writable -eq (($attributes -band $readOnly) -ne 0)) {
+                            [System.IO.File]::SetAttributes($object, ($attributes -bxor $readOnly))
+                        }
+                    }
+                    $target = Get-ContextPath $entry[1]
+                    $parent = [System.IO.Path]::GetDirectoryName($target)
+                    if (-not $times.ContainsKey($parent)) {
+                        [void][System.IO.Directory]::CreateDirectory($parent)
+                        $times[$parent] = [System.IO.Directory]::GetLastWriteTimeUtc($parent)
+                    }
+                    Add-Link $target $object
+                }
+                foreach ($parent in @($times.Keys)) {
+                    try { [System.IO.Directory]::SetLastWriteTimeUtc($parent, $times[$parent]) } catch { }
+                }
+                try { $sha256 = New-Object System.Security.Cryptography.SHA256Cng } catch {
+                    $sha256 = [System.Security.Cryptography.SHA256]::Create()
+                }
                 $added = 0
                 foreach ($entry in $entries) {
                     if (-not $missing.Contains($entry[0])) { continue }
@@ -158,7 +186,7 @@ extension RemoteContextStore {
                         throw \#(try PowerShell.quote(Self.damagedObjects))
                     }
                     $object = [System.IO.Path]::Combine($objects, $entry[0])
-                    if ([System.IO.File]::Exists($object)) { continue }
+                    if (-not $useStore -or [System.IO.File]::Exists($object)) { continue }
                     $added++
                     $temporary = [System.IO.Path]::Combine($folder, 'object-' + $added)
                     Add-Link $temporary $file
@@ -167,23 +195,23 @@ extension RemoteContextStore {
                     }
                 }
                 $listFile = [System.IO.Path]::Combine($store, 'lists', $digest)
-                if (-not [System.IO.File]::Exists($listFile)) {
+                if ($useStore -and -not [System.IO.File]::Exists($listFile)) {
                     $newList = [System.IO.Path]::Combine($folder, 'list')
                     [System.IO.File]::WriteAllText($newList, (@($names) -join "`n") + "`n")
                     try { [System.IO.File]::Move($newList, $listFile) } catch {
-                        if (-not [System.IO.File]::Exists($listFile)) { throw }
+                        if ($useStore -and -not [System.IO.File]::Exists($listFile)) { throw }
                     }
                 }
-                # A rename fails while a scanner holds a file inside the folder for a moment: it is tried again.
+                # A rename fails while a scanner holds a file inside the folder: it is tried again, for half a minute.
                 $target = [System.IO.Path]::Combine($work, 'contexts', $digest)
                 for ($attempt = 0; -not [System.IO.Directory]::Exists($target); $attempt++) {
                     try { [System.IO.Directory]::Move([System.IO.Path]::Combine($folder, 'c'), $target) } catch {
                         if ([System.IO.Directory]::Exists($target)) { break }
-                        if ($attempt -ge 10) { throw }
-                        Start-Sleep -Milliseconds 300
+                        if ($attempt -ge 60) { throw }
+                        Start-Sleep -Milliseconds 500
                     }
                 }
-                [System.IO.Directory]::SetLastWriteTime($target, (Get-Date))
+                try { [System.IO.Directory]::SetLastWriteTime($target, (Get-Date)) } catch { }
                 $completed = $true
             } catch {
                 if ($global:CoordinatorExit -eq 0) { $global:CoordinatorExit = 1 }

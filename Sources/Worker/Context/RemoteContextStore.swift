@@ -36,7 +36,8 @@ public struct RemoteContextStore: Sendable {
         case .windows:
             return try shell.command(forScriptText: """
                 if (Test-Path -LiteralPath \(target) -PathType Container) {
-                    (Get-Item -LiteralPath \(target)).LastWriteTime = Get-Date; 'present'
+                    try { (Get-Item -LiteralPath \(target)).LastWriteTime = Get-Date } catch { }
+                    'present'
                 } else { 'absent' }
                 """)
         }
@@ -70,7 +71,7 @@ public struct RemoteContextStore: Sendable {
     func extractArguments(into directory: String) -> [String] {
         switch shell.family {
         case .posix: ["tar", "-x", "-p", "--no-same-owner", "-f", "-", "-C", directory]
-        case .windows: ["tar", "-x", "-f", "-", "-C", directory]
+        case .windows: ["tar", "-x"] + Self.windowsTarOptions + ["-f", "-", "-C", directory]
         }
     }
 

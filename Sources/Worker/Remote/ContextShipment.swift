@@ -12,7 +12,9 @@ struct ContextShipment {
     let shell: RemoteShell
     let workDirectory: String
     let cache: ContextDigestCache
-    /// Sends the whole archive even to a POSIX host (the path Windows hosts take; for benchmarks).
+    /// Sends the whole archive even where the host has a store (for benchmarks). A Windows host gets the whole archive
+    /// anyway when a path of the context would be too long there for its store's script
+    /// (``RemoteContextStore/windowsPathsFit(_:)``).
     var archiveOnly = false
     /// The tree digest the build's probe already found missing on a POSIX host (``ContextSync/probedAbsent``).
     var probedAbsent: String?
@@ -45,12 +47,12 @@ struct ContextShipment {
     }
 
     func ship(_ context: BuildContext) async throws -> Shipped {
-        if !archiveOnly {
+        let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
+        if !archiveOnly, shell.family == .posix || store.windowsPathsFit(context) {
             return try await ContextSync(connection: connection, shell: shell, workDirectory: workDirectory,
                 cache: cache, probedAbsent: probedAbsent).ship(context, started: started)
         }
         started?.abandon()
-        let store = RemoteContextStore(shell: shell, workDirectory: workDirectory)
         let known = await cache.digest(for: context.fingerprint)
         if let known {
             let answer = try await connection.run(store.checkCommand(digest: known.digest))

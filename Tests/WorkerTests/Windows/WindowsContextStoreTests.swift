@@ -113,7 +113,12 @@ struct WindowsContextStoreTests {
         let archive = target + ".tar"
         defer { try? FileManager.default.removeItem(atPath: archive) }
         try Data(bytes).write(to: URL(fileURLWithPath: archive))
-        let result = try await Shell.run(["bsdtar", "-x", "-f", archive, "-C", target])
+        // As the upload's script runs it (names as UTF-8, which bsdtar on Windows otherwise reads in the OEM code page).
+        let result = try await Shell.run(
+            ["bsdtar", "-x"] + RemoteContextStore.windowsTarOptions + ["-f", archive, "-C", target],
+            environment: ["LC_ALL": "C.UTF-8"])
+        let script = try Self.script()
+        #expect(script.contains("-x --options hdrcharset=UTF-8 -f - -C "), "the script's tar takes the same options")
         #expect(result.status == 0, "bsdtar (libarchive-tools): \(result.stderr)")
         #expect(try String(contentsOfFile: target + "/c/app/same2.txt", encoding: .utf8) == "same")
         #expect(try String(contentsOfFile: target + "/c/app/sub dir/it's ü.txt", encoding: .utf8) == "unicode and a quote")
@@ -121,6 +126,19 @@ struct WindowsContextStoreTests {
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: target + "/c/app/link") == "same1.txt")
         let time = try FileManager.default.attributesOfItem(atPath: target + "/c/app/same1.txt")[.modificationDate] as? Date
         #expect(time == Date(timeIntervalSince1970: 1_700_000_000), "tar gives the object its time")
+    }
+
+    @Test("a context with a path too long for Windows PowerShell 5.1 in the store goes as a whole archive")
+    func longPathsGoAsArchives() async throws {
+        let fixture = try ContextFixture()
+        defer { fixture.remove() }
+        try fixture.write("Dockerfile", "FROM scratch\n")
+        let store = RemoteContextStore(shell: RemoteShell(.powershell), workDirectory: #"C:\ProgramData\coordinator"#)
+        let room = RemoteContextStore.windowsMaximumPath - store.path(for: String(repeating: "0", count: 64)).count - 1
+        try fixture.write("d/" + String(repeating: "a", count: room - 2), "fits exactly")
+        #expect(store.windowsPathsFit(try BuildContext.scan(root: fixture.root)))
+        try fixture.write("d/" + String(repeating: "b", count: room - 1), "one over")
+        #expect(!store.windowsPathsFit(try BuildContext.scan(root: fixture.root)))
     }
 
     @Test("a Windows build holds its context's lock shared; the prune removes a context only under it, exclusively")
@@ -148,7 +166,7 @@ struct WindowsContextStoreTests {
             directory: #"C:\w\contexts"#, runs: #"C:\w\runs"#, keep: [])
         let store = try #require(script.range(of: "$store = ")).lowerBound
         #expect(script[store...].contains("[System.IO.FileShare]::None"))
-        #expect(script[store...].contains("$live.Contains($_.Name)"))
+        #expect(script[store...].contains("$live.Contains([System.IO.Path]::GetFileName($path))"))
         #expect(try Self.script().contains("[System.IO.FileShare]::Read)"), "the upload holds the lock shared")
     }
 }
