@@ -33,6 +33,18 @@ struct HostSmokeTests {
             #expect(steps == ["connect", "probe", "upload", "build", "fetch", "digest"])
             #expect((row["steps"] as? [[String: String]] ?? []).allSatisfy { $0["outcome"] == "ok" })
         }
+        // Again: every host's store has the smoke Dockerfile now (it keeps one time), and only smoke.txt, written anew, is
+        // sent. The table says so in its SENT column.
+        let again = try await CoordinatorBinary.run(
+            ["hosts", "check", "--smoke", "--inventory", try fleet.value("TESTBED_INVENTORY")])
+        #expect(again.status == 0, "\(again.stderr)\n\(again.stdout)")
+        let lines = again.stdout.split(separator: "\n").map(String.init)
+        let header = try #require(lines.first { $0.hasPrefix("HOST") })
+        let column = try #require(header.split(separator: " ", omittingEmptySubsequences: true).firstIndex(of: "SENT"))
+        for host in Self.expectedRows.map({ $0[0] }) {
+            let row = try #require(lines.first { $0.hasPrefix(host + " ") }, "\(again.stdout)")
+            #expect(row.split(separator: " ", omittingEmptySubsequences: true)[column] == "1/2", "\(again.stdout)")
+        }
     }
 
     @Test("with --image every host also pushes REPO:smoke-HOST, and the tags are in the registry")

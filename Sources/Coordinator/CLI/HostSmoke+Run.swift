@@ -87,6 +87,8 @@ struct HostSmokeRun: Sendable {
             let result = try await Self.buildWhenSlotFree(
                 worker, request, context: context, options: RemoteWorker.Options(tarballDestination: archive))
             try? FileManager.default.removeItem(atPath: archive)
+            smoke.contextFiles = result.contextFiles
+            smoke.contextFilesSent = result.contextFilesSent
             if let image {
                 try await verifyPushed(tag: tag, digest: result.digest, image: image, client: client)
                 smoke.digest = result.digest

@@ -26,6 +26,10 @@ struct HostSmoke: Codable, Sendable {
     var steps: [Step]
     /// The pushed manifest's digest, or the image archive's SHA-256 without `--image`.
     var digest: String?
+    /// The smoke context's files, and how many of them were sent: from the second run on a host, its store has the
+    /// Dockerfile (``SmokeContext``), so 1 of 2 shows that the host assembles contexts from its store.
+    var contextFiles: Int?
+    var contextFilesSent: Int?
     var seconds: Double
     /// What failed and how to fix it, or nil.
     var problem: String?
@@ -83,11 +87,13 @@ struct HostSmoke: Codable, Sendable {
         let rows = smokes.map { smoke -> [String] in
             let outcomes = allNames.map { name in smoke.steps.first { $0.name == name }?.outcome.rawValue ?? "-" }
             return [smoke.host, smoke.platform, smoke.builder] + outcomes
-                + [smoke.digest.map { String($0.prefix(19)) } ?? "-", String(format: "%.1fs", smoke.seconds),
+                + [smoke.contextFilesSent.map { sent in "\(sent)/\(smoke.contextFiles ?? 0)" } ?? "-",
+                    smoke.digest.map { String($0.prefix(19)) } ?? "-", String(format: "%.1fs", smoke.seconds),
                     smoke.problem == nil ? "ok" : "FAILED"]
         }
         var text = TextTable.render(
-            header: ["HOST", "PLATFORM", "BUILDER"] + allNames.map { $0.uppercased() } + ["IMAGE", "TIME", "RESULT"],
+            header: ["HOST", "PLATFORM", "BUILDER"] + allNames.map { $0.uppercased() }
+                + ["SENT", "IMAGE", "TIME", "RESULT"],
             rows: rows)
         for smoke in smokes {
             if let problem = smoke.problem { text += "\n\(smoke.host) \(smoke.platform): \(problem)\n" }
