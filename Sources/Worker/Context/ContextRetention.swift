@@ -142,8 +142,9 @@ public struct ContextRetention: Sendable, Hashable {
 
     /// The store beside the contexts on a Windows host (`WORKDIR\store`, ``RemoteContextStore/windowsUploadCommand(uploadID:)``):
     /// upload folders a day old (their upload died) go; then, under the store's lock taken exclusively (skipped while
-    /// an upload holds it shared: the next prune does it), the object lists of contexts that are gone, and every
-    /// object that no remaining context's list names, for 20 seconds at most (uploads wait for the lock). A context's files stay whole when their object goes: they are
+    /// an upload holds it shared for its answer: the next prune does it), the object lists of contexts that are gone,
+    /// and every object that neither an upload's folder nor a remaining context's list names, for 20 seconds at most
+    /// (uploads wait for the lock). A context's files stay whole when their object goes: they are
     /// its own links or copies.
     static let powerShellStoreScript = """
         if (Test-Path -LiteralPath $store -PathType Container) {
@@ -158,6 +159,14 @@ public struct ContextRetention: Sendable, Hashable {
             if ($lock) {
                 try {
                     $live = New-Object 'System.Collections.Generic.HashSet[string]' ([StringComparer]::Ordinal)
+                    # The objects uploads name first, then the contexts' lists: an upload publishes its context and list
+                    # before its folder goes. A names file that cannot be read stops the pass (the next prune does it).
+                    foreach ($upload in @(Get-ChildItem -LiteralPath $store -Directory -Force -Filter '.up-*' -ErrorAction SilentlyContinue)) {
+                        $uploadNames = [System.IO.Path]::Combine($upload.FullName, 'names')
+                        if ([System.IO.File]::Exists($uploadNames)) {
+                            foreach ($name in [System.IO.File]::ReadAllLines($uploadNames)) { [void]$live.Add($name) }
+                        }
+                    }
                     $lists = [System.IO.Path]::Combine($store, 'lists')
                     foreach ($list in @(Get-ChildItem -LiteralPath $lists -File -Force -ErrorAction SilentlyContinue)) {
                         if ([System.IO.Directory]::Exists([System.IO.Path]::Combine($dir, $list.Name))) {

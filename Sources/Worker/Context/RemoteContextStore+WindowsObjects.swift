@@ -7,10 +7,11 @@ import Shared
 /// answer, a format byte and one tar stream, in one command. What differs is what the list and the stream carry:
 /// `tar.exe` (bsdtar) neither follows the store's link as GNU tar does nor falls back to a copy when it cannot make a
 /// hard link, so the Windows PowerShell 5.1 script assembles the context itself.
-/// - The list has a line per regular file, `OBJECT<TAB>PATH` (``ContextSync/Listing``): the host answers the objects
-///   its store lacks, holding the store's lock (`store\.lock`, opened shared) from before its answer to the end, so
-///   that no prune removes an object it answered it has. Should a prune hold the lock for half a minute, the upload
-///   does without the store: it asks for every content and adds none.
+/// - The list has a line per regular file, `OBJECT<TAB>PATH` (``ContextSync/Listing``): the host writes the object
+///   names into the upload's folder (the prune keeps every object an upload's folder names) and answers the objects its
+///   store lacks under the store's lock (`store\.lock`) opened shared, which the prune holds exclusively while it reads
+///   those names and removes objects. Should a prune hold the lock for half a minute, the upload does without the
+///   store: it asks for every content and adds none.
 /// - The stream (``ContextSync/windowsItems(_:_:objectNames:missing:)``) holds the context's directories and symbolic
 ///   links and each file whose object is new, as a regular file. tar reads names as UTF-8 (``windowsTarOptions``).
 /// - After tar, the script links every other file into `c\PATH` from the store (`New-Item -ItemType HardLink`, else a
@@ -26,8 +27,6 @@ import Shared
 /// (`Add-Type`, `DefinePInvokeMethod`) is logged as suspicious by Windows PowerShell's script block logging and is the
 /// kind antimalware scanning (AMSI) blocks, which would fail every upload.
 extension RemoteContextStore {
-    /// The upload command of a Windows host (see the type's documentation); standard input as on POSIX hosts, but the
-    /// list names a path after each object, and the stream is only ever plain (`t`).
     /// The options `tar.exe` extracts with: names as UTF-8, as ``TarHeader`` writes them. bsdtar on Windows otherwise
     /// reads a ustar name in the OEM code page (libarchive's default conversion for reading), and `ü` arrives as `├╝`.
     static let windowsTarOptions = ["--options", "hdrcharset=UTF-8"]
@@ -43,6 +42,8 @@ extension RemoteContextStore {
         return context.entries.allSatisfy { base + $0.path.utf16.count <= Self.windowsMaximumPath }
     }
 
+    /// The upload command of a Windows host (see the type's documentation); standard input as on POSIX hosts, but the
+    /// list names a path after each object, and the stream is only ever plain (`t`).
     func windowsUploadCommand(uploadID: String) throws -> RemoteInvocation {
         precondition(shell.family == .windows)
         let folder = shell.join(workDirectory, Self.uploadPath(uploadID: uploadID))
@@ -111,8 +112,12 @@ extension RemoteContextStore {
                     $entries.Add([string[]]@($name, $path))
                     [void]$names.Add($name)
                 }
-                # The shared lock: a prune takes it exclusively before it removes objects, and skips them when it cannot.
-                # Should a prune hold it for long, this upload does without the store: it asks for every content.
+                # The upload's object names, for the prune (which keeps every object an upload's folder names), then the
+                # store's lock, shared, for the answer only: a prune takes it exclusively while it reads those names and
+                # removes objects, so an object is either named here before the prune looks, or looked for after it is
+                # gone. Should a prune hold the lock for long, this upload does without the store: it asks for every
+                # content.
+                [System.IO.File]::WriteAllText([System.IO.Path]::Combine($folder, 'names'), (@($names) -join "`n") + "`n")
                 $lockPath = [System.IO.Path]::Combine($store, '.lock')
                 $useStore = $true
                 for ($attempt = 0; -not $lock; $attempt++) {
@@ -132,6 +137,7 @@ extension RemoteContextStore {
                         [void]$answer.Append($name).Append("`n")
                     }
                 }
+                if ($lock) { $lock.Dispose() }
                 [void]$answer.Append(\#(try PowerShell.quote(Self.answerEnd))).Append("`n")
                 $stdout = [Console]::OpenStandardOutput()
                 $answerBytes = [Text.Encoding]::ASCII.GetBytes($answer.ToString())
@@ -194,14 +200,6 @@ extension RemoteContextStore {
                         if (-not [System.IO.File]::Exists($object)) { throw }
                     }
                 }
-                $listFile = [System.IO.Path]::Combine($store, 'lists', $digest)
-                if ($useStore -and -not [System.IO.File]::Exists($listFile)) {
-                    $newList = [System.IO.Path]::Combine($folder, 'list')
-                    [System.IO.File]::WriteAllText($newList, (@($names) -join "`n") + "`n")
-                    try { [System.IO.File]::Move($newList, $listFile) } catch {
-                        if ($useStore -and -not [System.IO.File]::Exists($listFile)) { throw }
-                    }
-                }
                 # A rename fails while a scanner holds a file inside the folder: it is tried again, for half a minute.
                 $target = [System.IO.Path]::Combine($work, 'contexts', $digest)
                 for ($attempt = 0; -not [System.IO.Directory]::Exists($target); $attempt++) {
@@ -211,13 +209,22 @@ extension RemoteContextStore {
                         Start-Sleep -Milliseconds 500
                     }
                 }
+                # The context's objects are named by its list from now on (the context exists), and by the upload's folder
+                # until it goes: the prune reads the folders first, then the lists.
+                $listFile = [System.IO.Path]::Combine($store, 'lists', $digest)
+                if ($useStore -and -not [System.IO.File]::Exists($listFile)) {
+                    $newList = [System.IO.Path]::Combine($folder, 'list')
+                    [System.IO.File]::WriteAllText($newList, (@($names) -join "`n") + "`n")
+                    try { [System.IO.File]::Move($newList, $listFile) } catch {
+                        if (-not [System.IO.File]::Exists($listFile)) { throw }
+                    }
+                }
                 try { [System.IO.Directory]::SetLastWriteTime($target, (Get-Date)) } catch { }
                 $completed = $true
             } catch {
                 if ($global:CoordinatorExit -eq 0) { $global:CoordinatorExit = 1 }
                 [Console]::Error.WriteLine('error: ' + $_.Exception.Message)
             } finally {
-                if ($lock) { $lock.Dispose() }
                 try { Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction SilentlyContinue } catch { }
             }
             if (-not $completed -and $global:CoordinatorExit -eq 0) { $global:CoordinatorExit = 1 }

@@ -167,6 +167,22 @@ struct WindowsContextStoreTests {
         let store = try #require(script.range(of: "$store = ")).lowerBound
         #expect(script[store...].contains("[System.IO.FileShare]::None"))
         #expect(script[store...].contains("$live.Contains([System.IO.Path]::GetFileName($path))"))
-        #expect(try Self.script().contains("[System.IO.FileShare]::Read)"), "the upload holds the lock shared")
+        let upload = try Self.script()
+        #expect(upload.contains("[System.IO.FileShare]::Read)"), "the upload holds the lock shared")
+        // Names first, then the lock for the answer only, released before the stream is read.
+        let names = try #require(upload.range(of: "Combine($folder, 'names')"))
+        let locked = try #require(upload.range(of: "$lock = [System.IO.File]::Open("))
+        let released = try #require(upload.range(of: "if ($lock) { $lock.Dispose() }"))
+        let stream = try #require(upload.range(of: "$stdin.ReadByte() -ne 116"))
+        #expect(names.lowerBound < locked.lowerBound && locked.lowerBound < released.lowerBound
+            && released.lowerBound < stream.lowerBound)
+        // The prune keeps what uploads name, read before the lists (an upload publishes before its folder goes).
+        let uploads = try #require(script.range(of: "-Filter '.up-*'"))
+        let lists = try #require(script.range(of: "Combine($store, 'lists')"))
+        #expect(store < uploads.lowerBound && uploads.lowerBound < lists.lowerBound)
+        // The upload publishes its context, then its list; its folder goes last.
+        let published = try #require(upload.range(of: "[System.IO.Directory]::Move("))
+        let listed = try #require(upload.range(of: "Combine($store, 'lists', $digest)"))
+        #expect(published.lowerBound < listed.lowerBound)
     }
 }
