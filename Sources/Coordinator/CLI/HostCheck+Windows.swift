@@ -13,7 +13,7 @@ extension HostCheck {
                 "tar.exe " + (facts.tar ?? "missing"),
                 "engine " + (engine ?? "not answering"),
                 "build " + (facts.windowsBuild ?? "?"),
-            ]
+            ] + (facts.storeLinks.map { ["context store: " + $0] } ?? [])
             text += "\(check.host): " + parts.joined(separator: ", ") + "\n"
         }
         return text

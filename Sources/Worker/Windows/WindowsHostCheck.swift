@@ -17,6 +17,11 @@ public struct WindowsHostFacts: Codable, Sendable, Hashable {
     public var windowsBuild: String?
     /// Free bytes on the work directory's drive.
     public var freeBytes: Int64?
+    /// `$ExecutionContext.SessionState.LanguageMode`: the scripts call .NET directly and need `FullLanguage`.
+    public var languageMode: String?
+    /// How the content store assembles contexts on the work directory's volume: `hard links` or `copies` (a test link
+    /// made and removed there); nil when the work directory does not exist yet.
+    public var storeLinks: String?
     /// What stops a build here, in words a user can act on; empty when nothing does.
     public var problems: [String] = []
 }
@@ -38,6 +43,19 @@ public enum WindowsHostCheck {
             Say 'engine' { & docker info --format '{{.OSType}} {{.Isolation}}' }
             Say 'build' { $k = Get-ItemProperty -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion'; [string]$k.CurrentBuildNumber + '.' + [string]$k.UBR }
             Say 'free' { $root = [System.IO.Path]::GetPathRoot(\(try PowerShell.quote(workDirectory))); (New-Object System.IO.DriveInfo $root).AvailableFreeSpace }
+            Say 'language' { $ExecutionContext.SessionState.LanguageMode.ToString() }
+            Say 'store-links' {
+                $work = \(try PowerShell.quote(workDirectory))
+                if ([System.IO.Directory]::Exists($work)) {
+                    $probe = [System.IO.Path]::Combine($work, '.coordinator-link-check-' + [guid]::NewGuid().ToString('N'))
+                    [System.IO.File]::WriteAllText($probe, '')
+                    try {
+                        if (New-Item -ItemType HardLink -Path ($probe + '-link') -Target $probe -ErrorAction Stop) { 'hard links' }
+                    } catch { 'copies' } finally {
+                        Remove-Item -LiteralPath $probe, ($probe + '-link') -Force -ErrorAction SilentlyContinue
+                    }
+                }
+            }
             exit 0
             """
     }
@@ -60,6 +78,8 @@ public enum WindowsHostCheck {
         facts.tar = answer("tar")
         facts.windowsBuild = answer("build")
         facts.freeBytes = answer("free").flatMap { Int64($0) }
+        facts.languageMode = answer("language")
+        facts.storeLinks = answer("store-links").flatMap { ["hard links", "copies"].contains($0) ? $0 : nil }
         let engine = answer("engine")?.split(separator: " ").map(String.init) ?? []
         let engineAnswered = engine.first.map { ["windows", "linux"].contains($0) } ?? false
         if engineAnswered {
@@ -77,6 +97,10 @@ public enum WindowsHostCheck {
                 facts.problems.append(
                     "Windows PowerShell \(version) is older than 5.1 (Windows Management Framework 5.1)")
             }
+        }
+        if let mode = facts.languageMode, mode != "FullLanguage" {
+            facts.problems.append("Windows PowerShell runs in \(mode) language mode here (an AppLocker or WDAC policy): "
+                + "the build's scripts call .NET directly and need FullLanguage for the SSH user")
         }
         if facts.tar == nil {
             facts.problems.append("tar.exe is not on the PATH: build contexts are unpacked with the bsdtar of Windows "

@@ -180,10 +180,17 @@ struct WindowsFindingsTests {
         let good = WindowsHostCheck.parse("""
             \(m)default-shell 0\ncmd.exe\n\(m)powershell 0\n5.1.20348.2849\n\(m)tar 0\nC:\\Windows\\system32\\tar.exe
             \(m)engine 0\nwindows process\n\(m)build 0\n20348.2849\n\(m)free 0\n53687091200\n
+            \(m)language 0\nFullLanguage\n\(m)store-links 0\nhard links\n
             """)
         #expect(good == WindowsHostFacts(defaultShell: "cmd.exe", powerShellVersion: "5.1.20348.2849",
             tar: #"C:\Windows\system32\tar.exe"#, engineOSType: "windows", isolation: "process", windowsBuild: "20348.2849",
-            freeBytes: 53_687_091_200, problems: []))
+            freeBytes: 53_687_091_200, languageMode: "FullLanguage", storeLinks: "hard links", problems: []))
+        let constrained = WindowsHostCheck.parse("""
+            \(m)powershell 0\n5.1\n\(m)tar 0\ntar.exe\n\(m)engine 0\nwindows process\n\(m)language 0\nConstrainedLanguage
+            \(m)store-links 0\ncopies\n
+            """)
+        #expect(constrained.problems.count == 1 && constrained.problems[0].contains("ConstrainedLanguage language mode"))
+        #expect(constrained.storeLinks == "copies")
         let bad = WindowsHostCheck.parse("""
             \(m)default-shell 0\nC:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\n\(m)powershell 0\n5.0.10586.117
             \(m)tar 0\n\n\(m)engine 0\nerror during connect: open //./pipe/docker_engine: Access is denied.\n
