@@ -47,7 +47,7 @@ struct ContextRetentionPriorityTests {
         let lines = script.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         let setting = "PriorityClass = [System.Diagnostics.ProcessPriorityClass]::BelowNormal"
         let priority = try #require(lines.firstIndex { $0.contains(setting) })
-        let firstRemoval = try #require(lines.firstIndex { $0.contains("Remove-Item") })
+        let firstRemoval = try #require(lines.firstIndex { $0.contains("Remove-Item") || $0.contains("Remove-Tree") })
         #expect(priority < firstRemoval)
         #expect(lines[priority].hasPrefix("try {") && lines[priority].hasSuffix("} catch { }"),
             "a host that refuses the change still prunes")

@@ -92,7 +92,7 @@ struct RemoteScriptTests {
         #expect(text.contains("$env:DOCKER_CONFIG = 'C:\\work\\run\\cfg'"))
         #expect(text.contains("Invoke-Native -File 'docker' -Arguments 'login --password-stdin \"it''s here\"' "
             + "-ReadsInput $true"))
-        #expect(text.contains("} finally {\n    try { Remove-Item -LiteralPath 'C:\\work\\run\\cfg' -Recurse -Force"))
+        #expect(text.contains("} finally {\n    try { [void](Remove-Tree 'C:\\work\\run\\cfg')"))
         let invocation = try RemoteShell(.powershell).command(for: script)
         #expect(invocation.command == WindowsBootstrap.command)
         #expect(invocation.input == Array(String(format: "%010d", text.utf8.count).utf8) + Array(text.utf8))
@@ -176,6 +176,6 @@ struct RemoteScriptTests {
         let powerShell = try RemoteShell(.powershell).render(plan.scriptHandingBackResults(marker: marker,
             runDirectory: #"C:\work\runs\1"#))
         #expect(powerShell.contains("-PathType Leaf) { [Console]::Out.Write('@@coordinator:result 1f2e' + \"`n\")"))
-        #expect(powerShell.contains("Remove-Item -LiteralPath 'C:\\work\\runs\\1' -Recurse -Force"))
+        #expect(powerShell.contains("Remove-Tree 'C:\\work\\runs\\1'"))
     }
 }

@@ -91,11 +91,12 @@ public struct ContextRetention: Sendable, Hashable {
         return """
             $ErrorActionPreference = 'Continue'
             try { [System.Diagnostics.Process]::GetCurrentProcess().PriorityClass = [System.Diagnostics.ProcessPriorityClass]::BelowNormal } catch { }
+            \(RemoteShell.powerShellRemoveTree)
             $runs = \(try PowerShell.quote(runs))
             if (Test-Path -LiteralPath $runs -PathType Container) {
                 Get-ChildItem -LiteralPath $runs -Directory -Force -ErrorAction SilentlyContinue |
                     Where-Object { $_.LastWriteTime -lt (Get-Date).AddDays(-1) } |
-                    ForEach-Object { Remove-Item -LiteralPath $_.FullName -Recurse -Force -ErrorAction SilentlyContinue }
+                    ForEach-Object { [void](Remove-Tree $_.FullName) }
             }
             $dir = \(try PowerShell.quote(directory))
             if (-not (Test-Path -LiteralPath $dir -PathType Container)) { exit 0 }
@@ -103,7 +104,7 @@ public struct ContextRetention: Sendable, Hashable {
             $now = Get-Date
             Get-ChildItem -LiteralPath $dir -Directory -Force -ErrorAction SilentlyContinue | Where-Object {
                 $_.Name -like '.incoming-*' -and $_.LastWriteTime -lt $now.AddDays(-1) } |
-                ForEach-Object { Remove-Item -LiteralPath $_.FullName -Recurse -Force -ErrorAction SilentlyContinue }
+                ForEach-Object { [void](Remove-Tree $_.FullName) }
             $contexts = @(Get-ChildItem -LiteralPath $dir -Directory -ErrorAction SilentlyContinue | Where-Object {
                 $_.Name -cmatch '^[0-9a-f]{64}$' -and $keep -notcontains $_.Name } | Sort-Object LastWriteTime)
             $total = [long]0
@@ -125,7 +126,7 @@ public struct ContextRetention: Sendable, Hashable {
                     } catch { $contextLock = $null }
                     if ($contextLock) {
                         try {
-                            Remove-Item -LiteralPath $context.FullName -Recurse -Force -ErrorAction SilentlyContinue
+                            [void](Remove-Tree $context.FullName)
                             $total -= $sizes[$context.Name]
                         } finally {
                             $contextLock.Dispose()
@@ -150,7 +151,7 @@ public struct ContextRetention: Sendable, Hashable {
         if (Test-Path -LiteralPath $store -PathType Container) {
             Get-ChildItem -LiteralPath $store -Directory -Force -ErrorAction SilentlyContinue | Where-Object {
                 $_.Name -like '.up-*' -and $_.LastWriteTime -lt $now.AddDays(-1) } |
-                ForEach-Object { Remove-Item -LiteralPath $_.FullName -Recurse -Force -ErrorAction SilentlyContinue }
+                ForEach-Object { [void](Remove-Tree $_.FullName) }
             $lock = $null
             try {
                 $lock = [System.IO.File]::Open([System.IO.Path]::Combine($store, '.lock'), [System.IO.FileMode]::OpenOrCreate,

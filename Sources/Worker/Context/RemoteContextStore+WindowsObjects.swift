@@ -48,7 +48,8 @@ extension RemoteContextStore {
         precondition(shell.family == .windows)
         let folder = shell.join(workDirectory, Self.uploadPath(uploadID: uploadID))
         let extract = try WindowsCommandLine.join(["-x"] + Self.windowsTarOptions + ["-f", "-", "-C", folder])
-        return try shell.command(forScriptText: RemoteShell.powerShellPrelude + "\n" + #"""
+        return try shell.command(forScriptText: RemoteShell.powerShellPrelude + "\n" + RemoteShell.powerShellRemoveTree
+            + "\n" + #"""
             $work = \#(try PowerShell.quote(workDirectory))
             $folder = \#(try PowerShell.quote(folder))
             $stdin = $global:CoordinatorInput
@@ -225,7 +226,7 @@ extension RemoteContextStore {
                 if ($global:CoordinatorExit -eq 0) { $global:CoordinatorExit = 1 }
                 [Console]::Error.WriteLine('error: ' + $_.Exception.Message)
             } finally {
-                try { Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction SilentlyContinue } catch { }
+                try { [void](Remove-Tree $folder) } catch { }
             }
             if (-not $completed -and $global:CoordinatorExit -eq 0) { $global:CoordinatorExit = 1 }
             exit $global:CoordinatorExit

@@ -34,6 +34,50 @@ extension RemoteShell {
         }
         """
 
+    /// The function every rendered PowerShell script (and the prune) removes directory trees with: `Remove-Tree PATH`
+    /// removes PATH and everything under it, never through a symbolic link or junction (the link itself goes, not what
+    /// it points to; Windows PowerShell 5.1's `Remove-Item -Recurse` may follow one: PowerShell#621, fixed only in
+    /// PowerShell 6), clearing read-only attributes, and goes on past what it cannot remove (a file a scanner holds).
+    /// Returns whether everything went.
+    static let powerShellRemoveTree = """
+        function Remove-Tree([string]$Path) {
+            $root = New-Object System.IO.DirectoryInfo $Path
+            if (-not $root.Exists) {
+                if ([System.IO.File]::Exists($Path)) {
+                    try { [System.IO.File]::SetAttributes($Path, [System.IO.FileAttributes]::Normal); [System.IO.File]::Delete($Path) } catch { return $false }
+                }
+                return $true
+            }
+            $all = $true
+            $directories = New-Object System.Collections.Generic.List[System.IO.DirectoryInfo]
+            $pending = New-Object System.Collections.Generic.Stack[System.IO.DirectoryInfo]
+            $pending.Push($root)
+            while ($pending.Count -gt 0) {
+                $directory = $pending.Pop()
+                $directories.Add($directory)
+                if (($directory.Attributes -band [System.IO.FileAttributes]::ReparsePoint) -ne 0) { continue }
+                try {
+                    foreach ($entry in $directory.EnumerateFileSystemInfos()) {
+                        if (($entry.Attributes -band [System.IO.FileAttributes]::Directory) -ne 0) {
+                            $pending.Push([System.IO.DirectoryInfo]$entry)
+                            continue
+                        }
+                        try {
+                            if (($entry.Attributes -band [System.IO.FileAttributes]::ReparsePoint) -eq 0) {
+                                $entry.Attributes = [System.IO.FileAttributes]::Normal
+                            }
+                            $entry.Delete()
+                        } catch { $all = $false }
+                    }
+                } catch { $all = $false }
+            }
+            for ($index = $directories.Count - 1; $index -ge 0; $index--) {
+                try { $directories[$index].Delete() } catch { $all = $false }
+            }
+            $all
+        }
+        """
+
     /// Renders `script` as a Windows PowerShell 5.1 script, with ``RemoteScript/removeOnExit`` (and, when the
     /// steps did not all complete, ``RemoteScript/removeOnFailure``) in a `finally`.
     ///
@@ -43,7 +87,7 @@ extension RemoteShell {
     /// A terminating error is written to standard error as one plain line, never as the `#< CLIXML` record
     /// Windows PowerShell 5.1 writes for a non-interactive host whose error stream is redirected.
     func renderPowerShell(_ script: RemoteScript) throws -> String {
-        var lines = [Self.powerShellPrelude, "$completed = $false", "try {"]
+        var lines = [Self.powerShellPrelude, Self.powerShellRemoveTree, "$completed = $false", "try {"]
         for step in script.steps {
             lines.append("    " + (try renderPowerShell(step)))
         }
@@ -53,12 +97,10 @@ extension RemoteShell {
         lines.append("    [Console]::Error.WriteLine('error: ' + $_.Exception.Message)")
         lines.append("} finally {")
         for path in script.removeOnFailure {
-            lines.append("    if (-not $completed) { try { Remove-Item -LiteralPath \(try PowerShell.quote(path)) -Recurse "
-                + "-Force -ErrorAction SilentlyContinue } catch { } }")
+            lines.append("    if (-not $completed) { try { [void](Remove-Tree \(try PowerShell.quote(path))) } catch { } }")
         }
         for path in script.removeOnExit {
-            lines.append("    try { Remove-Item -LiteralPath \(try PowerShell.quote(path)) -Recurse -Force "
-                + "-ErrorAction SilentlyContinue } catch { }")
+            lines.append("    try { [void](Remove-Tree \(try PowerShell.quote(path))) } catch { }")
         }
         lines.append("}")
         lines.append("exit $global:CoordinatorExit")
@@ -88,8 +130,8 @@ extension RemoteShell {
         case .makeRunDirectory(let path):
             return WindowsRunDirectory.make(try PowerShell.quote(path))
         case .removeTree(let path):
-            return "if (Test-Path -LiteralPath \(try PowerShell.quote(path))) { "
-                + "Remove-Item -LiteralPath \(try PowerShell.quote(path)) -Recurse -Force }"
+            let quoted = try PowerShell.quote(path)
+            return "if (-not (Remove-Tree \(quoted))) { throw ('could not remove all of ' + \(quoted)) }"
         case .writeFile(let path, let contents):
             return "[System.IO.File]::WriteAllText(\(try PowerShell.quote(path)), \(try PowerShell.quote(contents)))"
         case .setEnvironment(let variable):

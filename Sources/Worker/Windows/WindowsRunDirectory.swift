@@ -44,7 +44,7 @@ enum WindowsRunDirectory {
                         if ((Test-Path -LiteralPath $f -PathType Leaf) -and (Get-Item -LiteralPath $f).LastWriteTime -gt (Get-Date).AddMinutes(-60)) { continue }
                         $p = 0
                         if ([int]::TryParse(([System.IO.File]::ReadAllText($o)).Trim(), [ref]$p) -and -not (Get-Process -Id $p -ErrorAction SilentlyContinue)) {
-                            Remove-Item -LiteralPath $sibling.FullName -Recurse -Force -ErrorAction SilentlyContinue
+                            [void](Remove-Tree $sibling.FullName)
                         }
                     } catch { }
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 import TestSupport
 import Testing
 
@@ -128,6 +129,25 @@ struct WindowsContextStoreTests {
         #expect(time == Date(timeIntervalSince1970: 1_700_000_000), "tar gives the object its time")
     }
 
+    @Test("Windows scripts remove trees with Remove-Tree, which never enters a link's directory; none uses Remove-Item -Recurse")
+    func removalsDoNotFollowLinks() throws {
+        let function = RemoteShell.powerShellRemoveTree
+        let skip = try #require(function.range(of: "ReparsePoint) -ne 0) { continue }"))
+        let enumerate = try #require(function.range(of: "EnumerateFileSystemInfos()"))
+        #expect(skip.lowerBound < enumerate.lowerBound, "a link's directory is not entered, only removed")
+        #expect(function.contains("$directories[$index].Delete()"), "directories go after what they hold, one by one")
+        for kind in [ShellKind.cmd, .powershell] {
+            for (name, invocation) in try WindowsScriptProofTests.invocations(kind) {
+                let script = try WindowsScriptProofTests.framedScript(invocation)
+                #expect(!script.split(separator: "\n").contains { $0.contains("Remove-Item") && $0.contains("-Recurse") },
+                    "\(name)")
+                if script.contains("Remove-Tree ") || script.contains("Remove-Tree(") {
+                    #expect(script.contains("function Remove-Tree("), "\(name) defines what it calls")
+                }
+            }
+        }
+    }
+
     @Test("a context with a path too long for Windows PowerShell 5.1 in the store goes as a whole archive")
     func longPathsGoAsArchives() async throws {
         let fixture = try ContextFixture()
@@ -154,7 +174,7 @@ struct WindowsContextStoreTests {
         let prune = try ContextRetention.standard.powerShellScript(
             directory: #"C:\w\contexts"#, runs: #"C:\w\runs"#, keep: [])
         let locked = try #require(prune.range(of: "[System.IO.File]::Open($context.FullName + '.lock'"))
-        let removal = try #require(prune.range(of: "Remove-Item -LiteralPath $context.FullName -Recurse"))
+        let removal = try #require(prune.range(of: "[void](Remove-Tree $context.FullName)"))
         #expect(locked.lowerBound < removal.lowerBound)
         #expect(prune[locked.upperBound..<removal.lowerBound].contains("[System.IO.FileShare]::None)"))
         #expect(prune[locked.upperBound..<removal.lowerBound].contains("if ($contextLock)"))

@@ -135,7 +135,7 @@ struct WindowsFindingsTests {
             removeOnExit: [#"C:\w\runs\1"#])
         let text = try RemoteShell(.powershell).render(script)
         #expect(text.hasSuffix("exit $global:CoordinatorExit\n"))
-        #expect(text.contains("try { Remove-Item -LiteralPath 'C:\\w\\runs\\1' -Recurse -Force -ErrorAction SilentlyContinue } catch { }"))
+        #expect(text.contains("try { [void](Remove-Tree 'C:\\w\\runs\\1') } catch { }"))
         #expect(text.contains("[Console]::Error.WriteLine('error: ' + $_.Exception.Message)"))
         // The run directory: private ACL set and verified before anything else; builder pid recorded.
         let acl = try #require(text.range(of: "SetAccessRuleProtection($true, $false)"))
@@ -161,7 +161,7 @@ struct WindowsFindingsTests {
         #expect(windows.count == 2 && windows.allSatisfy { $0.command == WindowsBootstrap.command })
         let scripts = windows.map { String(decoding: $0.input.dropFirst(10), as: UTF8.self) }
         #expect(scripts[0].contains("taskkill.exe /T /F /PID $p") && scripts[0].contains("'C:\\w\\runs\\1'"))
-        #expect(scripts[1].contains("Remove-Item -LiteralPath 'C:\\w\\runs\\1' -Recurse -Force"))
+        #expect(scripts[1].contains("if (-not (Remove-Tree 'C:\\w\\runs\\1')) { throw"))
         let posix = RemoteWorker.runCleanup("/w/runs/1", shell: RemoteShell(.sh))
         #expect(posix.count == 1 && posix[0].command.contains("rm -rf"))
     }
