@@ -136,15 +136,32 @@ struct WindowsContextStoreTests {
         let enumerate = try #require(function.range(of: "EnumerateFileSystemInfos()"))
         #expect(skip.lowerBound < enumerate.lowerBound, "a link's directory is not entered, only removed")
         #expect(function.contains("$directories[$index].Delete()"), "directories go after what they hold, one by one")
-        for kind in [ShellKind.cmd, .powershell] {
-            for (name, invocation) in try WindowsScriptProofTests.invocations(kind) {
-                let script = try WindowsScriptProofTests.framedScript(invocation)
-                #expect(!script.split(separator: "\n").contains { $0.contains("Remove-Item") && $0.contains("-Recurse") },
-                    "\(name)")
-                if script.contains("Remove-Tree ") || script.contains("Remove-Tree(") {
-                    #expect(script.contains("function Remove-Tree("), "\(name) defines what it calls")
-                }
-            }
+        // The scripts that remove trees (rendering all of WindowsScriptProofTests' 900 requests would hold a cooperative
+        // thread for seconds, which other suites' timers need).
+        let shell = RemoteShell(.powershell)
+        let work = #"C:\ProgramData\coordinator"#
+        let store = RemoteContextStore(shell: shell, workDirectory: work)
+        let request = BuildRequest(
+            tag: "registry.example:5000/app:1", platform: Platform(os: "windows", architecture: "amd64"),
+            windowsVersion: .ltsc2022, output: .registry)
+        let invocation = BuildInvocation(
+            request: request, shell: shell, contextDirectory: work + #"\contexts\x"#, runDirectory: work + #"\runs\1"#,
+            hostDockerConfig: #"C:\Users\u\.docker"#)
+        let plan = try DockerBuilder().plan(invocation)
+        let scripts: [(String, RemoteInvocation)] = [
+            ("receive", try store.receiveCommand(uploadID: "1")), ("publish", try store.publishCommand(digest: "ab", uploadID: "1")),
+            ("discard", try store.discardCommand(uploadID: "1")), ("upload", try store.uploadCommand(uploadID: "1")),
+            ("prune", try store.pruneCommand(.standard)),
+            ("build", try HostSlots.powerShellCommand(
+                plan.scriptHandingBackResults(marker: "m", runDirectory: invocation.runDirectory), shell: shell,
+                directory: work + #"\slots"#, capacity: 1, holding: work + #"\contexts\x"#)),
+        ]
+        for (name, invocation) in scripts {
+            let script = try WindowsScriptProofTests.framedScript(invocation)
+            #expect(!script.split(separator: "\n").contains { $0.contains("Remove-Item") && $0.contains("-Recurse") },
+                "\(name)")
+            #expect(script.contains("Remove-Tree "), "\(name) removes a tree")
+            #expect(script.contains("function Remove-Tree("), "\(name) defines what it calls")
         }
     }
 
