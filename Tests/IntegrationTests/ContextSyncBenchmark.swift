@@ -164,7 +164,7 @@ struct ContextSyncBenchmark {
             let missing = Set(names.unique).subtracting(ContextSync.objectNames(context, before).unique)
             let listing = ContextSync.Listing(changed, after, family: .windows)
             let (windowsItems, windowsSent) = ContextSync.windowsItems(
-                changed, after, objectNames: names.perEntry, missing: missing)
+                changed, objectNames: names.perEntry, missing: missing)
             #expect(windowsSent == 1)
             var windowsStreamBytes = 0
             for try await chunk in TarStream(root: changed.root, items: windowsItems) { windowsStreamBytes += chunk.count }

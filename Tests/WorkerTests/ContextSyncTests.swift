@@ -30,7 +30,7 @@ struct ContextSyncTests {
         let answer = try await Self.readAnswer(output)
         let parsed = try #require(ContextSync.answer(in: answer), "no answer: \(String(decoding: answer, as: UTF8.self))")
         let (items, sent) = ContextSync.items(
-            context, manifest, objectNames: names.perEntry, missing: parsed.missing)
+            context, objectNames: names.perEntry, missing: parsed.missing)
         let stream = TarStream(
             root: context.root, items: items,
             compressed: ContextSync.compresses(items, hostGunzips: parsed.hostGunzips))

@@ -61,8 +61,6 @@ public struct ContextRetention: Sendable, Hashable {
             """
     }
 
-    /// The store beside the contexts (`WORKDIR/store`, POSIX hosts): upload folders a day old (their upload
-    /// died) go, then every object no context and no pin links to any more (link count 1).
     /// The prune's first lines: it yields to the builds on the host (it runs while one does, ``RemoteWorker``), at
     /// a low CPU priority and, where `ionice` exists, the lowest best-effort I/O priority; every program the script
     /// runs inherits both. Niceness 10, not 19: the build's result waits for its prune, and on a host that other
@@ -73,6 +71,8 @@ public struct ContextRetention: Sendable, Hashable {
         ionice -c 2 -n 7 -p $$ >/dev/null 2>&1 || :
         """
 
+    /// The store beside the contexts (`WORKDIR/store`, POSIX hosts): upload folders a day old (their upload
+    /// died) go, then every object no context and no pin links to any more (link count 1).
     static let posixStoreScript = """
         if cd ../store 2>/dev/null; then
           find . ! -name . -prune -type d -name '.up-*' -mtime +0 -exec rm -rf {} +
@@ -183,11 +183,7 @@ public struct ContextRetention: Sendable, Hashable {
                     if ([System.IO.Directory]::Exists($objects)) {
                         foreach ($path in [System.IO.Directory]::EnumerateFiles($objects)) {
                             if ($clock.Elapsed.TotalSeconds -ge 20) { break }
-                            if ($live.Contains([System.IO.Path]::GetFileName($path))) { continue }
-                            try {
-                                [System.IO.File]::SetAttributes($path, [System.IO.FileAttributes]::Normal)
-                                [System.IO.File]::Delete($path)
-                            } catch { }
+                            if (-not $live.Contains([System.IO.Path]::GetFileName($path))) { [void](Remove-Tree $path) }
                         }
                     }
                 } catch {

@@ -6,7 +6,7 @@ import Shared
 /// One upload is one command, working in the upload's own folder `store/.up-ID` (``uploadCommand(uploadID:)``).
 /// It first reads object names, answers those the store lacks and pins the others with a hard link in `p/` (the
 /// retention removes only objects that nothing else links to). Then it extracts one tar stream into the folder
-/// (``ContextSync/items(_:_:objectNames:missing:rehash:)``; gzip-compressed when it is mostly the headers of files the
+/// (``ContextSync/items(_:objectNames:missing:)``; gzip-compressed when it is mostly the headers of files the
 /// host has, ``ContextSync/compresses(_:hostGunzips:)``): the context under `c/`, each new content as a file
 /// followed by its store name `s/OBJECT` (`s` links to `../sha256`, and GNU tar follows a link already in place: the
 /// name is a hard link, made only once the content is whole, and no object is moved afterwards), the rest as hard
@@ -47,7 +47,7 @@ extension RemoteContextStore {
     /// `listBytes` bytes in all: the host pins the objects it has (a hard link in `p/`) and answers the
     /// others on standard output, one a line, then ``answerEnd`` (with ``gzipWord`` when the host has gzip). Then,
     /// once the coordinator has read the answer, one byte, `z` for a gzip-compressed tar stream or `t` for a plain
-    /// one, and the tar stream (``ContextSync/items(_:_:objectNames:missing:rehash:)``): each object the host
+    /// one, and the tar stream (``ContextSync/items(_:objectNames:missing:)``): each object the host
     /// answered arrives once, is checked, and the context is published as `contexts/DIGEST`. The header is read with
     /// `read` (one byte at a time from a pipe), the list and the byte with `head -c`: none reads a byte past its
     /// part; nothing else is sent before the answer anyway.

@@ -12,7 +12,7 @@ import Shared
 ///   store lacks under the store's lock (`store\.lock`) opened shared, which the prune holds exclusively while it reads
 ///   those names and removes objects. Should a prune hold the lock for half a minute, the upload does without the
 ///   store: it asks for every content and adds none.
-/// - The stream (``ContextSync/windowsItems(_:_:objectNames:missing:)``) holds the context's directories and symbolic
+/// - The stream (``ContextSync/windowsItems(_:objectNames:missing:)``) holds the context's directories and symbolic
 ///   links and each file whose object is new, as a regular file. tar reads names as UTF-8 (``windowsTarOptions``).
 /// - After tar, the script links every other file into `c\PATH` from the store (`New-Item -ItemType HardLink`, else a
 ///   copy, which keeps the file's time), puts back the time of each directory it linked into, and gives each object
@@ -118,7 +118,8 @@ extension RemoteContextStore {
                 # removes objects, so an object is either named here before the prune looks, or looked for after it is
                 # gone. Should a prune hold the lock for long, this upload does without the store: it asks for every
                 # content.
-                [System.IO.File]::WriteAllText([System.IO.Path]::Combine($folder, 'names'), (@($names) -join "`n") + "`n")
+                $namesText = (@($names) -join "`n") + "`n"
+                [System.IO.File]::WriteAllText([System.IO.Path]::Combine($folder, 'names'), $namesText)
                 $lockPath = [System.IO.Path]::Combine($store, '.lock')
                 $useStore = $true
                 for ($attempt = 0; -not $lock; $attempt++) {
@@ -215,7 +216,7 @@ extension RemoteContextStore {
                 $listFile = [System.IO.Path]::Combine($store, 'lists', $digest)
                 if ($useStore -and -not [System.IO.File]::Exists($listFile)) {
                     $newList = [System.IO.Path]::Combine($folder, 'list')
-                    [System.IO.File]::WriteAllText($newList, (@($names) -join "`n") + "`n")
+                    [System.IO.File]::WriteAllText($newList, $namesText)
                     try { [System.IO.File]::Move($newList, $listFile) } catch {
                         if (-not [System.IO.File]::Exists($listFile)) { throw }
                     }

@@ -67,8 +67,8 @@ struct ContextSync {
                 + (shell.family == .posix ? "GNU coreutils" : "Windows PowerShell 5.1"))
         }
         let (items, sent) = shell.family == .posix
-            ? Self.items(context, manifest, objectNames: listing.objectNames, missing: answer.missing)
-            : Self.windowsItems(context, manifest, objectNames: listing.objectNames, missing: answer.missing)
+            ? Self.items(context, objectNames: listing.objectNames, missing: answer.missing)
+            : Self.windowsItems(context, objectNames: listing.objectNames, missing: answer.missing)
         let stream = TarStream(
             root: context.root, items: items, compressed: Self.compresses(items, hostGunzips: answer.hostGunzips))
         upload.parts.yield(.stream(stream))
@@ -258,9 +258,7 @@ struct ContextSync {
     /// once its content is whole); further paths with that content as hard links to the first. Link names stay
     /// short (no pax record per file). Also how many objects are sent. Each new content is checked against the scan's
     /// status as it is read; the host checks it against its object's name (the manifest's digest).
-    static func items(
-        _ context: BuildContext, _ manifest: ContextManifest, objectNames: [String?], missing: Set<String>
-    ) -> ([TarItem], Int) {
+    static func items(_ context: BuildContext, objectNames: [String?], missing: Set<String>) -> ([TarItem], Int) {
         let (pin, incoming, store) = ("p/", "c/", RemoteContextStore.storeLink + "/")
         var items: [TarItem] = []
         items.reserveCapacity(context.entries.count + missing.count)
@@ -294,9 +292,7 @@ struct ContextSync {
     /// several paths is sent at each: `tar.exe` has no copy to fall back on where a hard link fails). Files whose
     /// objects the host has are not in the stream: the host links them from its store itself. Also how many files
     /// are sent.
-    static func windowsItems(
-        _ context: BuildContext, _ manifest: ContextManifest, objectNames: [String?], missing: Set<String>
-    ) -> ([TarItem], Int) {
+    static func windowsItems(_ context: BuildContext, objectNames: [String?], missing: Set<String>) -> ([TarItem], Int) {
         var items: [TarItem] = []
         var sent = 0
         for (index, entry) in context.entries.enumerated() {

@@ -96,7 +96,7 @@ struct WindowsContextStoreTests {
         let shared = try #require(names.perEntry[try index("app/same1.txt")])
         let unicode = try #require(names.perEntry[try index("app/sub dir/it's ü.txt")])
         let (items, sent) = ContextSync.windowsItems(
-            context, manifest, objectNames: names.perEntry, missing: [shared, unicode])
+            context, objectNames: names.perEntry, missing: [shared, unicode])
         #expect(sent == 3, "the shared content goes at both of its paths")
         #expect(items.allSatisfy { $0.hardLink == nil && $0.entry.path.hasPrefix("c/") })
         #expect(Set(items.compactMap { $0.source?.path })
